@@ -1,0 +1,129 @@
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+
+int read_file(const char *path, char **out, size_t *len, novm_error_t *err)
+{
+	cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
+	cleanup_free char *buf = NULL;
+	size_t used = 0, cap = 0;
+
+	if (fd < 0)
+		return novm_error(err, errno, "open `%s`", path);
+	for (;;) {
+		if (cap - used < 4096) {
+			size_t ncap = cap ? cap * 2 : 65536;
+			char *n = realloc(buf, ncap + 1);
+			if (!n)
+				return novm_error(err, ENOMEM, "read `%s`", path);
+			buf = n;
+			cap = ncap;
+		}
+		ssize_t r = read(fd, buf + used, cap - used);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return novm_error(err, errno, "read `%s`", path);
+		}
+		if (r == 0)
+			break;
+		used += r;
+	}
+	if (!buf && !(buf = malloc(1)))
+		return novm_error(err, ENOMEM, "read `%s`", path);
+	buf[used] = '\0';
+	if (len)
+		*len = used;
+	*out = steal_pointer(&buf);
+	return 0;
+}
+
+static int write_all(int fd, const void *data, size_t len)
+{
+	const char *p = data;
+	while (len) {
+		ssize_t w = write(fd, p, len);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += w;
+		len -= w;
+	}
+	return 0;
+}
+
+int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode,
+		      novm_error_t *err)
+{
+	cleanup_free char *tmp = NULL;
+	cleanup_close int fd = -1;
+
+	if (asprintf(&tmp, "%s.tmp.%d", path, getpid()) < 0)
+		return novm_error(err, ENOMEM, "write `%s`", path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	if (fd < 0)
+		return novm_error(err, errno, "create `%s`", tmp);
+	if (write_all(fd, data, len) < 0 || fsync(fd) < 0) {
+		int e = errno;
+		unlink(tmp);
+		return novm_error(err, e, "write `%s`", tmp);
+	}
+	if (rename(tmp, path) < 0) {
+		int e = errno;
+		unlink(tmp);
+		return novm_error(err, e, "rename `%s` to `%s`", tmp, path);
+	}
+	return 0;
+}
+
+int mkdir_p(const char *path, mode_t mode, novm_error_t *err)
+{
+	cleanup_free char *p = strdup(path);
+	if (!p)
+		return novm_error(err, ENOMEM, "mkdir `%s`", path);
+	for (char *s = p + 1; *s; s++) {
+		if (*s != '/')
+			continue;
+		*s = '\0';
+		if (mkdir(p, mode) < 0 && errno != EEXIST)
+			return novm_error(err, errno, "mkdir `%s`", p);
+		*s = '/';
+	}
+	if (mkdir(p, mode) < 0 && errno != EEXIST)
+		return novm_error(err, errno, "mkdir `%s`", p);
+	return 0;
+}
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	return remove(path) < 0 && errno != ENOENT ? -1 : 0;
+}
+
+int remove_tree(const char *path, novm_error_t *err)
+{
+	if (nftw(path, remove_entry, 32, FTW_DEPTH | FTW_PHYS) < 0 && errno != ENOENT)
+		return novm_error(err, errno, "remove `%s`", path);
+	return 0;
+}
+
+int copy_file(const char *src, const char *dst, mode_t mode, novm_error_t *err)
+{
+	cleanup_free char *data = NULL;
+	size_t len;
+
+	if (read_file(src, &data, &len, err) < 0)
+		return -1;
+	return write_file_atomic(dst, data, len, mode, err);
+}

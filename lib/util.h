@@ -1,0 +1,26 @@
+#ifndef NOVM_UTIL_H
+#define NOVM_UTIL_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "error.h"
+
+/* Reads a whole file into a NUL-terminated heap buffer. */
+int read_file(const char *path, char **out, size_t *len, novm_error_t *err);
+
+/* Writes through a temporary file and rename(), so readers never see a
+ * partial file. */
+int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode,
+		      novm_error_t *err);
+
+/* mkdir -p; existing directories are fine. */
+int mkdir_p(const char *path, mode_t mode, novm_error_t *err);
+
+/* rm -rf of a directory tree, not following symlinks. */
+int remove_tree(const char *path, novm_error_t *err);
+
+/* Copies a file (used to stage kernels into the store). */
+int copy_file(const char *src, const char *dst, mode_t mode, novm_error_t *err);
+
+#endif

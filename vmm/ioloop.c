@@ -1,0 +1,101 @@
+#include "ioloop.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+struct ioloop_source {
+	ioloop_fn fn;
+	void *opaque;
+};
+
+int ioloop_init(struct ioloop *loop, novm_error_t *err)
+{
+	loop->running = false;
+	loop->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+	if (loop->epoll_fd < 0)
+		return novm_error(err, errno, "epoll_create1");
+	loop->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (loop->stop_fd < 0) {
+		close(loop->epoll_fd);
+		return novm_error(err, errno, "eventfd");
+	}
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = NULL };
+	if (epoll_ctl(loop->epoll_fd, EPOLL_CTL_ADD, loop->stop_fd, &ev) < 0) {
+		int e = errno;
+		close(loop->stop_fd);
+		close(loop->epoll_fd);
+		return novm_error(err, e, "epoll_ctl");
+	}
+	return 0;
+}
+
+int ioloop_add(struct ioloop *loop, int fd, ioloop_fn fn, void *opaque)
+{
+	struct ioloop_source *src = malloc(sizeof(*src));
+	if (!src)
+		return -ENOMEM;
+	src->fn = fn;
+	src->opaque = opaque;
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = src };
+	if (epoll_ctl(loop->epoll_fd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+		int e = errno;
+		free(src);
+		return -e;
+	}
+	return 0;
+}
+
+int ioloop_remove(struct ioloop *loop, int fd)
+{
+	/* The source record is leaked deliberately: an event for it may already
+	 * be in flight in the loop thread.  Sources are few and long-lived. */
+	return epoll_ctl(loop->epoll_fd, EPOLL_CTL_DEL, fd, NULL) < 0 ? -errno : 0;
+}
+
+static void *ioloop_thread(void *arg)
+{
+	struct ioloop *loop = arg;
+	struct epoll_event events[32];
+
+	for (;;) {
+		int n = epoll_wait(loop->epoll_fd, events, 32, -1);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		for (int i = 0; i < n; i++) {
+			struct ioloop_source *src = events[i].data.ptr;
+			if (!src)
+				return NULL;
+			src->fn(src->opaque);
+		}
+	}
+	return NULL;
+}
+
+int ioloop_start(struct ioloop *loop, novm_error_t *err)
+{
+	int ret = pthread_create(&loop->thread, NULL, ioloop_thread, loop);
+	if (ret)
+		return novm_error(err, ret, "start I/O thread");
+	loop->running = true;
+	return 0;
+}
+
+void ioloop_stop(struct ioloop *loop)
+{
+	uint64_t one = 1;
+	if (loop->running) {
+		if (write(loop->stop_fd, &one, sizeof(one)) < 0)
+			pthread_cancel(loop->thread);
+		pthread_join(loop->thread, NULL);
+		loop->running = false;
+	}
+	close(loop->stop_fd);
+	close(loop->epoll_fd);
+}

@@ -1,0 +1,88 @@
+/* A running virtual machine: KVM handles, guest memory, buses, vCPUs and the
+ * devices registered on them.  Devices see the VM through this header. */
+#ifndef NOVM_VM_H
+#define NOVM_VM_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <linux/kvm.h>
+
+#include "bus.h"
+#include "error.h"
+#include "ioloop.h"
+#include "memory.h"
+
+struct vcpu;
+struct pci_bus;
+
+/* Why the VM stopped; decides the VMM's exit status. */
+enum vm_exit_reason {
+	VM_RUNNING = 0,
+	VM_EXIT_RESET,		/* guest asked for reset (i8042 / 0xcf9): clean stop */
+	VM_EXIT_TRIPLE_FAULT,	/* KVM_EXIT_SHUTDOWN: panic with reboot=t, or a crash */
+	VM_EXIT_PANIC,		/* pvpanic reported a guest kernel panic */
+	VM_EXIT_ERROR,		/* KVM or VMM failure */
+	VM_EXIT_SIGNAL,		/* the VMM was asked to stop */
+};
+
+struct vm_config {
+	const char *kernel_path;	/* ELF vmlinux */
+	const char *setup_header_path;	/* optional bzImage to copy the setup header from */
+	const char *initrd_path;	/* optional */
+	const char *cmdline;
+	int nr_cpus;
+	uint64_t mem_size;
+	int console_fd;			/* where the UART writes */
+};
+
+struct vm {
+	int kvm_fd;
+	int vm_fd;
+	int vcpu_mmap_size;
+	struct guest_memory mem;
+	struct bus pio;
+	struct bus mmio;
+	struct ioloop loop;
+	struct pci_bus *pci;
+
+	int nr_vcpus;
+	struct vcpu *vcpus;
+
+	/* MSI routing: KVM replaces the whole table on each change. */
+	pthread_mutex_t gsi_lock;
+	struct kvm_irq_routing *routing;
+	uint32_t next_gsi;
+
+	pthread_mutex_t exit_lock;
+	pthread_cond_t exit_cond;
+	_Atomic enum vm_exit_reason exit_reason;
+	char exit_message[256];
+};
+
+/* Ends the VM: records the first reason (later ones are ignored) and wakes
+ * the main thread, which stops the vCPUs. */
+void vm_request_exit(struct vm *vm, enum vm_exit_reason reason, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Level of a legacy interrupt line on the in-kernel PIC/IOAPIC. */
+int vm_irq_line(struct vm *vm, uint32_t gsi, int level);
+
+/* Raises one MSI directly (slow path, no eventfd). */
+int vm_signal_msi(struct vm *vm, uint64_t addr, uint32_t data);
+
+/* Allocates a GSI routed to the MSI (addr, data) and binds `eventfd` to it
+ * with KVM_IRQFD, so writing the eventfd injects the interrupt without
+ * leaving the kernel.  Returns the GSI or -errno. */
+int vm_msi_irqfd_add(struct vm *vm, uint64_t addr, uint32_t data, int eventfd);
+/* Changes the MSI message of a GSI from vm_msi_irqfd_add. */
+int vm_msi_route_update(struct vm *vm, uint32_t gsi, uint64_t addr, uint32_t data);
+int vm_msi_irqfd_remove(struct vm *vm, uint32_t gsi, int eventfd);
+
+/* Registers an ioeventfd: a guest write of `len` bytes at `addr` signals
+ * `eventfd` in the kernel instead of exiting to userspace. */
+int vm_ioeventfd(struct vm *vm, uint64_t addr, uint32_t len, bool pio, int eventfd, bool assign);
+
+#endif
