@@ -25,3 +25,8 @@ VMM_LIBS = vmm/libvmm.a lib/libnovmutil.a $(LIBELF_LIBS) $(ZLIB_LIBS) $(LZMA_LIB
 bin_PROGRAMS += vmm/novm
 vmm_novm_SOURCES = vmm/main.c vmm/cmd-boot.c vmm/cmd-kernel.c vmm/commands.h
 vmm_novm_LDADD = $(VMM_LIBS)
+
+check_PROGRAMS += tests/unit/test-boot
+TESTS += tests/unit/test-boot
+tests_unit_test_boot_SOURCES = tests/unit/test-boot.c tests/unit/tap.h
+tests_unit_test_boot_LDADD = $(VMM_LIBS)

@@ -36,6 +36,7 @@ struct vm_config {
 	int nr_cpus;
 	uint64_t mem_size;
 	int console_fd;			/* where the UART writes */
+	int console_in_fd;		/* guest console input, or -1 */
 };
 
 struct vm {
@@ -56,16 +57,30 @@ struct vm {
 	struct kvm_irq_routing *routing;
 	uint32_t next_gsi;
 
+	/* vm_request_exit() records the first reason and signals exit_fd (an
+	 * eventfd) to wake the main thread, which then stops the vCPUs. */
+	int exit_fd;
 	pthread_mutex_t exit_lock;
-	pthread_cond_t exit_cond;
 	_Atomic enum vm_exit_reason exit_reason;
 	char exit_message[256];
+	/* Last "Kernel panic" line seen on the console, for the error message. */
+	char panic_line[160];
 };
 
 /* Ends the VM: records the first reason (later ones are ignored) and wakes
- * the main thread, which stops the vCPUs. */
+ * the main thread, which stops the vCPUs.  Safe from any thread. */
 void vm_request_exit(struct vm *vm, enum vm_exit_reason reason, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+
+static inline bool vm_running(const struct vm *vm)
+{
+	return atomic_load(&vm->exit_reason) == VM_RUNNING;
+}
+
+/* KVM set-up that everything else needs: /dev/kvm, the VM, its in-kernel
+ * interrupt controllers and PIT, and guest RAM mapped into it. */
+int kvm_vm_open(struct vm *vm, uint64_t mem_size, novm_error_t *err);
+void kvm_vm_close(struct vm *vm);
 
 /* Level of a legacy interrupt line on the in-kernel PIC/IOAPIC. */
 int vm_irq_line(struct vm *vm, uint32_t gsi, int level);

@@ -1,0 +1,156 @@
+/* novm boot: a bare VM with the console on stdout. */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "commands.h"
+#include "initramfs.h"
+#include "kstore.h"
+#include "vmm.h"
+
+/* Why each default parameter:
+ *  reboot=t panic=-1  a panic resets at once by triple fault, which we report
+ *                     as a failure; the agent switches to a keyboard-controller
+ *                     reset for a clean stop.
+ *  8250.nr_uarts=1 i8042.*  don't probe hardware that is not there.
+ *  io_delay=none      port 0x80 delays would each exit to the VMM. */
+#define DEFAULT_CMDLINE                                                                      \
+	"console=ttyS0 reboot=t panic=-1 8250.nr_uarts=1 i8042.noaux i8042.nomux i8042.nopnp " \
+	"i8042.dumbkbd io_delay=none"
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: novm boot [options]\n"
+		"\n"
+		"Boots a kernel in a new KVM guest with its console on stdout. Exits 0 when the\n"
+		"guest powers off or reboots, non-zero on a guest panic, triple fault or error.\n"
+		"\n"
+		"  --kernel NAME|PATH  kernel store entry, bzImage or vmlinux (default: the store's default)\n"
+		"  --initrd FILE       initramfs (default: the agent and the kernel's modules)\n"
+		"  --cmdline STRING    appended to the default kernel command line\n"
+		"  --raw-cmdline STRING  replaces the default kernel command line\n"
+		"  --cpus N            vCPUs (default 1)\n"
+		"  --memory MiB        guest memory (default 256)\n"
+		"  --store DIR         kernel store (default $NOVM_KERNEL_STORE or %s)\n"
+		"  --print-initrd      print the path of the default initramfs and exit\n",
+		KSTORE_DEFAULT_ROOT);
+}
+
+static int parse_number(const char *opt, const char *s, long min, long max, long *out)
+{
+	char *end;
+	errno = 0;
+	long v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < min || v > max) {
+		fprintf(stderr, "novm boot: invalid %s `%s`: must be a number from %ld to %ld\n", opt, s,
+			min, max);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+static int status_for(const struct vmm_result *result)
+{
+	switch (result->reason) {
+	case VM_EXIT_RESET:
+		return 0;
+	case VM_EXIT_SIGNAL:
+		fprintf(stderr, "novm boot: %s\n", result->message);
+		return 130;
+	default:
+		fprintf(stderr, "novm boot: guest failed: %s\n", result->message);
+		return 1;
+	}
+}
+
+int cmd_boot(int argc, char **argv)
+{
+	static const struct option options[] = {
+		{ "kernel", required_argument, NULL, 'k' },
+		{ "initrd", required_argument, NULL, 'i' },
+		{ "cmdline", required_argument, NULL, 'c' },
+		{ "raw-cmdline", required_argument, NULL, 'C' },
+		{ "cpus", required_argument, NULL, 'p' },
+		{ "memory", required_argument, NULL, 'm' },
+		{ "store", required_argument, NULL, 's' },
+		{ "print-initrd", no_argument, NULL, 'P' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	cleanup_error novm_error_t err = NULL;
+	cleanup_free char *cmdline = NULL, *default_initrd = NULL;
+	const char *kernel = NULL, *initrd = NULL, *extra = NULL, *raw = NULL;
+	const char *store = kstore_root();
+	long cpus = 1, memory = 256;
+	bool print_initrd = false;
+	struct kernel_ref ref = { 0 };
+	int opt, status = 1;
+
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+		switch (opt) {
+		case 'k': kernel = optarg; break;
+		case 'i': initrd = optarg; break;
+		case 'c': extra = optarg; break;
+		case 'C': raw = optarg; break;
+		case 's': store = optarg; break;
+		case 'P': print_initrd = true; break;
+		case 'p':
+			if (parse_number("--cpus", optarg, 1, VMM_MAX_CPUS, &cpus) < 0)
+				return 2;
+			break;
+		case 'm':
+			if (parse_number("--memory", optarg, VMM_MIN_MEMORY >> 20, 1L << 20, &memory) < 0)
+				return 2;
+			break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "novm boot: unexpected argument `%s`\n", argv[optind]);
+		return 2;
+	}
+
+	if (kstore_resolve(store, kernel, &ref, &err) < 0)
+		goto out;
+	if (!initrd) {
+		if (initramfs_default(ref.modules_dir, &default_initrd, &err) < 0)
+			goto out;
+		initrd = default_initrd;
+	}
+	if (print_initrd) {
+		printf("%s\n", initrd);
+		status = 0;
+		goto out;
+	}
+	if (asprintf(&cmdline, "%s%s%s", raw ? raw : DEFAULT_CMDLINE, extra ? " " : "", extra ? extra : "") < 0)
+		goto out;
+
+	struct vm_config cfg = {
+		.kernel_path = ref.vmlinux,
+		.setup_header_path = ref.bzimage,
+		.initrd_path = initrd,
+		.cmdline = cmdline,
+		.nr_cpus = cpus,
+		.mem_size = (uint64_t)memory << 20,
+		.console_fd = STDOUT_FILENO,
+		.console_in_fd = isatty(STDIN_FILENO) ? STDIN_FILENO : -1,
+	};
+	struct vmm_result result = { 0 };
+	if (vmm_run(&cfg, &result, &err) < 0)
+		goto out;
+	status = status_for(&result);
+out:
+	kernel_ref_release(&ref);
+	if (err)
+		novm_error_print(&err, "novm boot");
+	return status;
+}

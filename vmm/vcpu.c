@@ -1,0 +1,166 @@
+/* One thread per vCPU running KVM_RUN; every exit that needs a device goes
+ * through the VM's port-I/O or MMIO bus. */
+#include "vcpu.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "vm.h"
+
+#define VCPU_KICK_SIGNAL SIGUSR1
+
+static void kick_handler(int sig)
+{
+	/* Only there so the signal interrupts KVM_RUN with EINTR. */
+}
+
+int vcpu_init_kick_signal(novm_error_t *err)
+{
+	struct sigaction sa = { .sa_handler = kick_handler };
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(VCPU_KICK_SIGNAL, &sa, NULL) < 0)
+		return novm_error(err, errno, "sigaction");
+	return 0;
+}
+
+int vcpu_create(struct vm *vm, int id, struct vcpu *vcpu, novm_error_t *err)
+{
+	memset(vcpu, 0, sizeof(*vcpu));
+	vcpu->vm = vm;
+	vcpu->id = id;
+	vcpu->fd = ioctl(vm->vm_fd, KVM_CREATE_VCPU, id);
+	if (vcpu->fd < 0)
+		return novm_error(err, errno, "KVM_CREATE_VCPU %d", id);
+	vcpu->run = mmap(NULL, vm->vcpu_mmap_size, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu->fd, 0);
+	if (vcpu->run == MAP_FAILED) {
+		vcpu->run = NULL;
+		return novm_error(err, errno, "mmap vCPU %d", id);
+	}
+	return 0;
+}
+
+static void handle_io(struct vcpu *vcpu)
+{
+	struct kvm_run *run = vcpu->run;
+	uint8_t *data = (uint8_t *)run + run->io.data_offset;
+	bool is_write = run->io.direction == KVM_EXIT_IO_OUT;
+
+	/* `rep ins/outs` arrive as one exit with count > 1. */
+	for (uint32_t i = 0; i < run->io.count; i++, data += run->io.size)
+		bus_access(&vcpu->vm->pio, run->io.port, data, run->io.size, is_write);
+}
+
+static void handle_mmio(struct vcpu *vcpu)
+{
+	struct kvm_run *run = vcpu->run;
+	uint32_t len = run->mmio.len <= sizeof(run->mmio.data) ? run->mmio.len : sizeof(run->mmio.data);
+
+	bus_access(&vcpu->vm->mmio, run->mmio.phys_addr, run->mmio.data, len, run->mmio.is_write);
+}
+
+static void handle_exit(struct vcpu *vcpu)
+{
+	struct kvm_run *run = vcpu->run;
+	struct vm *vm = vcpu->vm;
+
+	switch (run->exit_reason) {
+	case KVM_EXIT_IO:
+		handle_io(vcpu);
+		break;
+	case KVM_EXIT_MMIO:
+		handle_mmio(vcpu);
+		break;
+	case KVM_EXIT_SHUTDOWN:
+		vm_request_exit(vm, VM_EXIT_TRIPLE_FAULT, "vCPU %d: guest triple fault", vcpu->id);
+		break;
+	case KVM_EXIT_SYSTEM_EVENT:
+		if (run->system_event.type == KVM_SYSTEM_EVENT_RESET)
+			vm_request_exit(vm, VM_EXIT_RESET, "guest reset");
+		else if (run->system_event.type == KVM_SYSTEM_EVENT_SHUTDOWN)
+			vm_request_exit(vm, VM_EXIT_RESET, "guest power-off");
+		else
+			vm_request_exit(vm, VM_EXIT_ERROR, "vCPU %d: system event %u", vcpu->id,
+					run->system_event.type);
+		break;
+	case KVM_EXIT_FAIL_ENTRY:
+		vm_request_exit(vm, VM_EXIT_ERROR, "vCPU %d: KVM entry failed, reason 0x%llx", vcpu->id,
+				(unsigned long long)run->fail_entry.hardware_entry_failure_reason);
+		break;
+	case KVM_EXIT_INTERNAL_ERROR:
+		vm_request_exit(vm, VM_EXIT_ERROR, "vCPU %d: KVM internal error, suberror %u", vcpu->id,
+				run->internal.suberror);
+		break;
+	case KVM_EXIT_HLT:
+		/* Only without an in-kernel LAPIC; ours always has one. */
+		break;
+	default:
+		vm_request_exit(vm, VM_EXIT_ERROR, "vCPU %d: unhandled KVM exit %u", vcpu->id,
+				run->exit_reason);
+		break;
+	}
+}
+
+static void *vcpu_thread(void *arg)
+{
+	struct vcpu *vcpu = arg;
+	sigset_t set;
+
+	/* The kick signal must reach this thread; the main thread blocks it. */
+	sigemptyset(&set);
+	sigaddset(&set, VCPU_KICK_SIGNAL);
+	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+
+	while (vm_running(vcpu->vm)) {
+		if (ioctl(vcpu->fd, KVM_RUN, 0) < 0) {
+			if (errno == EINTR || errno == EAGAIN) {
+				vcpu->run->immediate_exit = 0;
+				continue;
+			}
+			vm_request_exit(vcpu->vm, VM_EXIT_ERROR, "vCPU %d: KVM_RUN: %s", vcpu->id,
+					strerror(errno));
+			break;
+		}
+		handle_exit(vcpu);
+	}
+	return NULL;
+}
+
+int vcpu_start(struct vcpu *vcpu, novm_error_t *err)
+{
+	int ret = pthread_create(&vcpu->thread, NULL, vcpu_thread, vcpu);
+	if (ret)
+		return novm_error(err, ret, "start vCPU %d", vcpu->id);
+	vcpu->started = true;
+	return 0;
+}
+
+void vcpu_kick(struct vcpu *vcpu)
+{
+	if (!vcpu->started)
+		return;
+	/* immediate_exit covers the window before the thread enters KVM_RUN. */
+	__atomic_store_n(&vcpu->run->immediate_exit, 1, __ATOMIC_SEQ_CST);
+	pthread_kill(vcpu->thread, VCPU_KICK_SIGNAL);
+}
+
+void vcpu_join(struct vcpu *vcpu)
+{
+	if (vcpu->started)
+		pthread_join(vcpu->thread, NULL);
+	vcpu->started = false;
+}
+
+void vcpu_destroy(struct vcpu *vcpu)
+{
+	if (vcpu->run)
+		munmap(vcpu->run, vcpu->vm->vcpu_mmap_size);
+	if (vcpu->fd >= 0)
+		close(vcpu->fd);
+	vcpu->run = NULL;
+	vcpu->fd = -1;
+}

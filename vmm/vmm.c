@@ -1,0 +1,240 @@
+/* A VM's life: build (memory, kernel, boot structures, devices, vCPUs), run
+ * until the guest or a signal ends it, tear down in reverse. */
+#include "vmm.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "devices/i8042.h"
+#include "devices/pci.h"
+#include "devices/serial.h"
+#include "loader/bzimage.h"
+#include "loader/elf.h"
+#include "util.h"
+#include "vcpu.h"
+#include "virtio/rng.h"
+#include "x86/boot.h"
+#include "x86/cpu.h"
+#include "x86/mptable.h"
+
+struct vmm {
+	struct vm vm;
+	struct serial *serial;
+	struct i8042 *i8042;
+	bool pci_up, rng_up, loop_up;
+	struct kvm_cpuid2 *cpuid;
+};
+
+static int check_config(const struct vm_config *cfg, novm_error_t *err)
+{
+	if (cfg->nr_cpus < 1 || cfg->nr_cpus > VMM_MAX_CPUS)
+		return novm_error(err, 0, "invalid number of vCPUs %d: must be between 1 and %d",
+				  cfg->nr_cpus, VMM_MAX_CPUS);
+	if (cfg->mem_size < VMM_MIN_MEMORY)
+		return novm_error(err, 0, "invalid memory size %llu MiB: must be at least %llu MiB",
+				  (unsigned long long)(cfg->mem_size >> 20),
+				  (unsigned long long)(VMM_MIN_MEMORY >> 20));
+	long pages = sysconf(_SC_PHYS_PAGES), page_size = sysconf(_SC_PAGE_SIZE);
+	if (pages > 0 && cfg->mem_size > (uint64_t)pages * page_size)
+		return novm_error(err, 0, "invalid memory size %llu MiB: the host has only %llu MiB",
+				  (unsigned long long)(cfg->mem_size >> 20),
+				  (unsigned long long)(((uint64_t)pages * page_size) >> 20));
+	if (!cfg->kernel_path)
+		return novm_error(err, 0, "no kernel given");
+	return 0;
+}
+
+static int load_initrd(struct vm *vm, const char *path, uint64_t kernel_end, uint32_t addr_max,
+		       uint64_t *addr, uint64_t *size, novm_error_t *err)
+{
+	cleanup_free char *data = NULL;
+	size_t len;
+
+	if (read_file(path, &data, &len, err) < 0)
+		return novm_error_wrap(err, "initrd");
+	if (x86_place_initrd(&vm->mem, len, kernel_end, addr_max, addr, err) < 0)
+		return -1;
+	if (guest_write(&vm->mem, *addr, data, len) < 0)
+		return novm_error(err, 0, "initrd: cannot write to guest memory");
+	*size = len;
+	return 0;
+}
+
+static int load_guest(struct vmm *vmm, const struct vm_config *cfg, uint64_t *entry, novm_error_t *err)
+{
+	struct setup_header hdr;
+	bool have_hdr = false;
+	uint64_t kernel_end, initrd_addr = 0, initrd_size = 0;
+
+	if (cfg->setup_header_path) {
+		if (bzimage_read_setup_header(cfg->setup_header_path, &hdr, err) < 0)
+			return -1;
+		have_hdr = true;
+	}
+	if (elf_load_kernel(cfg->kernel_path, &vmm->vm.mem, entry, &kernel_end, err) < 0)
+		return -1;
+	if (cfg->initrd_path &&
+	    load_initrd(&vmm->vm, cfg->initrd_path, kernel_end, have_hdr ? hdr.initrd_addr_max : 0x7fffffff,
+			&initrd_addr, &initrd_size, err) < 0)
+		return -1;
+	struct x86_boot_setup setup = {
+		.hdr = have_hdr ? &hdr : NULL,
+		.cmdline = cfg->cmdline ? cfg->cmdline : "",
+		.initrd_addr = initrd_addr,
+		.initrd_size = initrd_size,
+	};
+	if (x86_setup_boot(&vmm->vm.mem, &setup, err) < 0)
+		return -1;
+	return x86_write_mptable(&vmm->vm.mem, cfg->nr_cpus, err);
+}
+
+static int create_devices(struct vmm *vmm, const struct vm_config *cfg, novm_error_t *err)
+{
+	struct vm *vm = &vmm->vm;
+
+	if (serial_init(vm, cfg->console_fd, cfg->console_in_fd, &vmm->serial, err) < 0 ||
+	    i8042_init(vm, &vmm->i8042, err) < 0)
+		return -1;
+	if (pci_init(vm, err) < 0)
+		return -1;
+	vmm->pci_up = true;
+	if (virtio_rng_init(vm, err) < 0)
+		return -1;
+	vmm->rng_up = true;
+	return 0;
+}
+
+static int create_vcpus(struct vmm *vmm, int nr_cpus, uint64_t entry, novm_error_t *err)
+{
+	struct vm *vm = &vmm->vm;
+
+	if (x86_supported_cpuid(vm->kvm_fd, &vmm->cpuid, err) < 0)
+		return -1;
+	vm->vcpus = calloc(nr_cpus, sizeof(*vm->vcpus));
+	if (!vm->vcpus)
+		return novm_error(err, ENOMEM, "allocate vCPUs");
+	for (int i = 0; i < nr_cpus; i++) {
+		vm->vcpus[i].fd = -1;
+		if (vcpu_create(vm, i, &vm->vcpus[i], err) < 0)
+			return -1;
+		vm->nr_vcpus = i + 1;
+		if (x86_vcpu_init(&vm->vcpus[i], vmm->cpuid, err) < 0)
+			return -1;
+	}
+	/* Only the boot CPU starts running; KVM holds the others until the
+	 * guest sends them INIT/SIPI. */
+	return x86_vcpu_enter_long_mode(&vm->vcpus[0], entry, BOOT_ZERO_PAGE_ADDR, BOOT_PML4_ADDR,
+					BOOT_GDT_ADDR, BOOT_GDT_ENTRIES * 8, BOOT_STACK_ADDR, err);
+}
+
+/* Waits until the guest stops or SIGINT/SIGTERM/SIGHUP arrives. */
+static void wait_for_exit(struct vm *vm, int sig_fd)
+{
+	struct pollfd fds[2] = { { vm->exit_fd, POLLIN, 0 }, { sig_fd, POLLIN, 0 } };
+
+	while (vm_running(vm)) {
+		if (poll(fds, 2, -1) < 0 && errno != EINTR)
+			break;
+		if (fds[1].revents & POLLIN) {
+			struct signalfd_siginfo si;
+			if (read(sig_fd, &si, sizeof(si)) == sizeof(si))
+				vm_request_exit(vm, VM_EXIT_SIGNAL, "stopped by signal %u", si.ssi_signo);
+		}
+	}
+}
+
+static void teardown(struct vmm *vmm)
+{
+	struct vm *vm = &vmm->vm;
+
+	for (int i = 0; i < vm->nr_vcpus; i++)
+		vcpu_kick(&vm->vcpus[i]);
+	for (int i = 0; i < vm->nr_vcpus; i++)
+		vcpu_join(&vm->vcpus[i]);
+	if (vmm->loop_up)
+		ioloop_stop(&vm->loop);
+	if (vmm->rng_up)
+		virtio_rng_exit(vm);
+	if (vmm->pci_up)
+		pci_exit(vm);
+	i8042_exit(vmm->i8042);
+	serial_exit(vmm->serial);
+	for (int i = 0; i < vm->nr_vcpus; i++)
+		vcpu_destroy(&vm->vcpus[i]);
+	free(vm->vcpus);
+	free(vmm->cpuid);
+	kvm_vm_close(vm);
+}
+
+static void describe_exit(const struct vm *vm, struct vmm_result *result)
+{
+	result->reason = atomic_load(&vm->exit_reason);
+	if (vm->panic_line[0] &&
+	    (result->reason == VM_EXIT_TRIPLE_FAULT || result->reason == VM_EXIT_PANIC))
+		snprintf(result->message, sizeof(result->message), "guest kernel panic: %s", vm->panic_line);
+	else
+		snprintf(result->message, sizeof(result->message), "%s", vm->exit_message);
+}
+
+int vmm_run(const struct vm_config *cfg, struct vmm_result *result, novm_error_t *err)
+{
+	cleanup_free struct vmm *vmm = calloc(1, sizeof(*vmm));
+	cleanup_close int sig_fd = -1;
+	sigset_t stop_signals, old_mask;
+	uint64_t entry;
+	int ret = -1;
+
+	if (!vmm)
+		return novm_error(err, ENOMEM, "allocate VM");
+	if (check_config(cfg, err) < 0)
+		return -1;
+	if (vcpu_init_kick_signal(err) < 0)
+		return -1;
+
+	/* Stop signals are taken synchronously by the main thread; every thread
+	 * created from here on inherits the blocked mask. */
+	sigemptyset(&stop_signals);
+	sigaddset(&stop_signals, SIGINT);
+	sigaddset(&stop_signals, SIGTERM);
+	sigaddset(&stop_signals, SIGHUP);
+	sigaddset(&stop_signals, SIGUSR1);
+	pthread_sigmask(SIG_BLOCK, &stop_signals, &old_mask);
+	sigdelset(&stop_signals, SIGUSR1);
+	sig_fd = signalfd(-1, &stop_signals, SFD_CLOEXEC);
+	if (sig_fd < 0) {
+		novm_error(err, errno, "signalfd");
+		goto out_mask;
+	}
+
+	if (kvm_vm_open(&vmm->vm, cfg->mem_size, err) < 0)
+		goto out;
+	if (ioloop_init(&vmm->vm.loop, err) < 0)
+		goto out;
+	vmm->loop_up = true;
+	if (load_guest(vmm, cfg, &entry, err) < 0 || create_devices(vmm, cfg, err) < 0 ||
+	    create_vcpus(vmm, cfg->nr_cpus, entry, err) < 0)
+		goto out;
+	if (ioloop_start(&vmm->vm.loop, err) < 0)
+		goto out;
+	for (int i = 0; i < vmm->vm.nr_vcpus; i++)
+		if (vcpu_start(&vmm->vm.vcpus[i], err) < 0) {
+			vm_request_exit(&vmm->vm, VM_EXIT_ERROR, "vCPU start failed");
+			goto out;
+		}
+	wait_for_exit(&vmm->vm, sig_fd);
+	describe_exit(&vmm->vm, result);
+	ret = 0;
+out:
+	if (atomic_load(&vmm->vm.exit_reason) == VM_RUNNING)
+		atomic_store(&vmm->vm.exit_reason, VM_EXIT_ERROR);
+	teardown(vmm);
+out_mask:
+	pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
+	return ret;
+}
