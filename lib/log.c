@@ -1,0 +1,111 @@
+#include "log.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+static int log_fd = -1;
+static bool log_json, log_debug;
+
+static const char *const level_names[] = { "error", "warning", "info", "debug" };
+
+int log_init(const char *path, const char *format, bool debug, novm_error_t *err)
+{
+	log_debug = debug;
+	if (format && strcmp(format, "text") && strcmp(format, "json"))
+		return novm_error(err, 0, "invalid log format `%s`: use text or json", format);
+	log_json = format && !strcmp(format, "json");
+	if (path && *path) {
+		log_fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+		if (log_fd < 0)
+			return novm_error(err, errno, "open log file `%s`", path);
+	}
+	return 0;
+}
+
+static void append_json_string(FILE *out, const char *s)
+{
+	fputc('"', out);
+	for (; *s; s++) {
+		unsigned char c = *s;
+		if (c == '"' || c == '\\')
+			fprintf(out, "\\%c", c);
+		else if (c == '\n')
+			fputs("\\n", out);
+		else if (c == '\t')
+			fputs("\\t", out);
+		else if (c < 0x20)
+			fprintf(out, "\\u%04x", c);
+		else
+			fputc(c, out);
+	}
+	fputc('"', out);
+}
+
+static void write_line(enum log_level level, const char *msg)
+{
+	char *line = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&line, &len);
+	char stamp[64];
+	struct timeval tv;
+	struct tm tm;
+
+	if (!out)
+		return;
+	gettimeofday(&tv, NULL);
+	gmtime_r(&tv.tv_sec, &tm);
+	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
+	if (log_json) {
+		fputs("{\"level\":", out);
+		append_json_string(out, level_names[level]);
+		fputs(",\"msg\":", out);
+		append_json_string(out, msg);
+		fprintf(out, ",\"time\":\"%s.%06ldZ\"}\n", stamp, (long)tv.tv_usec);
+	} else {
+		fprintf(out, "time=\"%sZ\" level=%s msg=", stamp, level_names[level]);
+		append_json_string(out, msg);
+		fputc('\n', out);
+	}
+	fclose(out);
+	if (line && write(log_fd, line, len) < 0) {
+		/* Nowhere left to report a failing log. */
+	}
+	free(line);
+}
+
+void log_msg(enum log_level level, const char *fmt, ...)
+{
+	char *msg = NULL;
+	va_list ap;
+
+	if (level == LOG_LEVEL_DEBUG && !log_debug)
+		return;
+	va_start(ap, fmt);
+	if (vasprintf(&msg, fmt, ap) < 0)
+		msg = NULL;
+	va_end(ap);
+	if (!msg)
+		return;
+	if (log_fd >= 0)
+		write_line(level, msg);
+	else if (level <= LOG_LEVEL_WARNING || log_debug)
+		fprintf(stderr, "%s\n", msg);
+	free(msg);
+}
+
+void log_error_and_release(novm_error_t *err)
+{
+	if (!err || !*err)
+		return;
+	fprintf(stderr, "%s\n", (*err)->msg);
+	if (log_fd >= 0)
+		write_line(LOG_LEVEL_ERROR, (*err)->msg);
+	novm_error_release(err);
+}
