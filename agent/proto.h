@@ -1,0 +1,55 @@
+/* The wire format between the VMM and the in-guest agent, carried over the
+ * agent channel (a virtio-console port): a stream of frames, each a fixed
+ * header and up to PROTO_MAX_PAYLOAD bytes.  All integers little endian.
+ *
+ * A session is one process in the guest: 0 is the container's init, exec
+ * sessions get ids from the host. */
+#ifndef NOVM_PROTO_H
+#define NOVM_PROTO_H
+
+#include <stdint.h>
+
+#define PROTO_MAX_PAYLOAD (64 * 1024)
+
+struct proto_header {
+	uint32_t len;		/* payload bytes following the header */
+	uint16_t type;		/* enum proto_type */
+	uint16_t reserved;
+	uint32_t session;
+} __attribute__((packed));
+
+enum proto_type {
+	/* guest -> host */
+	PROTO_READY = 1,	/* agent up; payload: kernel release */
+	PROTO_STDOUT = 2,	/* payload: bytes */
+	PROTO_STDERR = 3,
+	PROTO_EXIT = 4,		/* payload: struct proto_exit */
+	PROTO_ERROR = 5,	/* the agent could not start the process; payload: message */
+	PROTO_STARTED = 6,	/* payload: struct proto_started */
+	PROTO_LOG = 7,		/* agent diagnostics; payload: text */
+	PROTO_REPLY = 8,	/* answer to a PROTO_QUERY; payload: text or JSON */
+
+	/* host -> guest */
+	PROTO_CONFIG = 64,	/* payload: JSON {"config": <OCI config>, "shares": [...]} */
+	PROTO_START = 65,	/* start the prepared process of the session */
+	PROTO_STDIN = 66,	/* payload: bytes; empty payload = EOF */
+	PROTO_SIGNAL = 67,	/* payload: uint32 signal number */
+	PROTO_RESIZE = 68,	/* payload: struct proto_winsize */
+	PROTO_EXEC = 69,	/* payload: OCI process JSON; starts a new session */
+	PROTO_QUERY = 70,	/* payload: query name ("ps", "stats") */
+};
+
+struct proto_exit {
+	int32_t status;		/* exit code, or 128 + signal as runc reports it */
+	int32_t signal;		/* terminating signal, 0 if it exited */
+} __attribute__((packed));
+
+struct proto_started {
+	int32_t pid;		/* pid in the guest */
+} __attribute__((packed));
+
+struct proto_winsize {
+	uint16_t rows, cols;
+} __attribute__((packed));
+
+#endif
