@@ -1,1 +1,15 @@
-# (filled in by its owner)
+# The virtio core, its PCI transport with MSI-X, and the devices.
+vmm_libvmm_a_SOURCES += \
+	vmm/devices/pci.h vmm/devices/pci.c \
+	vmm/devices/msix.h vmm/devices/msix.c \
+	vmm/virtio/queue.h vmm/virtio/queue.c \
+	vmm/virtio/core.h vmm/virtio/core.c \
+	vmm/virtio/pci.h vmm/virtio/pci.c \
+	vmm/virtio/rng.h vmm/virtio/rng.c
+
+check_PROGRAMS += tests/unit/test-virtqueue tests/unit/test-pci
+TESTS += tests/unit/test-virtqueue tests/unit/test-pci
+tests_unit_test_virtqueue_SOURCES = tests/unit/test-virtqueue.c
+tests_unit_test_virtqueue_LDADD = $(VMM_LIBS)
+tests_unit_test_pci_SOURCES = tests/unit/test-pci.c
+tests_unit_test_pci_LDADD = $(VMM_LIBS)
