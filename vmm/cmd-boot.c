@@ -18,10 +18,12 @@
  *                     as a failure; the agent switches to a keyboard-controller
  *                     reset for a clean stop.
  *  8250.nr_uarts=1 i8042.*  don't probe hardware that is not there.
- *  io_delay=none      port 0x80 delays would each exit to the VMM. */
+ *  io_delay=none      port 0x80 delays would each exit to the VMM.
+ *  quiet              every console byte is a VM exit; `--cmdline loglevel=7`
+ *                     brings the messages back. */
 #define DEFAULT_CMDLINE                                                                      \
 	"console=ttyS0 reboot=t panic=-1 8250.nr_uarts=1 i8042.noaux i8042.nomux i8042.nopnp " \
-	"i8042.dumbkbd io_delay=none"
+	"i8042.dumbkbd io_delay=none quiet"
 
 static void usage(FILE *out)
 {

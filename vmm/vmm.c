@@ -13,6 +13,7 @@
 #include "cleanup.h"
 #include "devices/i8042.h"
 #include "devices/pci.h"
+#include "devices/rtc.h"
 #include "devices/serial.h"
 #include "loader/bzimage.h"
 #include "loader/elf.h"
@@ -27,6 +28,7 @@ struct vmm {
 	struct vm vm;
 	struct serial *serial;
 	struct i8042 *i8042;
+	struct rtc *rtc;
 	bool pci_up, rng_up, loop_up;
 	struct kvm_cpuid2 *cpuid;
 };
@@ -99,7 +101,7 @@ static int create_devices(struct vmm *vmm, const struct vm_config *cfg, novm_err
 	struct vm *vm = &vmm->vm;
 
 	if (serial_init(vm, cfg->console_fd, cfg->console_in_fd, &vmm->serial, err) < 0 ||
-	    i8042_init(vm, &vmm->i8042, err) < 0)
+	    i8042_init(vm, &vmm->i8042, err) < 0 || rtc_init(vm, &vmm->rtc, err) < 0)
 		return -1;
 	if (pci_init(vm, err) < 0)
 		return -1;
@@ -163,6 +165,7 @@ static void teardown(struct vmm *vmm)
 		virtio_rng_exit(vm);
 	if (vmm->pci_up)
 		pci_exit(vm);
+	rtc_exit(vmm->rtc);
 	i8042_exit(vmm->i8042);
 	serial_exit(vmm->serial);
 	for (int i = 0; i < vm->nr_vcpus; i++)

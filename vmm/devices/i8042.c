@@ -16,6 +16,7 @@
 #define STATUS_OBF 0x01		/* output buffer full: a byte waits on 0x60 */
 #define STATUS_SYS 0x04		/* self-test passed */
 #define STATUS_CMD 0x08		/* last write was a command */
+#define STATUS_UNLOCKED 0x10	/* keyboard not inhibited by the keylock */
 
 #define CMD_READ_CTR 0x20
 #define CMD_WRITE_CTR 0x60
@@ -122,7 +123,7 @@ int i8042_init(struct vm *vm, struct i8042 **out, novm_error_t *err)
 	if (!kbc)
 		return novm_error(err, ENOMEM, "i8042");
 	kbc->vm = vm;
-	kbc->status = STATUS_SYS;
+	kbc->status = STATUS_SYS | STATUS_UNLOCKED;
 	kbc->ctr = 0x30;	/* both ports disabled, no interrupts */
 	pthread_mutex_init(&kbc->lock, NULL);
 	/* 0x60..0x64 as one range; 0x61-0x63 read as absent. */

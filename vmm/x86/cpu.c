@@ -25,7 +25,6 @@
 #define MSR_CSTAR 0xc0000083
 #define MSR_SYSCALL_MASK 0xc0000084
 #define MSR_KERNEL_GS_BASE 0xc0000102
-#define MSR_IA32_TSC 0x10
 
 #define X86_CR0_PE 0x1ULL
 #define X86_CR0_ET 0x10ULL
@@ -81,7 +80,7 @@ static int set_msrs(struct vcpu *vcpu, novm_error_t *err)
 {
 	static const uint32_t zeroed[] = {
 		MSR_IA32_SYSENTER_CS, MSR_IA32_SYSENTER_ESP, MSR_IA32_SYSENTER_EIP, MSR_STAR,
-		MSR_LSTAR, MSR_CSTAR, MSR_SYSCALL_MASK, MSR_KERNEL_GS_BASE, MSR_IA32_TSC,
+		MSR_LSTAR, MSR_CSTAR, MSR_SYSCALL_MASK, MSR_KERNEL_GS_BASE,
 	};
 	struct {
 		struct kvm_msrs hdr;
