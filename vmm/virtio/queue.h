@@ -96,7 +96,10 @@ bool virtq_is_ready(struct virtq *q);
 
 /* Takes the next available chain.  Returns 1 with *req filled, 0 when the
  * ring is empty (or the queue is not running), -EIO when the chain is
- * malformed: the queue is then marked broken and ops->broken is called. */
+ * malformed: the queue is then marked broken and ops->broken is called.
+ * With EVENT_IDX the driver is asked for its next kick only when pop finds
+ * the ring empty, so a device that stops popping early (no room, no host
+ * data yet) must come back to the queue by itself, not wait for a kick. */
 int virtq_pop(struct virtq *q, struct virtq_req *req);
 
 /* Returns a chain to the driver with `written` bytes stored in its writable
