@@ -1,4 +1,5 @@
 #include "log.h"
+#include "jsonstr.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -29,25 +30,6 @@ int log_init(const char *path, const char *format, bool debug, novm_error_t *err
 	return 0;
 }
 
-static void append_json_string(FILE *out, const char *s)
-{
-	fputc('"', out);
-	for (; *s; s++) {
-		unsigned char c = *s;
-		if (c == '"' || c == '\\')
-			fprintf(out, "\\%c", c);
-		else if (c == '\n')
-			fputs("\\n", out);
-		else if (c == '\t')
-			fputs("\\t", out);
-		else if (c < 0x20)
-			fprintf(out, "\\u%04x", c);
-		else
-			fputc(c, out);
-	}
-	fputc('"', out);
-}
-
 static void write_line(enum log_level level, const char *msg)
 {
 	char *line = NULL;
@@ -64,13 +46,13 @@ static void write_line(enum log_level level, const char *msg)
 	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
 	if (log_json) {
 		fputs("{\"level\":", out);
-		append_json_string(out, level_names[level]);
+		json_write_string(out, level_names[level]);
 		fputs(",\"msg\":", out);
-		append_json_string(out, msg);
+		json_write_string(out, msg);
 		fprintf(out, ",\"time\":\"%s.%06ldZ\"}\n", stamp, (long)tv.tv_usec);
 	} else {
 		fprintf(out, "time=\"%sZ\" level=%s msg=", stamp, level_names[level]);
-		append_json_string(out, msg);
+		json_write_string(out, msg);
 		fputc('\n', out);
 	}
 	fclose(out);

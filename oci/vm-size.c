@@ -1,0 +1,148 @@
+#include "vm-size.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+
+long oci_cpuset_count(const char *cpus)
+{
+	const char *p = cpus;
+	long count = 0;
+
+	/* "a", "a-b", comma separated; the kernel's list format */
+	for (;;) {
+		char *end;
+		unsigned long first, last;
+
+		if (!isdigit((unsigned char)*p))
+			return -1;
+		errno = 0;
+		first = strtoul(p, &end, 10);
+		last = first;
+		p = end;
+		if (*p == '-') {
+			p++;
+			if (!isdigit((unsigned char)*p))
+				return -1;
+			last = strtoul(p, &end, 10);
+			p = end;
+		}
+		/* a CPU number beyond any machine is a typo, not a count */
+		if (errno || last < first || last >= 1UL << 20)
+			return -1;
+		count += last - first + 1;
+		if (*p == '\0')
+			return count;
+		if (*p++ != ',')
+			return -1;
+	}
+}
+
+static uint64_t round_up_mib(uint64_t bytes)
+{
+	return (bytes + OCI_MiB - 1) / OCI_MiB * OCI_MiB;
+}
+
+/* A plain decimal number in [min, max]; no sign, unit or spaces. */
+static bool parse_annotation_number(const char *s, uint64_t min, uint64_t max, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	if (!isdigit((unsigned char)*s))
+		return false;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || *end || v < min || v > max)
+		return false;
+	*out = v;
+	return true;
+}
+
+static int size_from_resources(const struct oci_resources *res, int *vcpus, uint64_t *mem,
+			       novm_error_t *err)
+{
+	uint64_t n = 1;
+
+	if (res->has_cpu_quota && res->cpu_quota > 0) {
+		uint64_t period = res->has_cpu_period && res->cpu_period ? res->cpu_period
+									  : OCI_DEFAULT_CPU_PERIOD;
+		n = ((uint64_t)res->cpu_quota + period - 1) / period;
+	} else if (res->cpus && *res->cpus) {
+		long count = oci_cpuset_count(res->cpus);
+
+		if (count < 0)
+			return novm_error(err, 0, "linux.resources.cpu.cpus: invalid cpuset \"%s\"",
+					  res->cpus);
+		n = count;
+	}
+	*vcpus = n > OCI_VM_MAX_VCPUS ? OCI_VM_MAX_VCPUS : (int)n;
+
+	/* 0 and -1 both mean "no limit" in practice */
+	if (res->has_memory_limit && res->memory_limit > 0) {
+		uint64_t limit = res->memory_limit;
+
+		if (limit > OCI_VM_MAX_MEMORY - OCI_VM_MEMORY_OVERHEAD)
+			*mem = OCI_VM_MAX_MEMORY;
+		else
+			*mem = round_up_mib(limit + OCI_VM_MEMORY_OVERHEAD);
+	} else {
+		*mem = OCI_VM_DEFAULT_MEMORY;
+	}
+	return 0;
+}
+
+int oci_vm_size(const struct oci_spec *spec, int *vcpus, uint64_t *mem_bytes,
+		novm_error_t *err)
+{
+	static const struct oci_resources no_resources;
+	const struct oci_resources *res = spec->has_linux ? &spec->linux_.resources : &no_resources;
+	const char *value;
+	uint64_t n;
+	int cpus = 1;
+	uint64_t mem = OCI_VM_DEFAULT_MEMORY;
+
+	if (size_from_resources(res, &cpus, &mem, err) < 0)
+		return -1;
+	if (spec->vm && spec->vm->has_vcpus)
+		cpus = spec->vm->vcpus;
+	if (spec->vm && spec->vm->has_memory)
+		mem = round_up_mib(spec->vm->memory);
+
+	value = oci_spec_annotation(spec, OCI_ANNOTATION_CPUS);
+	if (value) {
+		if (!parse_annotation_number(value, 1, OCI_VM_MAX_VCPUS, &n))
+			return novm_error(err, 0,
+					  "annotation %s: \"%s\" is not a number of vCPUs (1 to %d)",
+					  OCI_ANNOTATION_CPUS, value, OCI_VM_MAX_VCPUS);
+		cpus = n;
+	}
+	value = oci_spec_annotation(spec, OCI_ANNOTATION_MEMORY);
+	if (value) {
+		if (!parse_annotation_number(value, OCI_VM_MIN_MEMORY / OCI_MiB,
+					     OCI_VM_MAX_MEMORY / OCI_MiB, &n))
+			return novm_error(err, 0,
+					  "annotation %s: \"%s\" is not a memory size in MiB (%llu to %llu)",
+					  OCI_ANNOTATION_MEMORY, value, OCI_VM_MIN_MEMORY / OCI_MiB,
+					  OCI_VM_MAX_MEMORY / OCI_MiB);
+		mem = n * OCI_MiB;
+	}
+	*vcpus = cpus;
+	*mem_bytes = mem;
+	return 0;
+}
+
+int oci_vm_kernel(const struct oci_spec *spec, const char **kernel, novm_error_t *err)
+{
+	const char *value = oci_spec_annotation(spec, OCI_ANNOTATION_KERNEL);
+
+	if (value) {
+		if (!*value)
+			return novm_error(err, 0, "annotation %s: empty kernel name",
+					  OCI_ANNOTATION_KERNEL);
+		*kernel = value;
+		return 0;
+	}
+	*kernel = spec->vm ? spec->vm->kernel_path : NULL;
+	return 0;
+}

@@ -1,0 +1,46 @@
+/* How big a container's VM is and which kernel it boots, from the bundle:
+ * the container's cgroup limits first, then the runtime-spec `vm` section,
+ * then novm's annotations, each later source overriding the earlier. */
+#ifndef NOVM_OCI_VM_SIZE_H
+#define NOVM_OCI_VM_SIZE_H
+
+#include <stdint.h>
+
+#include "error.h"
+#include "spec.h"
+
+#define OCI_ANNOTATION_CPUS "org.novm.cpus"		/* vCPUs */
+#define OCI_ANNOTATION_MEMORY "org.novm.memory"	/* MiB */
+#define OCI_ANNOTATION_KERNEL "org.novm.kernel"	/* kernel store name or path */
+
+#define OCI_MiB (1ULL << 20)
+/* The VMM's limits (vmm/vmm.h), repeated so oci/ stays free of the VMM. */
+#define OCI_VM_MAX_VCPUS 64
+#define OCI_VM_MIN_MEMORY (32 * OCI_MiB)
+#define OCI_VM_MAX_MEMORY (1ULL << 40)
+/* Guest kernel, agent and page cache on top of the container's limit. */
+#define OCI_VM_MEMORY_OVERHEAD (128 * OCI_MiB)
+#define OCI_VM_DEFAULT_MEMORY (256 * OCI_MiB)
+/* The kernel's CFS period when a quota comes without one. */
+#define OCI_DEFAULT_CPU_PERIOD 100000
+
+/* vCPUs: linux.resources.cpu quota/period rounded up, else the number of
+ * CPUs in linux.resources.cpu.cpus, else 1; then vm.hwConfig.vcpus; then
+ * the org.novm.cpus annotation.
+ * Memory: linux.resources.memory.limit + OCI_VM_MEMORY_OVERHEAD, else
+ * OCI_VM_DEFAULT_MEMORY; then vm.hwConfig.memory (bytes); then the
+ * org.novm.memory annotation (MiB).  Memory is a whole number of MiB.
+ * Values derived from cgroup limits are capped at the VMM's maximum (such a
+ * limit does not constrain anything); explicit values out of range, and
+ * malformed annotations or cpusets, are errors. */
+int oci_vm_size(const struct oci_spec *spec, int *vcpus, uint64_t *mem_bytes,
+		novm_error_t *err);
+
+/* What to boot, for the kernel store: the org.novm.kernel annotation, else
+ * vm.kernel.path, else NULL (the store's default kernel). */
+int oci_vm_kernel(const struct oci_spec *spec, const char **kernel, novm_error_t *err);
+
+/* Number of CPUs in a cpuset list such as "0-3,6"; -1 when malformed. */
+long oci_cpuset_count(const char *cpus);
+
+#endif

@@ -1,0 +1,179 @@
+/* VM sizing from a bundle: cgroup limits, then vm.hwConfig, then the
+ * org.novm.* annotations; the kernel choice; malformed values. */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tap.h"
+#include "oci/spec.h"
+#include "oci/vm-size.h"
+
+#define MiB (1ULL << 20)
+
+/* "/" is both bundle and rootfs, so no files are needed. */
+#define BASE "\"ociVersion\": \"1.0.0\", \"root\": {\"path\": \"/\"}, " \
+	     "\"process\": {\"args\": [\"sh\"], \"cwd\": \"/\"}"
+
+static struct oci_spec *load(const char *members)
+{
+	char *text = NULL;
+	struct oci_spec *spec = NULL;
+	novm_error_t err = NULL;
+
+	if (asprintf(&text, "{" BASE "%s%s}", *members ? ", " : "", members) < 0)
+		exit(99);
+	if (oci_spec_parse("/", text, strlen(text), &spec, &err) < 0) {
+		printf("# cannot parse %s: %s\n", text, err->msg);
+		novm_error_release(&err);
+	}
+	free(text);
+	return spec;
+}
+
+static void expect_size(const char *members, int want_cpus, uint64_t want_mem, const char *what)
+{
+	struct oci_spec *spec = load(members);
+	novm_error_t err = NULL;
+	int cpus = -1;
+	uint64_t mem = 0;
+
+	ok(spec && oci_vm_size(spec, &cpus, &mem, &err) == 0 && cpus == want_cpus && mem == want_mem,
+	   "%s: %d vCPUs, %llu MiB%s%s", what, cpus, (unsigned long long)(mem / MiB),
+	   err ? " - " : "", err ? err->msg : "");
+	novm_error_release(&err);
+	oci_spec_free(spec);
+}
+
+static void expect_size_error(const char *members, const char *want, const char *what)
+{
+	struct oci_spec *spec = load(members);
+	novm_error_t err = NULL;
+	int cpus = -1;
+	uint64_t mem = 0;
+
+	ok(spec && oci_vm_size(spec, &cpus, &mem, &err) < 0 && err && strcmp(err->msg, want) == 0,
+	   "%s: %s", what, err ? err->msg : "(no error)");
+	novm_error_release(&err);
+	oci_spec_free(spec);
+}
+
+#define CPU(...) "\"linux\": {\"resources\": {\"cpu\": {" __VA_ARGS__ "}}}"
+#define MEM(limit) "\"linux\": {\"resources\": {\"memory\": {\"limit\": " limit "}}}"
+#define ANN(...) "\"annotations\": {" __VA_ARGS__ "}"
+
+static void test_from_resources(void)
+{
+	expect_size("", 1, 256 * MiB, "no limits: 1 vCPU, 256 MiB");
+	expect_size(CPU("\"quota\": 150000, \"period\": 100000"), 2, 256 * MiB,
+		    "quota 1.5 CPUs rounds up to 2");
+	expect_size(CPU("\"quota\": 300000, \"period\": 100000"), 3, 256 * MiB, "quota 3 CPUs");
+	expect_size(CPU("\"quota\": 50000"), 1, 256 * MiB, "quota without period: 100 ms period");
+	expect_size(CPU("\"quota\": 250000"), 3, 256 * MiB, "quota 2.5 CPUs, default period");
+	expect_size(CPU("\"cpus\": \"0-3,6\""), 5, 256 * MiB, "cpuset 0-3,6 is 5 CPUs");
+	expect_size(CPU("\"quota\": 100000, \"period\": 100000, \"cpus\": \"0-7\""), 1, 256 * MiB,
+		    "quota wins over the cpuset");
+	expect_size(CPU("\"quota\": -1, \"cpus\": \"2,4\""), 2, 256 * MiB,
+		    "unlimited quota falls back to the cpuset");
+	expect_size(CPU("\"quota\": 100000000, \"period\": 1000"), OCI_VM_MAX_VCPUS, 256 * MiB,
+		    "a quota beyond the VMM's maximum is capped");
+	expect_size(MEM("536870912"), 1, 640 * MiB, "512 MiB limit + 128 MiB overhead");
+	expect_size(MEM("100000000"), 1, 224 * MiB, "unaligned limit rounded up to a MiB");
+	expect_size(MEM("-1"), 1, 256 * MiB, "unlimited memory: the default");
+	expect_size(MEM("9223372036854775807"), 1, OCI_VM_MAX_MEMORY, "huge limit capped");
+}
+
+static void test_overrides(void)
+{
+	expect_size(CPU("\"quota\": 300000") ", " MEM("536870912") ", "
+		    "\"vm\": {\"hwConfig\": {\"vcpus\": 4, \"memory\": 1073741824}}",
+		    4, 1024 * MiB, "vm.hwConfig overrides the cgroup limits (memory in bytes)");
+	expect_size("\"vm\": {\"hwconfig\": {\"memory\": 100000000}}", 1, 96 * MiB,
+		    "specs-go's hwconfig spelling; bytes rounded up to a MiB");
+	expect_size("\"vm\": {\"hwConfig\": {\"vcpus\": 4, \"memory\": 1073741824}}, "
+		    ANN("\"org.novm.cpus\": \"8\", \"org.novm.memory\": \"2048\""),
+		    8, 2048 * MiB, "annotations override vm.hwConfig");
+	expect_size(CPU("\"cpus\": \"0-5\"") ", " ANN("\"org.novm.memory\": \"512\""), 6, 512 * MiB,
+		    "annotations override one value, the other still derived");
+	expect_size(ANN("\"org.novm.cpus\": \"64\", \"org.novm.memory\": \"32\""), 64, 32 * MiB,
+		    "annotation limits are inclusive");
+}
+
+static void test_bad_annotations(void)
+{
+	static const char *const bad_cpus[] = { "0", "65", "abc", "-1", "2 ", " 2", "", "1.5", "0x2" };
+	static const char *const bad_mem[] = { "16", "1x", "512M", "99999999999999999999", "" };
+	char members[128], want[160];
+
+	for (size_t i = 0; i < sizeof(bad_cpus) / sizeof(bad_cpus[0]); i++) {
+		snprintf(members, sizeof(members), ANN("\"org.novm.cpus\": \"%s\""), bad_cpus[i]);
+		snprintf(want, sizeof(want),
+			 "annotation org.novm.cpus: \"%s\" is not a number of vCPUs (1 to 64)", bad_cpus[i]);
+		expect_size_error(members, want, "bad org.novm.cpus");
+	}
+	for (size_t i = 0; i < sizeof(bad_mem) / sizeof(bad_mem[0]); i++) {
+		snprintf(members, sizeof(members), ANN("\"org.novm.memory\": \"%s\""), bad_mem[i]);
+		snprintf(want, sizeof(want),
+			 "annotation org.novm.memory: \"%s\" is not a memory size in MiB (32 to 1048576)",
+			 bad_mem[i]);
+		expect_size_error(members, want, "bad org.novm.memory");
+	}
+}
+
+static void test_kernel(void)
+{
+	struct oci_spec *spec;
+	novm_error_t err = NULL;
+	const char *kernel = "unset";
+
+	spec = load("");
+	ok(spec && oci_vm_kernel(spec, &kernel, &err) == 0 && kernel == NULL,
+	   "no kernel given: the store's default");
+	oci_spec_free(spec);
+
+	spec = load("\"vm\": {\"kernel\": {\"path\": \"/boot/vmlinuz\"}}");
+	ok(spec && oci_vm_kernel(spec, &kernel, &err) == 0 && kernel &&
+	   strcmp(kernel, "/boot/vmlinuz") == 0, "vm.kernel.path");
+	oci_spec_free(spec);
+
+	spec = load("\"vm\": {\"kernel\": {\"path\": \"/boot/vmlinuz\"}}, "
+		    ANN("\"org.novm.kernel\": \"debian-6.1\""));
+	ok(spec && oci_vm_kernel(spec, &kernel, &err) == 0 && kernel &&
+	   strcmp(kernel, "debian-6.1") == 0, "org.novm.kernel overrides vm.kernel.path");
+	oci_spec_free(spec);
+
+	spec = load(ANN("\"org.novm.kernel\": \"\""));
+	ok(spec && oci_vm_kernel(spec, &kernel, &err) < 0 && err &&
+	   strcmp(err->msg, "annotation org.novm.kernel: empty kernel name") == 0,
+	   "empty org.novm.kernel refused");
+	novm_error_release(&err);
+	oci_spec_free(spec);
+}
+
+static void test_cpuset(void)
+{
+	static const struct {
+		const char *s;
+		long count;
+	} cases[] = {
+		{ "0", 1 }, { "0-3", 4 }, { "0-3,6", 5 }, { "1,3,5-7", 5 }, { "5-5", 1 },
+		{ "", -1 }, { "3-1", -1 }, { "a", -1 }, { "1,", -1 }, { "1-", -1 }, { ",1", -1 },
+		{ "0-1048576", -1 }, { "1 ", -1 }, { "-1", -1 },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		long n = oci_cpuset_count(cases[i].s);
+
+		ok(n == cases[i].count, "cpuset \"%s\" -> %ld", cases[i].s, n);
+	}
+}
+
+int main(void)
+{
+	test_from_resources();
+	test_overrides();
+	test_bad_annotations();
+	test_kernel();
+	test_cpuset();
+	return tap_done();
+}
