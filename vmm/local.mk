@@ -9,6 +9,7 @@ vmm_libvmm_a_SOURCES = \
 	vmm/vm.h vmm/kvm.c vmm/irq.c \
 	vmm/vcpu.h vmm/vcpu.c \
 	vmm/vmm.h vmm/vmm.c \
+	vmm/agent-link.h vmm/agent-link.c \
 	vmm/x86/cpu.h vmm/x86/cpu.c \
 	vmm/x86/boot.h vmm/x86/boot.c \
 	vmm/x86/mptable.h vmm/x86/mptable.c \
@@ -18,6 +19,7 @@ vmm_libvmm_a_SOURCES = \
 
 include vmm/loader/local.mk
 include vmm/virtio/local.mk
+include vmm/fuse/local.mk
 include vmm/initramfs.mk
 
 VMM_LIBS = vmm/libvmm.a lib/libnovmutil.a $(LIBELF_LIBS) $(ZLIB_LIBS) $(LZMA_LIBS) \

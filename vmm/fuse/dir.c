@@ -1,0 +1,191 @@
+/* Directories: OPENDIR, READDIR, READDIRPLUS, RELEASEDIR, FSYNCDIR.
+ *
+ * The guest's readdir offset is the host's own directory offset (d_off of
+ * the last entry it got): each call seeks there and reads on with
+ * getdents64, so entries that did not fit are simply read again next time
+ * and nothing is kept between calls. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "internal.h"
+
+#define GETDENTS_BUF (32 * 1024)
+
+int fuse_op_opendir(struct fuse_req *req)
+{
+	cleanup_inode struct fuse_inode *inode = NULL;
+	struct fuse_open_in in;
+	struct fuse_open_out out = { 0 };
+	int fd, r;
+
+	r = fuse_in_read(&req->in, &in, sizeof(in));
+	if (r < 0)
+		return r;
+	inode = fuse_req_inode(req, req->hdr.nodeid);
+	if (!inode)
+		return -ESTALE;
+	if (!S_ISDIR(inode->type))
+		return -ENOTDIR;
+	if (fuse_reply_room(req) < sizeof(out))
+		return -EINVAL;
+	fd = fuse_inode_open(req->srv, inode, O_RDONLY | O_DIRECTORY);
+	if (fd < 0)
+		return fd;
+	r = handle_add(&req->srv->handles, fd, FUSE_HANDLE_DIR, &out.fh);
+	if (r < 0)
+		return r;
+	r = fuse_reply_append(req, &out, sizeof(out));
+	if (r < 0)
+		handle_release(&req->srv->handles, out.fh, FUSE_HANDLE_DIR);
+	return r;
+}
+
+static bool is_dot_or_dotdot(const char *name)
+{
+	return name[0] == '.' && (name[1] == '\0' || (name[1] == '.' && name[2] == '\0'));
+}
+
+/* Appends one entry.  For READDIRPLUS it first gives the guest a reference
+ * to the entry (counted like a LOOKUP), except for "." and "..", which
+ * the guest kernel takes without one (node id 0).  Returns 1 when the
+ * entry does not fit, 0 when added or skipped, -errno on failure. */
+static int add_entry(struct fuse_req *req, struct fuse_handle *h, const struct dirent64 *d,
+		     size_t *used, size_t limit, bool plus)
+{
+	size_t namelen = strlen(d->d_name);
+	size_t head = plus ? sizeof(struct fuse_direntplus) : sizeof(struct fuse_dirent);
+	size_t reclen = FUSE_REC_ALIGN(head + namelen);
+	struct fuse_direntplus dp = { 0 };
+	struct fuse_dirent plain = { 0 };
+	struct fuse_dirent *de = plus ? &dp.dirent : &plain;
+	int r;
+
+	if (*used + reclen > limit)
+		return 1;
+	de->ino = d->d_ino;
+	de->off = d->d_off;
+	de->namelen = namelen;
+	de->type = d->d_type;
+	if (plus && !is_dot_or_dotdot(d->d_name)) {
+		struct stat st;
+
+		r = fuse_lookup_at(req->srv, h->fd, d->d_name, &dp.entry_out, &st);
+		if (r == -ENOENT)
+			return 0;	/* removed since getdents: skip it */
+		if (r < 0)
+			return r;
+		de->ino = st.st_ino;
+		de->type = (st.st_mode & S_IFMT) >> 12;
+	} else if (plus) {
+		dp.entry_out.attr.ino = d->d_ino;
+		dp.entry_out.attr.mode = (uint32_t)d->d_type << 12;
+	}
+
+	r = fuse_reply_append(req, plus ? (void *)&dp : (void *)&plain, head);
+	if (r == 0)
+		r = fuse_reply_append(req, d->d_name, namelen);
+	if (r == 0)
+		r = fuse_reply_zero(req, reclen - head - namelen);
+	if (r < 0) {
+		if (plus && dp.entry_out.nodeid)
+			inode_forget(&req->srv->inodes, dp.entry_out.nodeid, 1);
+		return r;
+	}
+	*used += reclen;
+	return 0;
+}
+
+static int read_dir(struct fuse_req *req, bool plus)
+{
+	cleanup_handle struct fuse_handle *h = NULL;
+	cleanup_free char *buf = NULL;
+	struct fuse_read_in in;
+	size_t limit, used = 0;
+	int r;
+
+	r = fuse_in_read(&req->in, &in, sizeof(in));
+	if (r < 0)
+		return r;
+	h = handle_get(&req->srv->handles, in.fh, FUSE_HANDLE_DIR);
+	if (!h)
+		return -EBADF;
+	if (in.offset > INT64_MAX)
+		return -EINVAL;
+	/* Never more than the guest asked for, nor than its buffer holds. */
+	limit = in.size < fuse_reply_room(req) ? in.size : fuse_reply_room(req);
+	buf = malloc(GETDENTS_BUF);
+	if (!buf)
+		return -ENOMEM;
+
+	pthread_mutex_lock(&h->dir_lock);
+	if (lseek(h->fd, (off_t)in.offset, SEEK_SET) < 0) {
+		r = -errno;
+		goto out;
+	}
+	for (;;) {
+		ssize_t n = getdents64(h->fd, buf, GETDENTS_BUF);
+		if (n < 0) {
+			r = -errno;
+			break;
+		}
+		if (n == 0) {
+			r = 0;	/* end of directory */
+			break;
+		}
+		for (ssize_t pos = 0; pos < n;) {
+			const struct dirent64 *d = (const struct dirent64 *)(buf + pos);
+			pos += d->d_reclen;
+			r = add_entry(req, h, d, &used, limit, plus);
+			if (r != 0)
+				goto out;
+		}
+	}
+out:
+	pthread_mutex_unlock(&h->dir_lock);
+	/* A full buffer ends the call; an error after some entries would
+	 * lose their lookups, so those are returned and the error left for
+	 * the next call. */
+	if (r > 0 || used > 0)
+		return 0;
+	return r;
+}
+
+int fuse_op_readdir(struct fuse_req *req)
+{
+	return read_dir(req, false);
+}
+
+int fuse_op_readdirplus(struct fuse_req *req)
+{
+	return read_dir(req, true);
+}
+
+int fuse_op_releasedir(struct fuse_req *req)
+{
+	struct fuse_release_in in;
+	int r = fuse_in_read(&req->in, &in, sizeof(in));
+
+	return r < 0 ? r : handle_release(&req->srv->handles, in.fh, FUSE_HANDLE_DIR);
+}
+
+int fuse_op_fsyncdir(struct fuse_req *req)
+{
+	cleanup_handle struct fuse_handle *h = NULL;
+	struct fuse_fsync_in in;
+	int r;
+
+	r = fuse_in_read(&req->in, &in, sizeof(in));
+	if (r < 0)
+		return r;
+	h = handle_get(&req->srv->handles, in.fh, FUSE_HANDLE_DIR);
+	if (!h)
+		return -EBADF;
+	r = (in.fsync_flags & FUSE_FSYNC_FDATASYNC) ? fdatasync(h->fd) : fsync(h->fd);
+	return r < 0 ? -errno : 0;
+}

@@ -1,0 +1,140 @@
+/* What the FUSE server's files share: the server state, the op handlers
+ * (one file per concern) and the helpers they have in common.  Handlers get
+ * a parsed header and an argument iterator, append their reply body, and
+ * return 0 or -errno; dispatch.c writes the out header. */
+#ifndef NOVM_FUSE_INTERNAL_H
+#define NOVM_FUSE_INTERNAL_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/stat.h>
+
+#include <linux/fuse.h>
+
+#include "handle.h"
+#include "inode.h"
+#include "request.h"
+#include "server.h"
+
+/* The protocol level we implement; we answer INIT with min(this, guest's). */
+#define FUSE_SERVER_MINOR 38
+_Static_assert(FUSE_KERNEL_MINOR_VERSION >= FUSE_SERVER_MINOR, "linux/fuse.h too old");
+/* Oldest guest protocol we serve: below it several argument structs differ. */
+#define FUSE_SERVER_MIN_MINOR 12
+
+#define FUSE_SERVER_MAX_WRITE (1u << 20)
+#define FUSE_SERVER_MAX_INODES (1u << 20)
+#define FUSE_SERVER_MAX_HANDLES (1u << 16)
+/* How long the guest may cache names and attributes: short, as the host
+ * may change the share behind the guest's back. */
+#define FUSE_SERVER_TIMEOUT_SEC 1
+
+struct fuse_server {
+	int proc_fd;		/* /proc/self/fd: reopens O_PATH fds for I/O */
+	bool readonly;
+	struct inode_table inodes;
+	struct handle_table handles;
+
+	pthread_mutex_t session_lock;	/* INIT/DESTROY/reset */
+	atomic_bool initialized;	/* FUSE_INIT answered: other ops allowed */
+};
+
+typedef int (*fuse_op_fn)(struct fuse_req *req);
+
+/* session.c */
+int fuse_op_init(struct fuse_req *req);
+int fuse_op_destroy(struct fuse_req *req);
+
+/* entry.c: names and node ids */
+int fuse_op_lookup(struct fuse_req *req);
+int fuse_op_forget(struct fuse_req *req);
+int fuse_op_batch_forget(struct fuse_req *req);
+int fuse_op_readlink(struct fuse_req *req);
+int fuse_op_statfs(struct fuse_req *req);
+int fuse_op_syncfs(struct fuse_req *req);
+
+/* attr.c */
+int fuse_op_getattr(struct fuse_req *req);
+int fuse_op_setattr(struct fuse_req *req);
+int fuse_op_access(struct fuse_req *req);
+
+/* namespace.c: creating, linking, removing, renaming names */
+int fuse_op_mknod(struct fuse_req *req);
+int fuse_op_mkdir(struct fuse_req *req);
+int fuse_op_symlink(struct fuse_req *req);
+int fuse_op_link(struct fuse_req *req);
+int fuse_op_unlink(struct fuse_req *req);
+int fuse_op_rmdir(struct fuse_req *req);
+int fuse_op_rename(struct fuse_req *req);
+int fuse_op_rename2(struct fuse_req *req);
+
+/* file.c */
+int fuse_op_open(struct fuse_req *req);
+int fuse_op_create(struct fuse_req *req);
+int fuse_op_read(struct fuse_req *req);
+int fuse_op_write(struct fuse_req *req);
+int fuse_op_flush(struct fuse_req *req);
+int fuse_op_release(struct fuse_req *req);
+int fuse_op_fsync(struct fuse_req *req);
+int fuse_op_fallocate(struct fuse_req *req);
+int fuse_op_lseek(struct fuse_req *req);
+int fuse_op_copy_file_range(struct fuse_req *req);
+
+/* dir.c */
+int fuse_op_opendir(struct fuse_req *req);
+int fuse_op_readdir(struct fuse_req *req);
+int fuse_op_readdirplus(struct fuse_req *req);
+int fuse_op_releasedir(struct fuse_req *req);
+int fuse_op_fsyncdir(struct fuse_req *req);
+
+/* xattr.c */
+int fuse_op_setxattr(struct fuse_req *req);
+int fuse_op_getxattr(struct fuse_req *req);
+int fuse_op_listxattr(struct fuse_req *req);
+int fuse_op_removexattr(struct fuse_req *req);
+
+/* Shared helpers (entry.c unless noted). */
+
+/* The inode of the request header's node id (referenced), or NULL. */
+static inline struct fuse_inode *fuse_req_inode(struct fuse_req *req, uint64_t nodeid)
+{
+	return inode_get(&req->srv->inodes, nodeid);
+}
+
+/* "N", the name under srv->proc_fd of the magic link to exactly the file
+ * behind our fd N: reaches it (to reopen, chmod, link) without a path. */
+#define FUSE_FD_NAME_MAX 16
+void fuse_fd_name(int fd, char buf[FUSE_FD_NAME_MAX]);
+/* "/proc/self/fd/N", the same as a path, for calls without an *at() form
+ * (xattrs): those need /proc mounted in the VMM's mount namespace. */
+#define FUSE_PROC_PATH_MAX 32
+void fuse_proc_path(int fd, char buf[FUSE_PROC_PATH_MAX]);
+
+/* Opens the inode for I/O with flags.  Only regular files and directories:
+ * symlinks are never followed (-ELOOP) and device nodes, FIFOs and sockets
+ * are the guest kernel's business, never opened on the host (-EACCES). */
+int fuse_inode_open(struct fuse_server *srv, const struct fuse_inode *inode, int flags);
+/* Same for an O_PATH fd of that file type. */
+int fuse_open_opath(struct fuse_server *srv, int opath_fd, mode_t type, int flags);
+
+int fuse_inode_stat(const struct fuse_inode *inode, struct stat *st);
+void fuse_attr_from_stat(struct fuse_attr *attr, const struct stat *st);
+void fuse_fill_attr_out(struct fuse_attr_out *out, const struct stat *st);
+void fuse_fill_entry(struct fuse_entry_out *e, uint64_t nodeid, const struct stat *st);
+
+/* Looks name up in the directory dirfd without following anything, and
+ * gives the guest a reference to it in *e (and its stat in *st if wanted). */
+int fuse_lookup_at(struct fuse_server *srv, int dirfd, const char *name,
+		   struct fuse_entry_out *e, struct stat *st);
+/* Same for a file already open as an O_PATH fd (taken). */
+int fuse_entry_from_fd(struct fuse_server *srv, int fd, struct fuse_entry_out *e);
+
+/* namespace.c: gives a just-created node (O_PATH fd or open fd) to the
+ * requesting guest user and the exact mode the guest asked for (the VMM's
+ * umask and chown's setuid clearing would change it).  parent_st decides
+ * setgid inheritance. */
+int fuse_adopt_new_node(const struct fuse_req *req, int fd, const struct stat *parent_st,
+			mode_t mode);
+
+#endif

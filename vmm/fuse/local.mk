@@ -1,0 +1,28 @@
+# The in-process virtio-fs server's FUSE core: request in, reply out,
+# confined to its share.  Included from vmm/local.mk.
+vmm_libvmm_a_SOURCES += \
+	vmm/fuse/server.h vmm/fuse/server.c \
+	vmm/fuse/internal.h vmm/fuse/dispatch.c vmm/fuse/session.c \
+	vmm/fuse/request.h vmm/fuse/request.c \
+	vmm/fuse/idtable.h vmm/fuse/idtable.c \
+	vmm/fuse/inode.h vmm/fuse/inode.c \
+	vmm/fuse/handle.h vmm/fuse/handle.c \
+	vmm/fuse/entry.c vmm/fuse/attr.c vmm/fuse/namespace.c \
+	vmm/fuse/file.c vmm/fuse/dir.c vmm/fuse/xattr.c
+
+check_PROGRAMS += tests/unit/test-fuse tests/unit/test-fuse-dir tests/unit/test-fuse-escape
+TESTS += tests/unit/test-fuse tests/unit/test-fuse-dir tests/unit/test-fuse-escape
+tests_unit_test_fuse_SOURCES = tests/unit/test-fuse.c tests/unit/fuse-client.h tests/unit/tap.h
+tests_unit_test_fuse_LDADD = $(VMM_LIBS)
+tests_unit_test_fuse_dir_SOURCES = tests/unit/test-fuse-dir.c tests/unit/fuse-client.h \
+	tests/unit/tap.h
+tests_unit_test_fuse_dir_LDADD = $(VMM_LIBS)
+tests_unit_test_fuse_escape_SOURCES = tests/unit/test-fuse-escape.c tests/unit/fuse-client.h \
+	tests/unit/tap.h
+tests_unit_test_fuse_escape_LDADD = $(VMM_LIBS)
+
+# Built with the checks so it keeps compiling; replays inputs given as
+# arguments.  See the file for a libFuzzer build.
+check_PROGRAMS += tests/fuzz/fuzz-fuse
+tests_fuzz_fuzz_fuse_SOURCES = tests/fuzz/fuzz-fuse.c
+tests_fuzz_fuzz_fuse_LDADD = $(VMM_LIBS)

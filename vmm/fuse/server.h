@@ -1,0 +1,59 @@
+/* The in-process virtio-fs server: a FUSE (<linux/fuse.h>) file server for
+ * one host directory, independent of the transport.  The virtio-fs device
+ * hands it each request (the device-readable part of a descriptor chain:
+ * fuse_in_header + arguments + write data) and the space for the reply (the
+ * device-writable part: fuse_out_header + reply + read data).
+ *
+ * Trust model.  The guest is hostile: whatever it sends, it can only ever
+ * reach files inside `root` (every file is an O_PATH fd reached one name at
+ * a time from the root, symlinks are never followed on the host).  Inside
+ * the share the guest kernel is in charge: file permissions are checked by
+ * it (virtio-fs mounts with default_permissions), the server itself works
+ * with the VMM's credentials.  Hence the share's parent directory must not
+ * be reachable by unprivileged host users (the guest can create setuid
+ * files there).
+ *
+ * Ownership.  Operations run as the VMM (normally root); a new file,
+ * directory, node or symlink is then chowned to the requesting guest uid/gid
+ * (gid from the parent if that directory is setgid), so guest users own
+ * their files on the host.  A simplification of virtiofsd's per-request
+ * credential switch: if the VMM can't chown (not root), files keep its
+ * owner.  No uid mapping yet.
+ *
+ * The VMM should raise RLIMIT_NOFILE: every file the guest knows holds an
+ * O_PATH fd until the guest forgets it (bounded by FUSE_SERVER_MAX_INODES). */
+#ifndef NOVM_FUSE_SERVER_H
+#define NOVM_FUSE_SERVER_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+
+#include "error.h"
+
+struct fuse_server;
+
+struct fuse_server_config {
+	const char *root;	/* host directory to share; the host's choice, trusted */
+	bool readonly;		/* every modifying request fails with -EROFS */
+};
+
+int fuse_server_new(const struct fuse_server_config *cfg, struct fuse_server **out,
+		    novm_error_t *err);
+/* Only once no fuse_server_handle() call is running. */
+void fuse_server_free(struct fuse_server *srv);
+
+/* Serves one request.  in/out are host buffers the transport has already
+ * bounds-checked (iovec arrays into guest memory).  Returns the number of
+ * bytes written into out (>= sizeof(struct fuse_out_header)), 0 when the
+ * request gets no reply (FORGET, BATCH_FORGET), or -EINVAL when it is too
+ * malformed to answer (header or reply space too short).  Thread-safe:
+ * several worker threads may call it at once. */
+ssize_t fuse_server_handle(struct fuse_server *srv, const struct iovec *in, int in_cnt,
+			   const struct iovec *out, int out_cnt);
+
+/* Device reset: forgets every node id and closes every open file, as a new
+ * driver will send FUSE_INIT and start from the root again. */
+void fuse_server_reset(struct fuse_server *srv);
+
+#endif
