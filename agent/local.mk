@@ -1,10 +1,26 @@
 # The guest agent: PID 1 of the initramfs, which holds no libraries, so it
 # links statically.  Its own CFLAGS leave out the sanitizers (they cannot
-# link statically) and it compiles the few lib/ files it needs itself, as
-# lib/libnovmutil.a may be built with them.
+# link statically) and it compiles the few lib/ and oci/ files it needs
+# itself, as lib/libnovmutil.a and oci/liboci.a may be built with them.
+AGENT_OCI_SOURCES = \
+	oci/json.h oci/json.c oci/json-gen.c \
+	oci/spec.h oci/spec-internal.h oci/spec.c \
+	oci/spec-process.c oci/spec-linux.c oci/spec-vm.c \
+	oci/vm-size.h oci/vm-size.c
+
+# Container mode's parsers, shared with the unit tests.
+AGENT_CONTAINER_PURE_SOURCES = \
+	agent/hostconfig.h agent/hostconfig.c \
+	agent/rootspec.h agent/rootspec.c \
+	agent/link.h agent/link.c \
+	agent/query.h agent/query.c \
+	agent/proto.h
+
 libexec_novm_PROGRAMS += agent/novm-init
-agent_novm_init_CFLAGS = $(WARN_CFLAGS)
+agent_novm_init_CFLAGS = $(WARN_CFLAGS) $(YAJL_CFLAGS) $(SECCOMP_CFLAGS) $(LIBCAP_CFLAGS)
 agent_novm_init_LDFLAGS = -static
+# Debian ships yajl's static library as libyajl_s.a.
+agent_novm_init_LDADD = -lyajl_s $(SECCOMP_LIBS) $(LIBCAP_LIBS)
 agent_novm_init_SOURCES = \
 	agent/main.c \
 	agent/log.h agent/log.c \
@@ -16,6 +32,16 @@ agent_novm_init_SOURCES = \
 	agent/procinfo.h agent/procinfo.c \
 	agent/action.h agent/action.c \
 	agent/cmdline.h agent/cmdline.c \
+	agent/container.h agent/container.c \
+	$(AGENT_CONTAINER_PURE_SOURCES) \
+	agent/inroot.h agent/inroot.c \
+	agent/devnodes.h agent/devnodes.c \
+	agent/rootfs.h agent/rootfs.c \
+	agent/session.h agent/session-internal.h agent/session.c agent/session-io.c \
+	agent/process.h agent/process.c \
+	agent/caps.h agent/caps.c \
+	agent/seccomp.h agent/seccomp.c \
+	$(AGENT_OCI_SOURCES) \
 	lib/error.h lib/error.c \
 	lib/util.h lib/util.c
 
@@ -27,3 +53,40 @@ tests_unit_test_agent_parse_SOURCES = tests/unit/test-agent-parse.c \
 	agent/modorder.h agent/modorder.c \
 	agent/procinfo.h agent/procinfo.c
 tests_unit_test_agent_parse_LDADD = lib/libnovmutil.a
+
+# Container mode: the frame decoder, CONFIG/EXEC parsing, mount options,
+# sysctl keys, /proc parsers, PATH lookup.
+check_PROGRAMS += tests/unit/test-agent-container
+TESTS += tests/unit/test-agent-container
+tests_unit_test_agent_container_CFLAGS = $(AM_CFLAGS) $(YAJL_CFLAGS) $(LIBCAP_CFLAGS)
+tests_unit_test_agent_container_SOURCES = tests/unit/test-agent-container.c tests/unit/tap.h \
+	$(AGENT_CONTAINER_PURE_SOURCES) \
+	agent/log.h agent/log.c \
+	agent/procinfo.h agent/procinfo.c \
+	agent/process.h agent/process.c \
+	agent/caps.h agent/caps.c \
+	agent/seccomp.h agent/seccomp.c \
+	$(AGENT_OCI_SOURCES)
+tests_unit_test_agent_container_LDADD = lib/libnovmutil.a $(YAJL_LIBS) $(SECCOMP_LIBS) \
+	$(LIBCAP_LIBS)
+
+# What needs root and a kernel (run on the host in forked children): the
+# in-root path resolution, seccomp, capabilities and the whole process
+# setup up to exec.  Skips (77) when not root.
+check_PROGRAMS += tests/unit/test-agent-process
+TESTS += tests/unit/test-agent-process
+tests_unit_test_agent_process_CFLAGS = $(AM_CFLAGS) $(YAJL_CFLAGS) $(LIBCAP_CFLAGS)
+tests_unit_test_agent_process_SOURCES = tests/unit/test-agent-process.c tests/unit/tap.h \
+	$(AGENT_CONTAINER_PURE_SOURCES) \
+	agent/log.h agent/log.c \
+	agent/procinfo.h agent/procinfo.c \
+	agent/inroot.h agent/inroot.c \
+	agent/devnodes.h agent/devnodes.c \
+	agent/process.h agent/process.c \
+	agent/caps.h agent/caps.c \
+	agent/seccomp.h agent/seccomp.c \
+	$(AGENT_OCI_SOURCES)
+tests_unit_test_agent_process_LDADD = lib/libnovmutil.a $(YAJL_LIBS) $(SECCOMP_LIBS) \
+	$(LIBCAP_LIBS)
+
+EXTRA_DIST += tests/agent/driver.py

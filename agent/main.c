@@ -1,11 +1,13 @@
 /* novm-init: PID 1 of every novm guest.  It sets up the bare minimum of a
  * Linux userspace, loads the modules the VMM's devices need, reports what it
- * sees on the console, then ends the VM as novm.action= asks. */
+ * sees on the console, then ends the VM as novm.action= asks.  With
+ * novm.mode=container it runs a container instead (container.c). */
 #include <stdio.h>
 #include <unistd.h>
 
 #include "action.h"
 #include "console.h"
+#include "container.h"
 #include "log.h"
 #include "modules.h"
 #include "mounts.h"
@@ -25,6 +27,8 @@ int main(void)
 	console_setup();
 	modules_load(AGENT_MODULES_DIR);
 	agent_say("ready");
+	if (container_mode_requested())
+		container_run();
 	report_system();
 	/* Reads the action only now so that a bad one is reported after the
 	 * facts above, which are still useful for debugging. */

@@ -1,0 +1,387 @@
+/* Container mode: the sequence (channel, READY, CONFIG, root, init) and
+ * PID 1's loop over the channel, the sessions and SIGCHLD. */
+#include "container.h"
+
+#include <endian.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include "action.h"
+#include "cleanup.h"
+#include "cmdline.h"
+#include "hostconfig.h"
+#include "link.h"
+#include "log.h"
+#include "oci/json.h"
+#include "query.h"
+#include "rootfs.h"
+#include "session.h"
+#include "util.h"
+
+#define PRINTK_PATH "/proc/sys/kernel/printk"
+#define REBOOT_TYPE_PATH "/sys/kernel/reboot/type"
+/* The exit status reported when the agent itself could not set up the
+ * container or a session (runc exits 1 for its own failures). */
+#define SETUP_FAILED_STATUS 1
+
+struct container {
+	struct link link;
+	struct agent_config cfg;
+	struct session_table sessions;
+	int sigchld_fd;
+	bool host_gone;
+};
+
+bool container_mode_requested(void)
+{
+	cleanup_free char *cmdline = NULL, *mode = NULL;
+	novm_error_t err = NULL;
+
+	if (read_file("/proc/cmdline", &cmdline, NULL, &err) < 0) {
+		novm_error_release(&err);
+		return false;
+	}
+	mode = cmdline_get(cmdline, AGENT_MODE_KEY);
+	return mode && strcmp(mode, AGENT_MODE_CONTAINER) == 0;
+}
+
+static void write_proc_file(const char *path, const char *text)
+{
+	cleanup_close int fd = open(path, O_WRONLY | O_CLOEXEC);
+	size_t len = strlen(text);
+
+	if (fd < 0 || write(fd, text, len) != (ssize_t)len)
+		agent_say("warning: write `%s`: %s", path, strerror(errno));
+}
+
+/* Done while the initramfs's /proc and /sys are still in reach: after the
+ * switch they may not exist in the container. */
+static void prepare_guest(void)
+{
+	/* Kernel messages stay off the console the container's output may
+	 * be compared with; they never reach the channel anyway. */
+	write_proc_file(PRINTK_PATH, "1");
+	/* The VMM takes a keyboard-controller reset as a clean stop. */
+	write_proc_file(REBOOT_TYPE_PATH, "kbd");
+}
+
+static int send_exit(struct container *c, uint32_t session, int status, novm_error_t *err)
+{
+	struct proto_exit ex = { .status = (int32_t)htole32((uint32_t)status), .signal = 0 };
+
+	return link_send(&c->link, PROTO_EXIT, session, &ex, sizeof(ex), err);
+}
+
+/* A session that never got a process: PROTO_ERROR with why, then its end. */
+static void report_setup_failure(struct container *c, uint32_t session, novm_error_t *failure)
+{
+	novm_error_t err = NULL;
+	const char *msg = *failure ? (*failure)->msg : "unknown error";
+
+	agent_say("error: session %u: %s", session, msg);
+	if (link_send_text(&c->link, PROTO_ERROR, session, msg, &err) < 0 ||
+	    send_exit(c, session, SETUP_FAILED_STATUS, &err) < 0)
+		agent_warn(&err, "channel");
+	novm_error_release(failure);
+}
+
+/* ---- frames from the host ---- */
+
+/* Errors travel as {"error": "..."} so the reply is JSON either way. */
+static int error_json(const char *msg, char **out, size_t *len, novm_error_t *err)
+{
+	cleanup_json_gen struct json_gen *gen = json_gen_new(NULL);
+
+	if (!gen)
+		return novm_error(err, ENOMEM, "reply");
+	json_gen_object_open(gen);
+	json_gen_member_string(gen, "error", msg);
+	json_gen_object_close(gen);
+	return json_gen_finish(gen, "reply", out, len, err);
+}
+
+static void answer_query(struct container *c, const struct link_frame *f)
+{
+	cleanup_free char *answer = NULL;
+	size_t len = 0;
+	novm_error_t err = NULL;
+
+	if (query_answer((const char *)f->payload, f->len, &answer, &len, &err) < 0) {
+		cleanup_error novm_error_t failure = steal_pointer(&err);
+
+		if (error_json(failure->msg, &answer, &len, &err) < 0) {
+			agent_warn(&err, "query");
+			return;
+		}
+	}
+	if (link_send(&c->link, PROTO_REPLY, f->session, answer, len, &err) < 0)
+		agent_warn(&err, "channel");
+}
+
+static void start_exec(struct container *c, const struct link_frame *f)
+{
+	struct oci_process proc;
+	novm_error_t err = NULL;
+
+	if (session_exists(&c->sessions, f->session)) {
+		agent_log("exec: session %u is in use", f->session);
+		return;
+	}
+	if (agent_process_parse((const char *)f->payload, f->len, &proc, &err) < 0) {
+		report_setup_failure(c, f->session, &err);
+		return;
+	}
+	if (session_create(&c->sessions, f->session, &proc, true, false, &err) < 0)
+		report_setup_failure(c, f->session, &err);
+	agent_process_release(&proc);
+}
+
+static void dispatch(struct container *c, const struct link_frame *f)
+{
+	novm_error_t err = NULL;
+	int r = 0;
+
+	switch (f->type) {
+	case PROTO_START:
+		r = session_start(&c->sessions, f->session, &err);
+		break;
+	case PROTO_STDIN:
+		r = session_stdin(&c->sessions, f->session, f->payload, f->len, &err);
+		break;
+	case PROTO_SIGNAL: {
+		uint32_t sig;
+
+		if (f->len != sizeof(sig)) {
+			r = novm_error(&err, 0, "SIGNAL: payload of %u bytes", f->len);
+			break;
+		}
+		memcpy(&sig, f->payload, sizeof(sig));
+		r = session_signal(&c->sessions, f->session, (int)le32toh(sig), &err);
+		break;
+	}
+	case PROTO_RESIZE: {
+		struct proto_winsize ws;
+
+		if (f->len != sizeof(ws)) {
+			r = novm_error(&err, 0, "RESIZE: payload of %u bytes", f->len);
+			break;
+		}
+		memcpy(&ws, f->payload, sizeof(ws));
+		r = session_resize(&c->sessions, f->session, le16toh(ws.rows), le16toh(ws.cols),
+				   &err);
+		break;
+	}
+	case PROTO_EXEC:
+		start_exec(c, f);
+		break;
+	case PROTO_QUERY:
+		answer_query(c, f);
+		break;
+	default:
+		agent_log("channel: frame type %u ignored", f->type);
+		break;
+	}
+	if (r < 0) {
+		agent_log("channel: %s", err->msg);
+		novm_error_release(&err);
+	}
+}
+
+/* Handles every whole frame the decoder holds.  -1 when framing is lost. */
+static int dispatch_buffered(struct container *c, novm_error_t *err)
+{
+	struct link_frame f;
+	int r;
+
+	while ((r = link_decoder_next(&c->link.dec, &f, err)) > 0)
+		dispatch(c, &f);
+	return r;
+}
+
+/* Reads what the channel has and handles it.  Returns -1 when the channel
+ * is lost (framing or I/O), 0 otherwise. */
+static int read_channel(struct container *c, novm_error_t *err)
+{
+	int r = link_fill(&c->link, err);
+
+	if (r < 0)
+		return -1;
+	if (r == 0) {
+		c->host_gone = true;
+		return 0;
+	}
+	return dispatch_buffered(c, err);
+}
+
+/* ---- setup ---- */
+
+static int send_ready(struct container *c, novm_error_t *err)
+{
+	struct utsname u;
+
+	if (uname(&u) < 0)
+		return novm_error(err, errno, "uname");
+	return link_send_text(&c->link, PROTO_READY, 0, u.release, err);
+}
+
+/* Waits for PROTO_CONFIG, answering queries meanwhile. */
+static int receive_config(struct container *c, novm_error_t *err)
+{
+	for (;;) {
+		struct link_frame f;
+		int r;
+
+		while ((r = link_decoder_next(&c->link.dec, &f, err)) > 0) {
+			if (f.type == PROTO_CONFIG)
+				return agent_config_parse((const char *)f.payload, f.len, &c->cfg, err);
+			if (f.type == PROTO_QUERY)
+				answer_query(c, &f);
+			else
+				agent_log("channel: frame type %u before CONFIG ignored", f.type);
+		}
+		if (r < 0)
+			return -1;
+		r = link_fill(&c->link, err);
+		if (r < 0)
+			return -1;
+		if (r == 0)
+			return novm_error(err, 0, "channel: the host closed it before CONFIG");
+	}
+}
+
+static int open_sigchld(novm_error_t *err)
+{
+	sigset_t set;
+	int fd;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
+		return novm_error(err, errno, "block SIGCHLD");
+	fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (fd < 0)
+		return novm_error(err, errno, "signalfd");
+	return fd;
+}
+
+static void drain_signalfd(int fd)
+{
+	struct signalfd_siginfo si[8];
+
+	while (read(fd, si, sizeof(si)) > 0)
+		;
+}
+
+/* ---- the loop ---- */
+
+static int run_loop(struct container *c, novm_error_t *err)
+{
+	cleanup_free struct pollfd *fds = NULL;
+	cleanup_free struct session_pollref *refs = NULL;
+	size_t cap = 0;
+
+	/* Frames that came with CONFIG (START, STDIN, ...) are buffered already:
+	 * poll() would not report them. */
+	if (dispatch_buffered(c, err) < 0)
+		return -1;
+	for (;;) {
+		bool init_exited = false;
+		size_t need = 2 + SESSION_MAX_POLLFDS * c->sessions.len, n;
+		int r;
+
+		if (need > cap) {
+			struct pollfd *f = realloc(fds, need * sizeof(*fds));
+			struct session_pollref *p;
+
+			if (!f)
+				return novm_error(err, ENOMEM, "poll");
+			fds = f;
+			p = realloc(refs, need * sizeof(*refs));
+			if (!p)
+				return novm_error(err, ENOMEM, "poll");
+			refs = p;
+			cap = need;
+		}
+		/* Too much stdin queued: stop reading the channel, which makes
+		 * the host wait instead of the agent growing without bound. */
+		fds[0] = (struct pollfd){
+			.fd = c->host_gone ? -1 : c->link.fd,
+			.events = sessions_stdin_backlog(&c->sessions) < SESSION_STDIN_BACKLOG ? POLLIN
+											       : 0,
+		};
+		fds[1] = (struct pollfd){ .fd = c->sigchld_fd, .events = POLLIN };
+		n = sessions_fill_poll(&c->sessions, fds + 2, refs + 2);
+
+		r = poll(fds, n + 2, sessions_poll_timeout(&c->sessions));
+		if (r < 0 && errno != EINTR)
+			return novm_error(err, errno, "poll");
+		if (r > 0 && fds[1].revents) {
+			drain_signalfd(c->sigchld_fd);
+			sessions_reap(&c->sessions);
+		}
+		if (r > 0 && sessions_handle(&c->sessions, fds + 2, refs + 2, n, err) < 0)
+			return -1;
+		if (r > 0 && fds[0].revents && read_channel(c, err) < 0)
+			return -1;
+		if (c->host_gone) {
+			agent_say("channel: the host closed it");
+			return 0;
+		}
+		if (sessions_finish(&c->sessions, &init_exited, err) < 0)
+			return -1;
+		if (init_exited)
+			return 0;
+	}
+}
+
+static int setup(struct container *c, novm_error_t *err)
+{
+	const struct oci_process *init;
+
+	if (receive_config(c, err) < 0)
+		return -1;
+	if (rootfs_setup(&c->cfg, err) < 0 || rootfs_switch(err) < 0)
+		return -1;
+	session_table_init(&c->sessions, &c->link,
+			   c->cfg.spec->has_linux ? c->cfg.spec->linux_.seccomp : NULL);
+	init = &c->cfg.spec->process;
+	return session_create(&c->sessions, 0, init, c->cfg.start, init->terminal, err);
+}
+
+__attribute__((noreturn)) void container_run(void)
+{
+	static struct container c = { .link = { .fd = -1 }, .sigchld_fd = -1 };
+	enum agent_action action = action_from_cmdline();
+	novm_error_t err = NULL;
+
+	prepare_guest();
+	/* Writes to a stdin pipe whose reader left must fail, not kill PID 1. */
+	signal(SIGPIPE, SIG_IGN);
+	c.sigchld_fd = open_sigchld(&err);
+	if (c.sigchld_fd < 0) {
+		agent_warn(&err, "container");
+		action_run(AGENT_ACTION_PANIC);
+	}
+	/* Without a channel nobody hears about any failure: a panic at least
+	 * makes the VMM report one. */
+	if (link_open(&c.link, LINK_DEVICE, LINK_WAIT_MS, &err) < 0 ||
+	    send_ready(&c, &err) < 0) {
+		agent_warn(&err, "container");
+		action_run(AGENT_ACTION_PANIC);
+	}
+	link_set_log_channel(&c.link);
+	if (setup(&c, &err) < 0) {
+		report_setup_failure(&c, 0, &err);
+	} else if (run_loop(&c, &err) < 0) {
+		agent_warn(&err, "container");
+	}
+	session_table_release(&c.sessions);
+	sync();
+	action_run(action);
+}

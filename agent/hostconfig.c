@@ -1,0 +1,210 @@
+#include "hostconfig.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cleanup.h"
+#include "oci/json.h"
+#include "oci/spec-internal.h"
+
+#define CONFIG_DOC "CONFIG"
+#define EXEC_DOC "EXEC"
+
+/* ---- shim over oci/ ----
+ * oci_spec_parse() resolves root.path against a bundle on this machine and
+ * requires it to exist; in the guest there is no bundle.  Until oci/ offers
+ * a bundle-less entry point, the sections are read here with its own
+ * section parsers (spec-internal.h).  Only what the guest uses is read:
+ * root.readonly, process, hostname, domainname, mounts, linux. */
+
+static int parse_mount(const struct json_node *item, void *dst, novm_error_t *err)
+{
+	struct oci_mount *m = dst;
+
+	if (json_require(item, "destination", err) < 0 ||
+	    json_get_string(item, "destination", &m->destination, err) < 0 ||
+	    json_get_string(item, "type", &m->type, err) < 0 ||
+	    json_get_string(item, "source", &m->source, err) < 0 ||
+	    oci_parse_strv(item, "options", &m->options, err) < 0)
+		return -1;
+	if (m->destination[0] != '/') {
+		struct json_node node;
+
+		json_member(item, "destination", &node);
+		return json_error(&node, err, "must be an absolute path, not \"%s\"",
+				  m->destination);
+	}
+	return 0;
+}
+
+static int spec_from_node(const struct json_node *config, struct oci_spec **out,
+			  novm_error_t *err)
+{
+	cleanup_oci_spec struct oci_spec *spec = calloc(1, sizeof(*spec));
+	struct json_node root;
+
+	if (!spec)
+		return novm_error(err, ENOMEM, "config");
+	if (json_require(config, NULL, err) < 0 || json_want_object(config, NULL, err) < 0)
+		return -1;
+	json_member(config, "root", &root);
+	if (json_want_object(&root, NULL, err) < 0 ||
+	    json_get_string(&root, "path", &spec->root.path, err) < 0 ||
+	    json_get_bool(&root, "readonly", &spec->root.readonly, err) < 0 ||
+	    json_get_string(config, "ociVersion", &spec->oci_version, err) < 0 ||
+	    oci_parse_process(config, &spec->process, err) < 0 ||
+	    json_get_string(config, "hostname", &spec->hostname, err) < 0 ||
+	    json_get_string(config, "domainname", &spec->domainname, err) < 0 ||
+	    oci_parse_object_array(config, "mounts", sizeof(*spec->mounts),
+				   (void **)&spec->mounts, &spec->n_mounts, parse_mount, err) < 0 ||
+	    oci_parse_linux(config, &spec->linux_, &spec->has_linux, err) < 0)
+		return -1;
+	*out = steal_pointer(&spec);
+	return 0;
+}
+
+/* ---- shares ---- */
+
+static bool tag_valid(const char *tag)
+{
+	size_t len = strlen(tag);
+
+	if (len == 0 || len > AGENT_TAG_MAX)
+		return false;
+	/* It becomes a directory name under the staging area, too. */
+	if (strcmp(tag, ".") == 0 || strcmp(tag, "..") == 0)
+		return false;
+	for (const char *c = tag; *c; c++) {
+		if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+		      (*c >= '0' && *c <= '9') || *c == '-' || *c == '_' || *c == '.'))
+			return false;
+	}
+	return true;
+}
+
+static int parse_share(const struct json_node *item, void *dst, novm_error_t *err)
+{
+	struct agent_share *s = dst;
+	struct json_node node;
+
+	json_member(item, "tag", &node);
+	if (json_require(&node, NULL, err) < 0 || json_get_string(&node, NULL, &s->tag, err) < 0)
+		return -1;
+	if (!tag_valid(s->tag))
+		return json_error(&node, err,
+				  "\"%s\" is not a virtio-fs tag (1-%d of [A-Za-z0-9._-])",
+				  s->tag, AGENT_TAG_MAX);
+	json_member(item, "destination", &node);
+	if (json_require(&node, NULL, err) < 0 ||
+	    json_get_string(&node, NULL, &s->destination, err) < 0 ||
+	    oci_check_absolute(&node, s->destination, err) < 0 ||
+	    json_get_string(item, "source", &s->source, err) < 0 ||
+	    json_get_string(item, "path", &s->path, err) < 0 ||
+	    json_get_bool(item, "readonly", &s->readonly, err) < 0)
+		return -1;
+	return 0;
+}
+
+static bool is_root_destination(const char *dest)
+{
+	for (; *dest; dest++)
+		if (*dest != '/')
+			return false;
+	return true;
+}
+
+const struct agent_share *agent_config_root_share(const struct agent_config *cfg)
+{
+	for (size_t i = 0; i < cfg->n_shares; i++)
+		if (is_root_destination(cfg->shares[i].destination))
+			return &cfg->shares[i];
+	return NULL;
+}
+
+int agent_config_parse(const char *text, size_t len, struct agent_config *out,
+		       novm_error_t *err)
+{
+	cleanup_json_doc struct json_doc *doc = NULL;
+	struct agent_config cfg = { 0 };
+	struct json_node root, node;
+
+	if (json_doc_parse(CONFIG_DOC, text, len, &doc, err) < 0)
+		return -1;
+	json_doc_root(doc, &root);
+	if (!json_present(&root) || json_want_object(&root, NULL, err) < 0)
+		return json_error(&root, err, "expected an object");
+	json_member(&root, "config", &node);
+	if (spec_from_node(&node, &cfg.spec, err) < 0 ||
+	    oci_parse_object_array(&root, "shares", sizeof(*cfg.shares), (void **)&cfg.shares,
+				   &cfg.n_shares, parse_share, err) < 0 ||
+	    json_get_string(&root, "hostname", &cfg.hostname, err) < 0 ||
+	    json_get_bool(&root, "start", &cfg.start, err) < 0) {
+		agent_config_release(&cfg);
+		return -1;
+	}
+	for (size_t i = 0; i < cfg.n_shares; i++) {
+		for (size_t j = 0; j < i; j++) {
+			if (is_root_destination(cfg.shares[i].destination) &&
+			    is_root_destination(cfg.shares[j].destination)) {
+				json_member(&root, "shares", &node);
+				agent_config_release(&cfg);
+				return json_error(&node, err, "more than one share for \"/\"");
+			}
+		}
+	}
+	*out = cfg;
+	return 0;
+}
+
+void agent_config_release(struct agent_config *cfg)
+{
+	oci_spec_free(cfg->spec);
+	for (size_t i = 0; cfg->shares && i < cfg->n_shares; i++) {
+		free(cfg->shares[i].tag);
+		free(cfg->shares[i].destination);
+		free(cfg->shares[i].source);
+		free(cfg->shares[i].path);
+	}
+	free(cfg->shares);
+	free(cfg->hostname);
+	memset(cfg, 0, sizeof(*cfg));
+}
+
+int agent_process_parse(const char *text, size_t len, struct oci_process *out,
+			novm_error_t *err)
+{
+	cleanup_json_doc struct json_doc *doc = NULL;
+	cleanup_free char *wrapped = NULL;
+	struct json_node root;
+
+	memset(out, 0, sizeof(*out));
+	/* The payload must be one object on its own before it is spliced into
+	 * {"process": ...} for oci_parse_process(), which reads that member. */
+	if (json_doc_parse(EXEC_DOC, text, len, &doc, err) < 0)
+		return -1;
+	json_doc_root(doc, &root);
+	if (!json_present(&root) || json_want_object(&root, NULL, err) < 0)
+		return json_error(&root, err, "expected a process object");
+	json_doc_free(doc);
+	doc = NULL;
+
+	if (asprintf(&wrapped, "{\"process\":%.*s}", (int)len, text) < 0)
+		return novm_error(err, ENOMEM, EXEC_DOC);
+	if (json_doc_parse(EXEC_DOC, wrapped, strlen(wrapped), &doc, err) < 0)
+		return -1;
+	json_doc_root(doc, &root);
+	if (oci_parse_process(&root, out, err) < 0) {
+		oci_process_release(out);
+		memset(out, 0, sizeof(*out));
+		return -1;
+	}
+	return 0;
+}
+
+void agent_process_release(struct oci_process *p)
+{
+	oci_process_release(p);
+	memset(p, 0, sizeof(*p));
+}

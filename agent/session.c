@@ -1,0 +1,345 @@
+/* Sessions: the table, creating and starting processes, and what the host
+ * sends them (stdin, signals, window size). */
+#include "session.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "link.h"
+#include "process.h"
+#include "session-internal.h"
+
+int64_t session_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void session_close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+void session_free(struct session *s)
+{
+	session_close_fd(&s->start_fd);
+	session_close_fd(&s->err_fd);
+	/* with a terminal in_fd and out_fd are the same master */
+	if (s->in_fd == s->out_fd)
+		s->in_fd = -1;
+	session_close_fd(&s->in_fd);
+	session_close_fd(&s->out_fd);
+	session_close_fd(&s->errout_fd);
+	session_close_fd(&s->slave_fd);
+	free(s->pending);
+	free(s);
+}
+
+void session_table_init(struct session_table *t, struct link *link,
+			const struct oci_seccomp *seccomp)
+{
+	memset(t, 0, sizeof(*t));
+	t->link = link;
+	t->seccomp = seccomp;
+}
+
+void session_table_release(struct session_table *t)
+{
+	for (size_t i = 0; i < t->len; i++)
+		session_free(t->items[i]);
+	free(t->items);
+	t->items = NULL;
+	t->len = 0;
+}
+
+static struct session *find(const struct session_table *t, uint32_t id)
+{
+	for (size_t i = 0; i < t->len; i++)
+		if (t->items[i]->id == id)
+			return t->items[i];
+	return NULL;
+}
+
+bool session_exists(const struct session_table *t, uint32_t id)
+{
+	return find(t, id) != NULL;
+}
+
+static struct session *find_or_fail(const struct session_table *t, uint32_t id,
+				    novm_error_t *err)
+{
+	struct session *s = find(t, id);
+
+	if (!s)
+		novm_error(err, 0, "session %u: no such session", id);
+	return s;
+}
+
+/* ---- creation ---- */
+
+/* The child's ends of its stdio, closed in the parent after the fork. */
+struct child_ends {
+	int in, out, err, start, errpipe;
+};
+
+static void close_child_ends(struct child_ends *c)
+{
+	session_close_fd(&c->in);
+	session_close_fd(&c->out);
+	session_close_fd(&c->err);
+	session_close_fd(&c->start);
+	session_close_fd(&c->errpipe);
+}
+
+static int make_pipe(int *rd, int *wr, bool nonblock_rd, bool nonblock_wr, novm_error_t *err)
+{
+	int fds[2];
+
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		return novm_error(err, errno, "pipe");
+	if ((nonblock_rd && fcntl(fds[0], F_SETFL, O_NONBLOCK) < 0) ||
+	    (nonblock_wr && fcntl(fds[1], F_SETFL, O_NONBLOCK) < 0)) {
+		close(fds[0]);
+		close(fds[1]);
+		return novm_error(err, errno, "pipe");
+	}
+	*rd = fds[0];
+	*wr = fds[1];
+	return 0;
+}
+
+static int open_terminal(struct session *s, const struct oci_process *p, bool bind_console,
+			 novm_error_t *err)
+{
+	char name[64];
+	int master;
+
+	/* /dev/ptmx is the container's (pts/ptmx of its devpts instance) */
+	master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (master < 0)
+		return novm_error(err, errno, "open a terminal (/dev/ptmx)");
+	s->in_fd = s->out_fd = master;
+	if (grantpt(master) < 0 || unlockpt(master) < 0 || ptsname_r(master, name, sizeof(name)))
+		return novm_error(err, errno, "terminal");
+	s->slave_fd = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (s->slave_fd < 0)
+		s->slave_fd = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (s->slave_fd < 0)
+		return novm_error(err, errno, "open `%s`", name);
+	if (fchown(s->slave_fd, p->user.uid, (gid_t)-1) < 0)
+		return novm_error(err, errno, "chown `%s`", name);
+	if (p->has_console_size) {
+		struct winsize ws = { .ws_row = (unsigned short)p->console_height,
+				      .ws_col = (unsigned short)p->console_width };
+
+		if (ioctl(master, TIOCSWINSZ, &ws) < 0)
+			return novm_error(err, errno, "set the terminal size");
+	}
+	if (fcntl(master, F_SETFL, O_NONBLOCK) < 0)
+		return novm_error(err, errno, "terminal");
+	if (bind_console && access("/dev/console", F_OK) == 0 &&
+	    mount(name, "/dev/console", NULL, MS_BIND, NULL) < 0)
+		return novm_error(err, errno, "bind `%s` on /dev/console", name);
+	return 0;
+}
+
+static int open_stdio(struct session *s, const struct oci_process *p, bool bind_console,
+		      struct child_ends *c, novm_error_t *err)
+{
+	if (make_pipe(&c->start, &s->start_fd, false, false, err) < 0 ||
+	    make_pipe(&s->err_fd, &c->errpipe, true, false, err) < 0)
+		return -1;
+	s->terminal = p->terminal;
+	if (p->terminal)
+		return open_terminal(s, p, bind_console, err);
+	if (make_pipe(&c->in, &s->in_fd, false, true, err) < 0 ||
+	    make_pipe(&s->out_fd, &c->out, true, false, err) < 0 ||
+	    make_pipe(&s->errout_fd, &c->err, true, false, err) < 0)
+		return -1;
+	return 0;
+}
+
+__attribute__((noreturn)) static void child_main(const struct oci_process *p,
+						 const struct oci_seccomp *seccomp,
+						 struct session *s, struct child_ends *c)
+{
+	struct process_stdio stdio;
+	sigset_t none;
+	char go;
+	ssize_t r;
+
+	/* PID 1 blocks SIGCHLD for its signalfd and ignores SIGPIPE; neither
+	 * survives exec otherwise. */
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	signal(SIGPIPE, SIG_DFL);
+	/* PID 1's ends: holding the start pipe's write end would keep the
+	 * read below from ever seeing PID 1 give up on the session. */
+	if (s->in_fd == s->out_fd)
+		s->in_fd = -1;
+	session_close_fd(&s->start_fd);
+	session_close_fd(&s->err_fd);
+	session_close_fd(&s->in_fd);
+	session_close_fd(&s->out_fd);
+	session_close_fd(&s->errout_fd);
+
+	do
+		r = read(c->start, &go, 1);
+	while (r < 0 && errno == EINTR);
+	if (r != 1)
+		_exit(PROCESS_STATUS_NOT_FOUND);
+
+	if (s->terminal)
+		stdio = (struct process_stdio){ s->slave_fd, s->slave_fd, s->slave_fd, s->slave_fd };
+	else
+		stdio = (struct process_stdio){ c->in, c->out, c->err, -1 };
+	process_exec(p, seccomp, &stdio, c->errpipe);
+}
+
+int session_create(struct session_table *t, uint32_t id, const struct oci_process *p,
+		   bool start, bool bind_console, novm_error_t *err)
+{
+	struct child_ends c = { -1, -1, -1, -1, -1 };
+	struct session *s, **grown;
+
+	if (find(t, id))
+		return novm_error(err, 0, "session %u already exists", id);
+	grown = realloc(t->items, (t->len + 1) * sizeof(*t->items));
+	if (!grown)
+		return novm_error(err, ENOMEM, "session %u", id);
+	t->items = grown;
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return novm_error(err, ENOMEM, "session %u", id);
+	s->id = id;
+	s->start_fd = s->err_fd = s->in_fd = s->out_fd = s->errout_fd = s->slave_fd = -1;
+
+	if (open_stdio(s, p, bind_console, &c, err) < 0)
+		goto fail;
+	s->pid = fork();
+	if (s->pid < 0) {
+		novm_error(err, errno, "fork");
+		goto fail;
+	}
+	if (s->pid == 0)
+		child_main(p, t->seccomp, s, &c);
+	close_child_ends(&c);
+	t->items[t->len++] = s;
+	/* Writing to the start pipe fails only when the child is gone; its
+	 * exit is then reported like any other. */
+	if (start && session_start(t, id, err) < 0) {
+		agent_log("session %u: %s", id, (*err)->msg);
+		novm_error_release(err);
+	}
+	return 0;
+fail:
+	close_child_ends(&c);
+	session_free(s);
+	return novm_error_wrap(err, "session %u", id);
+}
+
+int session_start(struct session_table *t, uint32_t id, novm_error_t *err)
+{
+	struct session *s = find_or_fail(t, id, err);
+
+	if (!s)
+		return -1;
+	if (s->start_fd < 0)
+		return novm_error(err, 0, "session %u: already started", id);
+	if (write(s->start_fd, "", 1) != 1)
+		return novm_error(err, errno, "session %u: start", id);
+	session_close_fd(&s->start_fd);
+	s->released = true;
+	return 0;
+}
+
+/* ---- host -> process ---- */
+
+int session_stdin(struct session_table *t, uint32_t id, const void *data, size_t len,
+		  novm_error_t *err)
+{
+	struct session *s = find_or_fail(t, id, err);
+	char eof = 4;	/* ^D unless the terminal says otherwise */
+	char *grown;
+
+	if (!s)
+		return -1;
+	if (s->in_fd < 0 || s->close_stdin)
+		return 0;	/* the process closed it, or the host did: drop */
+	if (len == 0) {
+		if (s->terminal) {
+			struct termios tio;
+
+			if (tcgetattr(s->in_fd, &tio) == 0 && tio.c_cc[VEOF])
+				eof = (char)tio.c_cc[VEOF];
+			data = &eof;
+			len = 1;
+		} else {
+			s->close_stdin = true;
+			if (!s->pending_len)
+				session_close_fd(&s->in_fd);
+			return 0;
+		}
+	}
+	grown = realloc(s->pending, s->pending_len + len);
+	if (!grown)
+		return novm_error(err, ENOMEM, "session %u: stdin", id);
+	memcpy(grown + s->pending_len, data, len);
+	s->pending = grown;
+	s->pending_len += len;
+	return 0;
+}
+
+int session_signal(struct session_table *t, uint32_t id, int sig, novm_error_t *err)
+{
+	struct session *s = find_or_fail(t, id, err);
+
+	if (!s)
+		return -1;
+	if (sig <= 0 || sig >= NSIG)
+		return novm_error(err, 0, "session %u: invalid signal %d", id, sig);
+	/* After the exit the pid may already belong to someone else. */
+	if (s->exited)
+		return 0;
+	if (kill(s->pid, sig) < 0 && errno != ESRCH)
+		return novm_error(err, errno, "session %u: kill %d", id, sig);
+	return 0;
+}
+
+int session_resize(struct session_table *t, uint32_t id, uint16_t rows, uint16_t cols,
+		   novm_error_t *err)
+{
+	struct session *s = find_or_fail(t, id, err);
+	struct winsize ws = { .ws_row = rows, .ws_col = cols };
+
+	if (!s)
+		return -1;
+	if (!s->terminal || s->out_fd < 0)
+		return 0;
+	if (ioctl(s->out_fd, TIOCSWINSZ, &ws) < 0)
+		return novm_error(err, errno, "session %u: resize", id);
+	return 0;
+}
+
+size_t sessions_stdin_backlog(const struct session_table *t)
+{
+	size_t total = 0;
+
+	for (size_t i = 0; i < t->len; i++)
+		total += t->items[i]->pending_len;
+	return total;
+}
