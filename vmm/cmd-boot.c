@@ -13,18 +13,6 @@
 #include "kstore.h"
 #include "vmm.h"
 
-/* Why each default parameter:
- *  reboot=t panic=-1  a panic resets at once by triple fault, which we report
- *                     as a failure; the agent switches to a keyboard-controller
- *                     reset for a clean stop.
- *  8250.nr_uarts=1 i8042.*  don't probe hardware that is not there.
- *  io_delay=none      port 0x80 delays would each exit to the VMM.
- *  quiet              every console byte is a VM exit; `--cmdline loglevel=7`
- *                     brings the messages back. */
-#define DEFAULT_CMDLINE                                                                      \
-	"console=ttyS0 reboot=t panic=-1 8250.nr_uarts=1 i8042.noaux i8042.nomux i8042.nopnp " \
-	"i8042.dumbkbd io_delay=none quiet"
-
 static void usage(FILE *out)
 {
 	fprintf(out,
@@ -133,7 +121,7 @@ int cmd_boot(int argc, char **argv)
 		status = 0;
 		goto out;
 	}
-	if (asprintf(&cmdline, "%s%s%s", raw ? raw : DEFAULT_CMDLINE, extra ? " " : "", extra ? extra : "") < 0)
+	if (asprintf(&cmdline, "%s%s%s", raw ? raw : VMM_DEFAULT_CMDLINE, extra ? " " : "", extra ? extra : "") < 0)
 		goto out;
 
 	struct vm_config cfg = {

@@ -26,7 +26,17 @@ enum vm_exit_reason {
 	VM_EXIT_PANIC,		/* pvpanic reported a guest kernel panic */
 	VM_EXIT_ERROR,		/* KVM or VMM failure */
 	VM_EXIT_SIGNAL,		/* the VMM was asked to stop */
+	VM_EXIT_CONTAINER,	/* the container's process ended (agent link) */
 };
+
+/* A host directory served to the guest by a virtio-fs device. */
+struct vm_share {
+	const char *tag;
+	const char *path;
+	bool readonly;
+};
+
+struct agent_link_config;
 
 struct vm_config {
 	const char *kernel_path;	/* ELF vmlinux */
@@ -37,6 +47,11 @@ struct vm_config {
 	uint64_t mem_size;
 	int console_fd;			/* where the UART writes */
 	int console_in_fd;		/* guest console input, or -1 */
+	const struct vm_share *shares;
+	int nr_shares;
+	/* Container mode: the agent channel; NULL for a bare VM.  Stop signals
+	 * are then forwarded to the container's process instead. */
+	const struct agent_link_config *agent;
 };
 
 struct vm {

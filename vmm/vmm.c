@@ -7,9 +7,11 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include "agent-link.h"
 #include "cleanup.h"
 #include "devices/i8042.h"
 #include "devices/pci.h"
@@ -19,6 +21,7 @@
 #include "loader/elf.h"
 #include "util.h"
 #include "vcpu.h"
+#include "virtio/fs.h"
 #include "virtio/rng.h"
 #include "x86/boot.h"
 #include "x86/cpu.h"
@@ -30,6 +33,9 @@ struct vmm {
 	struct i8042 *i8042;
 	struct rtc *rtc;
 	bool pci_up, rng_up, loop_up;
+	struct virtio_fs **shares;
+	int nr_shares;
+	struct agent_link *agent;
 	struct kvm_cpuid2 *cpuid;
 };
 
@@ -109,6 +115,22 @@ static int create_devices(struct vmm *vmm, const struct vm_config *cfg, novm_err
 	if (virtio_rng_init(vm, err) < 0)
 		return -1;
 	vmm->rng_up = true;
+	if (cfg->nr_shares && !(vmm->shares = calloc(cfg->nr_shares, sizeof(*vmm->shares))))
+		return novm_error(err, ENOMEM, "allocate shares");
+	for (int i = 0; i < cfg->nr_shares; i++) {
+		const struct virtio_fs_config_host fs_cfg = {
+			.tag = cfg->shares[i].tag,
+			.root = cfg->shares[i].path,
+			.readonly = cfg->shares[i].readonly,
+			.nr_request_queues = 1,
+			.nr_workers = 4,
+		};
+		if (virtio_fs_init(vm, &fs_cfg, &vmm->shares[i], err) < 0)
+			return novm_error_wrap(err, "share `%s`", cfg->shares[i].path);
+		vmm->nr_shares = i + 1;
+	}
+	if (cfg->agent && agent_link_init(vm, cfg->agent, &vmm->agent, err) < 0)
+		return -1;
 	return 0;
 }
 
@@ -135,8 +157,9 @@ static int create_vcpus(struct vmm *vmm, int nr_cpus, uint64_t entry, novm_error
 					BOOT_GDT_ADDR, BOOT_GDT_ENTRIES * 8, BOOT_STACK_ADDR, err);
 }
 
-/* Waits until the guest stops or SIGINT/SIGTERM/SIGHUP arrives. */
-static void wait_for_exit(struct vm *vm, int sig_fd)
+/* Waits until the guest stops.  SIGINT/SIGTERM/SIGHUP stop a bare VM; in
+ * container mode they go to the container's process, as runc forwards them. */
+static void wait_for_exit(struct vm *vm, struct agent_link *agent, int sig_fd)
 {
 	struct pollfd fds[2] = { { vm->exit_fd, POLLIN, 0 }, { sig_fd, POLLIN, 0 } };
 
@@ -145,7 +168,9 @@ static void wait_for_exit(struct vm *vm, int sig_fd)
 			break;
 		if (fds[1].revents & POLLIN) {
 			struct signalfd_siginfo si;
-			if (read(sig_fd, &si, sizeof(si)) == sizeof(si))
+			if (read(sig_fd, &si, sizeof(si)) != sizeof(si))
+				continue;
+			if (!agent || agent_link_signal(agent, si.ssi_signo) < 0)
 				vm_request_exit(vm, VM_EXIT_SIGNAL, "stopped by signal %u", si.ssi_signo);
 		}
 	}
@@ -161,6 +186,10 @@ static void teardown(struct vmm *vmm)
 		vcpu_join(&vm->vcpus[i]);
 	if (vmm->loop_up)
 		ioloop_stop(&vm->loop);
+	agent_link_exit(vmm->agent);
+	for (int i = 0; i < vmm->nr_shares; i++)
+		virtio_fs_exit(vmm->shares[i]);
+	free(vmm->shares);
 	if (vmm->rng_up)
 		virtio_rng_exit(vm);
 	if (vmm->pci_up)
@@ -175,9 +204,18 @@ static void teardown(struct vmm *vmm)
 	kvm_vm_close(vm);
 }
 
-static void describe_exit(const struct vm *vm, struct vmm_result *result)
+static void describe_exit(const struct vmm *vmm, struct vmm_result *result)
 {
+	const struct vm *vm = &vmm->vm;
+
 	result->reason = atomic_load(&vm->exit_reason);
+	result->container_status = result->container_signal = -1;
+	if (vmm->agent) {
+		result->container_status = agent_link_status(vmm->agent, &result->container_signal);
+		if (agent_link_error(vmm->agent))
+			snprintf(result->agent_error, sizeof(result->agent_error), "%s",
+				 agent_link_error(vmm->agent));
+	}
 	if (vm->panic_line[0] &&
 	    (result->reason == VM_EXIT_TRIPLE_FAULT || result->reason == VM_EXIT_PANIC))
 		snprintf(result->message, sizeof(result->message), "guest kernel panic: %s", vm->panic_line);
@@ -199,6 +237,12 @@ int vmm_run(const struct vm_config *cfg, struct vmm_result *result, novm_error_t
 		return -1;
 	if (vcpu_init_kick_signal(err) < 0)
 		return -1;
+	/* The virtio-fs server keeps an fd per file the guest knows. */
+	struct rlimit nofile;
+	if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max) {
+		nofile.rlim_cur = nofile.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &nofile);
+	}
 
 	/* Stop signals are taken synchronously by the main thread; every thread
 	 * created from here on inherits the blocked mask. */
@@ -230,8 +274,8 @@ int vmm_run(const struct vm_config *cfg, struct vmm_result *result, novm_error_t
 			vm_request_exit(&vmm->vm, VM_EXIT_ERROR, "vCPU start failed");
 			goto out;
 		}
-	wait_for_exit(&vmm->vm, sig_fd);
-	describe_exit(&vmm->vm, result);
+	wait_for_exit(&vmm->vm, vmm->agent, sig_fd);
+	describe_exit(vmm, result);
 	ret = 0;
 out:
 	if (atomic_load(&vmm->vm.exit_reason) == VM_RUNNING)

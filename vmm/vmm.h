@@ -7,9 +7,26 @@
 #define VMM_MIN_MEMORY (32ULL << 20)
 #define VMM_MAX_CPUS 64
 
+/* Why each default parameter:
+ *  reboot=t panic=-1  a panic resets at once by triple fault, which we report
+ *                     as a failure; the agent switches to a keyboard-controller
+ *                     reset for a clean stop.
+ *  8250.nr_uarts=1 i8042.*  don't probe hardware that is not there.
+ *  io_delay=none      port 0x80 delays would each exit to the VMM.
+ *  quiet              every console byte is a VM exit; `--cmdline loglevel=7`
+ *                     brings the messages back. */
+#define VMM_DEFAULT_CMDLINE                                                                      \
+	"console=ttyS0 reboot=t panic=-1 8250.nr_uarts=1 i8042.noaux i8042.nomux i8042.nopnp " \
+	"i8042.dumbkbd io_delay=none quiet"
+
 struct vmm_result {
 	enum vm_exit_reason reason;
 	char message[512];	/* why the guest stopped, for the user */
+	/* Container mode: the process's status (exit code or 128+signal) and
+	 * terminating signal, -1 if it never reported; the agent's error. */
+	int container_status;
+	int container_signal;
+	char agent_error[512];
 };
 
 /* Builds the VM from `cfg`, runs it until the guest stops, tears it down.

@@ -1,0 +1,165 @@
+#include "container.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cleanup.h"
+#include "initramfs.h"
+#include "jsonstr.h"
+#include "oci/vm-size.h"
+#include "vmm.h"
+
+static bool is_bind_mount(const struct oci_mount *m)
+{
+	if (m->type && !strcmp(m->type, "bind"))
+		return true;
+	for (size_t i = 0; i < m->options.len; i++)
+		if (!strcmp(m->options.items[i], "bind") || !strcmp(m->options.items[i], "rbind"))
+			return true;
+	return false;
+}
+
+static bool has_option(const struct oci_mount *m, const char *opt)
+{
+	for (size_t i = 0; i < m->options.len; i++)
+		if (!strcmp(m->options.items[i], opt))
+			return true;
+	return false;
+}
+
+static int add_share(struct container_vm *vm, const char *tag, const char *path, bool readonly,
+		     novm_error_t *err)
+{
+	struct vm_share *shares = realloc(vm->shares, (vm->nr_shares + 1) * sizeof(*shares));
+	char **tags = realloc(vm->share_tags, (vm->nr_shares + 1) * sizeof(*tags));
+
+	if (shares)
+		vm->shares = shares;
+	if (tags)
+		vm->share_tags = tags;
+	if (!shares || !tags || !(vm->share_tags[vm->nr_shares] = strdup(tag)))
+		return novm_error(err, ENOMEM, "shares");
+	vm->shares[vm->nr_shares] = (struct vm_share){ vm->share_tags[vm->nr_shares], path, readonly };
+	vm->nr_shares++;
+	return 0;
+}
+
+/* Bind mounts of host directories become virtio-fs shares of their own;
+ * the agent mounts each at its destination. */
+static int collect_shares(const struct oci_spec *spec, struct container_vm *vm, FILE *json,
+			  novm_error_t *err)
+{
+	if (add_share(vm, CONTAINER_ROOTFS_TAG, spec->root.path, spec->root.readonly, err) < 0)
+		return -1;
+	fprintf(json, "[{\"tag\":\"%s\",\"destination\":\"/\",\"readonly\":%s}", CONTAINER_ROOTFS_TAG,
+		spec->root.readonly ? "true" : "false");
+	for (size_t i = 0; i < spec->n_mounts; i++) {
+		const struct oci_mount *m = &spec->mounts[i];
+		struct stat st;
+		char tag[32];
+
+		if (!is_bind_mount(m) || !m->source)
+			continue;
+		if (stat(m->source, &st) < 0)
+			return novm_error(err, errno, "mount %s: source `%s`", m->destination, m->source);
+		if (!S_ISDIR(st.st_mode))
+			return novm_error(err, 0,
+					  "mount %s: source `%s` is not a directory: only directories can be shared with the VM",
+					  m->destination, m->source);
+		snprintf(tag, sizeof(tag), "m%zu", i);
+		bool ro = has_option(m, "ro");
+		if (add_share(vm, tag, m->source, ro, err) < 0)
+			return -1;
+		fprintf(json, ",{\"tag\":\"%s\",\"destination\":", tag);
+		json_write_string(json, m->destination);
+		fputs(",\"source\":", json);
+		json_write_string(json, m->source);
+		fprintf(json, ",\"readonly\":%s}", ro ? "true" : "false");
+	}
+	fputc(']', json);
+	return 0;
+}
+
+static int build_agent_config(const struct oci_spec *spec, const char *config_text, bool start,
+			      struct container_vm *vm, novm_error_t *err)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *json = open_memstream(&buf, &len);
+	int ret;
+
+	if (!json)
+		return novm_error(err, errno, "agent configuration");
+	fputs("{\"config\":", json);
+	fputs(config_text, json);
+	fputs(",\"shares\":", json);
+	ret = collect_shares(spec, vm, json, err);
+	fprintf(json, ",\"start\":%s}", start ? "true" : "false");
+	fclose(json);
+	if (ret < 0) {
+		free(buf);
+		return -1;
+	}
+	vm->agent_config = buf;
+	vm->agent_config_len = len;
+	return 0;
+}
+
+static int build_cmdline(const struct oci_spec *spec, struct container_vm *vm, novm_error_t *err)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&buf, &len);
+
+	if (!out)
+		return novm_error(err, errno, "kernel command line");
+	fputs(VMM_DEFAULT_CMDLINE " novm.mode=container", out);
+	if (spec->vm)
+		for (size_t i = 0; i < spec->vm->kernel_parameters.len; i++)
+			fprintf(out, " %s", spec->vm->kernel_parameters.items[i]);
+	fclose(out);
+	vm->cmdline = buf;
+	return 0;
+}
+
+int container_vm_prepare(const struct oci_spec *spec, const char *config_text, bool start,
+			 struct container_vm *out, novm_error_t *err)
+{
+	const char *kernel;
+
+	memset(out, 0, sizeof(*out));
+	if (oci_vm_size(spec, &out->vcpus, &out->memory, err) < 0 ||
+	    oci_vm_kernel(spec, &kernel, err) < 0 ||
+	    kstore_resolve(kstore_root(), kernel, &out->kernel, err) < 0)
+		goto fail;
+	if (spec->vm && spec->vm->kernel_initrd) {
+		if (!(out->initrd = strdup(spec->vm->kernel_initrd))) {
+			novm_error(err, ENOMEM, "initrd");
+			goto fail;
+		}
+	} else if (initramfs_default(out->kernel.modules_dir, &out->initrd, err) < 0) {
+		goto fail;
+	}
+	if (build_cmdline(spec, out, err) < 0 || build_agent_config(spec, config_text, start, out, err) < 0)
+		goto fail;
+	return 0;
+fail:
+	container_vm_release(out);
+	return -1;
+}
+
+void container_vm_release(struct container_vm *vm)
+{
+	kernel_ref_release(&vm->kernel);
+	free(vm->initrd);
+	free(vm->cmdline);
+	for (int i = 0; i < vm->nr_shares; i++)
+		free(vm->share_tags[i]);
+	free(vm->share_tags);
+	free(vm->shares);
+	free(vm->agent_config);
+	memset(vm, 0, sizeof(*vm));
+}

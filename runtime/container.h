@@ -1,0 +1,37 @@
+/* From an OCI bundle to the VM that runs it: size, kernel, initramfs,
+ * the virtio-fs shares (rootfs and bind mounts) and the configuration the
+ * agent receives. */
+#ifndef NOVM_RUNTIME_CONTAINER_H
+#define NOVM_RUNTIME_CONTAINER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "error.h"
+#include "kstore.h"
+#include "oci/spec.h"
+#include "vm.h"
+
+#define CONTAINER_ROOTFS_TAG "rootfs"
+
+struct container_vm {
+	int vcpus;
+	uint64_t memory;
+	struct kernel_ref kernel;
+	char *initrd;
+	char *cmdline;
+	struct vm_share *shares;
+	char **share_tags;	/* owned strings behind shares[].tag */
+	int nr_shares;
+	char *agent_config;	/* PROTO_CONFIG payload */
+	size_t agent_config_len;
+};
+
+/* `config_text` is the bundle's config.json as read (sent to the agent
+ * verbatim); `start` asks the agent to start the process without waiting
+ * for PROTO_START. */
+int container_vm_prepare(const struct oci_spec *spec, const char *config_text, bool start,
+			 struct container_vm *out, novm_error_t *err);
+void container_vm_release(struct container_vm *vm);
+
+#endif
