@@ -13,3 +13,15 @@ tests_unit_test_virtqueue_SOURCES = tests/unit/test-virtqueue.c
 tests_unit_test_virtqueue_LDADD = $(VMM_LIBS)
 tests_unit_test_pci_SOURCES = tests/unit/test-pci.c
 tests_unit_test_pci_LDADD = $(VMM_LIBS)
+
+# virtio-fs (over the FUSE server in vmm/fuse/) and virtio-console.
+vmm_libvmm_a_SOURCES += \
+	vmm/virtio/fs.h vmm/virtio/fs.c \
+	vmm/virtio/console.h vmm/virtio/console.c
+
+check_PROGRAMS += tests/unit/test-virtio-fs tests/unit/test-virtio-console
+TESTS += tests/unit/test-virtio-fs tests/unit/test-virtio-console
+tests_unit_test_virtio_fs_SOURCES = tests/unit/test-virtio-fs.c tests/unit/tap.h
+tests_unit_test_virtio_fs_LDADD = $(VMM_LIBS)
+tests_unit_test_virtio_console_SOURCES = tests/unit/test-virtio-console.c tests/unit/tap.h
+tests_unit_test_virtio_console_LDADD = $(VMM_LIBS)

@@ -1,0 +1,211 @@
+#!/usr/bin/env bats
+# `novm-runc run`: a busybox bundle's process in its own VM, its rootfs served
+# by our virtio-fs server; behaviour checked from the host side.
+
+load runc
+
+setup_file() {
+	novm_require_vm
+}
+
+setup() {
+	B=$BATS_TEST_TMPDIR/bundle
+}
+
+@test "run: output reaches stdout, from inside the VM" {
+	make_bundle "$B" sh -c 'echo hello from $(uname -r)'
+	runc_run "$B" c1
+	assert_run_status 0
+	assert_stdout "hello from $(default_kernel_release)"
+	assert_nothing_left
+}
+
+@test "run: exit status 7 comes back" {
+	make_bundle "$B" sh -c 'exit 7'
+	runc_run "$B" c1
+	assert_run_status 7
+	assert_nothing_left
+}
+
+@test "run: a process killed by SIGKILL gives 137" {
+	make_bundle "$B" sh -c 'kill -9 $$'
+	runc_run "$B" c1
+	assert_run_status 137
+}
+
+@test "run: stdin reaches the process" {
+	make_bundle "$B" cat
+	RUNC_ROOT=$BATS_TEST_TMPDIR/runc-root
+	run --separate-stderr bash -c 'cd "$1" && echo hi | timeout 180 "$2" --root "$3" run c1' _ \
+		"$B" "$NOVM_RUNC" "$RUNC_ROOT"
+	assert_run_status 0
+	assert_stdout hi
+}
+
+@test "run: env, cwd, uid and groups as the spec says" {
+	make_bundle "$B" sh -c 'echo "$FOO|$(pwd)|$(id -u)|$(id -G)"'
+	edit_config "$B" '
+cfg["process"]["env"].append("FOO=bar baz")
+cfg["process"]["cwd"] = "/tmp"
+cfg["process"]["user"] = {"uid": 1000, "gid": 100, "additionalGids": [1, 65534]}'
+	runc_run "$B" c1
+	assert_run_status 0
+	assert_stdout "bar baz|/tmp|1000|100 1 65534"
+}
+
+@test "run: an rlimit is honoured" {
+	make_bundle "$B" sh -c 'ulimit -n'
+	edit_config "$B" 'cfg["process"]["rlimits"] = [{"type": "RLIMIT_NOFILE", "hard": 333, "soft": 222}]'
+	runc_run "$B" c1
+	assert_run_status 0
+	assert_stdout 222
+}
+
+@test "run: CapEff matches the spec's effective set" {
+	make_bundle "$B" sh -c 'grep CapEff /proc/self/status'
+	edit_config "$B" '
+caps = ["CAP_CHOWN", "CAP_KILL", "CAP_NET_BIND_SERVICE"]
+for k in ("bounding", "effective", "permitted"):
+    cfg["process"]["capabilities"][k] = caps'
+	runc_run "$B" c1
+	assert_run_status 0
+	# CHOWN=0, KILL=5, NET_BIND_SERVICE=10: 0x421
+	assert_stdout "CapEff:	0000000000000421"
+}
+
+@test "run: a seccomp profile denying mkdir makes mkdir fail with EPERM" {
+	make_bundle "$B" sh -c 'mkdir /tmp/x; echo "status $?"'
+	edit_config "$B" '
+cfg["linux"]["seccomp"] = {"defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_X86_64"],
+  "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1}]}'
+	runc_run "$B" c1
+	assert_run_status 0
+	[[ $output == *"Operation not permitted"*"status 1" ]] || [[ "$output$stderr" == *"Operation not permitted"* ]] ||
+		{ show_run "mkdir was not refused with EPERM"; false; }
+	[[ $output == *"status 1" ]] || { show_run "mkdir did not fail"; false; }
+	[ ! -e "$B/rootfs/tmp/x" ]
+}
+
+@test "run: hostname from the spec" {
+	make_bundle "$B" hostname
+	edit_config "$B" 'cfg["hostname"] = "box-42"'
+	runc_run "$B" c1
+	assert_run_status 0
+	assert_stdout box-42
+}
+
+@test "files: a file written in the guest appears on the host with content, mode and owner" {
+	make_bundle "$B" sh -c 'echo guest-data > /tmp/out.txt && chmod 640 /tmp/out.txt && chown 1234:5678 /tmp/out.txt'
+	runc_run "$B" c1
+	assert_run_status 0
+	[ "$(cat "$B/rootfs/tmp/out.txt")" = guest-data ]
+	[ "$(stat -c '%a %u %g' "$B/rootfs/tmp/out.txt")" = "640 1234 5678" ]
+}
+
+@test "files: a file created by a non-root guest user is owned by that uid on the host" {
+	make_bundle "$B" sh -c 'echo x > /tmp/mine'
+	edit_config "$B" 'cfg["process"]["user"] = {"uid": 4321, "gid": 4321}'
+	runc_run "$B" c1
+	assert_run_status 0
+	[ "$(stat -c '%u %g' "$B/rootfs/tmp/mine")" = "4321 4321" ]
+}
+
+@test "files: a read-only root refuses writes" {
+	make_bundle "$B" sh -c 'echo x > /etc/new-file; echo "status $?"'
+	edit_config "$B" 'cfg["root"]["readonly"] = True'
+	runc_run "$B" c1
+	assert_run_status 0
+	[[ $output == *"status 1"* ]] || [[ $output == *"status 2"* ]] || { show_run "write succeeded"; false; }
+	[[ "$output$stderr" == *"Read-only file system"* ]] || { show_run "no EROFS"; false; }
+	[ ! -e "$B/rootfs/etc/new-file" ]
+}
+
+@test "files: a host bind mount is visible at its destination, writes go back" {
+	local data=$BATS_TEST_TMPDIR/hostdata
+	mkdir -p "$data" && echo from-host >"$data/in.txt"
+	make_bundle "$B" sh -c 'cat /data/in.txt && echo from-guest > /data/out.txt'
+	edit_config "$B" "cfg['mounts'].append({'destination': '/data', 'type': 'bind', 'source': '$data', 'options': ['rbind', 'rw']})"
+	runc_run "$B" c1
+	assert_run_status 0
+	assert_stdout from-host
+	[ "$(cat "$data/out.txt")" = from-guest ]
+}
+
+@test "files: a 200 MiB file written and read back has the same sha256 on both sides" {
+	make_bundle "$B" sh -c 'head -c 209715200 /dev/urandom > /big && sha256sum /big | cut -d" " -f1 && sync && echo 3 > /proc/sys/vm/drop_caches && sha256sum /big | cut -d" " -f1'
+	edit_config "$B" 'cfg["annotations"] = {"org.novm.memory": "512"}'
+	runc_run "$B" c1
+	assert_run_status 0
+	local host
+	host=$(sha256sum "$B/rootfs/big" | cut -d' ' -f1)
+	[ "$(stat -c %s "$B/rootfs/big")" = 209715200 ]
+	[ "${lines[0]}" = "$host" ] && [ "${lines[1]}" = "$host" ] || { show_run "sha256 differs from host $host"; false; }
+}
+
+@test "files: a tree of 10,000 files lists completely" {
+	make_bundle "$B" sh -c 'ls /many | wc -l; find /many -type f | wc -l'
+	mkdir -p "$B/rootfs/many"
+	(cd "$B/rootfs/many" && seq 1 10000 | xargs touch)
+	runc_run "$B" c1
+	assert_run_status 0
+	[ "${lines[0]}" = 10000 ] && [ "${lines[1]}" = 10000 ] || { show_run "incomplete listing"; false; }
+}
+
+@test "files: mv, hard links, symlinks, xattrs and chmod behave as on the host" {
+	make_bundle "$B" sh -c '
+cd /tmp && echo a > f && mv f g && ln g h && ln -s g s && chmod 704 g &&
+setfattr -n user.k -v v g 2>/dev/null; echo "$(cat s) $(stat -c %h g) $(stat -c %a h) $(readlink s)"'
+	runc_run "$B" c1
+	assert_run_status 0
+	assert_stdout "a 2 704 g"
+	[ ! -e "$B/rootfs/tmp/f" ] && [ "$(cat "$B/rootfs/tmp/g")" = a ]
+	[ "$(stat -c %i "$B/rootfs/tmp/g")" = "$(stat -c %i "$B/rootfs/tmp/h")" ]
+	[ "$(readlink "$B/rootfs/tmp/s")" = g ]
+	[ "$(stat -c %a "$B/rootfs/tmp/g")" = 704 ]
+}
+
+@test "files: user xattrs set in the guest are on the host file" {
+	command -v getfattr >/dev/null || skip "getfattr (package attr) not installed"
+	make_bundle "$B" sh -c 'cd /tmp && echo a > x && setfattr -n user.novm -v yes x && getfattr -n user.novm --only-values x'
+	[ -x "$B/rootfs/bin/setfattr" ] || skip "busybox has no setfattr applet"
+	runc_run "$B" c1
+	assert_run_status 0
+	[ "$(getfattr -n user.novm --only-values "$B/rootfs/tmp/x")" = yes ]
+}
+
+@test "escapes: symlinks to host files outside the share never expose them" {
+	local secret=$BATS_TEST_TMPDIR/secret
+	echo TOP-SECRET >"$secret"
+	make_bundle "$B" sh -c 'cat /abs /rel /dotdot/secret 2>&1; cat /proc/1/root/../../../../secret 2>&1; echo done'
+	ln -s "$secret" "$B/rootfs/abs"
+	ln -s ../../../../../../../../.."$secret" "$B/rootfs/rel"
+	ln -s ../.. "$B/rootfs/dotdot"
+	runc_run "$B" c1
+	assert_run_status 0
+	[[ $output != *TOP-SECRET* ]] || { show_run "a host file outside the share was read"; false; }
+	[[ $output == *done ]]
+}
+
+@test "escapes: a symlink swapped in during renames never exposes a host file" {
+	local secret=$BATS_TEST_TMPDIR/secret
+	echo TOP-SECRET >"$secret"
+	# The guest renames a directory back and forth while reading through it;
+	# the host swaps the directory for a symlink pointing outside the share.
+	make_bundle "$B" sh -c '
+i=0; while [ $i -lt 300 ]; do cat /race/d/secret 2>/dev/null; mv /race/d /race/e 2>/dev/null; mv /race/e /race/d 2>/dev/null; i=$((i+1)); done; echo done'
+	mkdir -p "$B/rootfs/race/d"
+	echo inside >"$B/rootfs/race/d/secret"
+	(
+		for _ in $(seq 1 3000); do
+			mv -T "$B/rootfs/race/d" "$B/rootfs/race/real" 2>/dev/null &&
+				ln -sfn "$(dirname "$secret")" "$B/rootfs/race/d" &&
+				rm -f "$B/rootfs/race/d" && mv -T "$B/rootfs/race/real" "$B/rootfs/race/d" 2>/dev/null
+		done
+	) &
+	local swapper=$!
+	runc_run "$B" c1
+	kill "$swapper" 2>/dev/null || true
+	wait "$swapper" 2>/dev/null || true
+	assert_run_status 0
+	[[ $output != *TOP-SECRET* ]] || { show_run "a host file outside the share was read"; false; }
+}

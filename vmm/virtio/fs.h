@@ -1,0 +1,43 @@
+/* virtio-fs (virtio 1.2 §5.11): a host directory shared with the guest
+ * through our in-process FUSE server (vmm/fuse/server.h).  The guest mounts
+ * it with `mount -t virtiofs <tag> <dir>`.
+ *
+ * Queue 0 is the high-priority queue (FORGET, INTERRUPT: no reply), served
+ * inline on the I/O loop thread; queues 1..N carry ordinary requests, each a
+ * descriptor chain with the FUSE request in its readable part and room for
+ * the reply in its writable part.  Those go to a small pool of worker
+ * threads so one slow request does not hold up the others. */
+#ifndef NOVM_VIRTIO_FS_H
+#define NOVM_VIRTIO_FS_H
+
+#include <stdbool.h>
+
+#include "error.h"
+
+struct vm;
+struct virtio_fs;
+
+/* The tag is what the guest names at mount time: 1..36 bytes, no NUL. */
+#define VIRTIO_FS_TAG_MAX 36
+#define VIRTIO_FS_MAX_REQUEST_QUEUES 4
+#define VIRTIO_FS_MAX_WORKERS 16
+
+struct virtio_fs_config_host {
+	const char *tag;	/* unique per VM: the caller's job */
+	const char *root;	/* host directory to share */
+	bool readonly;
+	int nr_request_queues;	/* 0: 1; at most VIRTIO_FS_MAX_REQUEST_QUEUES */
+	int nr_workers;		/* 0: 2; at most VIRTIO_FS_MAX_WORKERS */
+};
+
+/* Creates the device and its FUSE server on vm->pci (pci_init first), before
+ * the I/O loop thread starts.  The PCI bus owns it from then on. */
+int virtio_fs_init(struct vm *vm, const struct virtio_fs_config_host *cfg, struct virtio_fs **out,
+		   novm_error_t *err);
+/* Removes the device from the bus and frees it, after waiting for requests
+ * in flight.  vCPUs and the I/O loop must be stopped.  NULL is a no-op.
+ * pci_exit() frees the devices still on the bus, so call this (if at all)
+ * before pci_exit(). */
+void virtio_fs_exit(struct virtio_fs *fs);
+
+#endif
