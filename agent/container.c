@@ -351,7 +351,10 @@ static int setup(struct container *c, novm_error_t *err)
 	session_table_init(&c->sessions, &c->link,
 			   c->cfg.spec->has_linux ? c->cfg.spec->linux_.seccomp : NULL);
 	init = &c->cfg.spec->process;
-	return session_create(&c->sessions, 0, init, c->cfg.start, init->terminal, err);
+	if (session_create(&c->sessions, 0, init, c->cfg.start, init->terminal, err) < 0)
+		return -1;
+	/* The host's `create` returns once the container exists. */
+	return link_send(&c->link, PROTO_CREATED, 0, NULL, 0, err);
 }
 
 __attribute__((noreturn)) void container_run(void)

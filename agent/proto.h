@@ -28,6 +28,7 @@ enum proto_type {
 	PROTO_STARTED = 6,	/* payload: struct proto_started */
 	PROTO_LOG = 7,		/* agent diagnostics; payload: text */
 	PROTO_REPLY = 8,	/* answer to a PROTO_QUERY; payload: text or JSON */
+	PROTO_CREATED = 9,	/* session 0 is set up, its process waits for PROTO_START */
 
 	/* host -> guest */
 	PROTO_CONFIG = 64,	/* payload: JSON {"config": <OCI config>, "shares": [...]} */
