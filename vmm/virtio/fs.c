@@ -373,27 +373,9 @@ int virtio_fs_init(struct vm *vm, const struct virtio_fs_config_host *cfg, struc
 	return 0;
 }
 
-/* The PCI function carrying vdev.  The virtio-pci transport keeps its
- * struct pci_device at the start of the state it passes as
- * transport_opaque; NOTE: a virtio_pci_remove() in pci.c would keep this
- * knowledge there. */
-static struct pci_device *pci_function_of(struct virtio_device *vdev)
-{
-	struct pci_bus *bus = vdev->vm->pci;
-
-	for (int i = 0; bus && i < PCI_SLOTS; i++)
-		if (bus->slots[i] && (void *)bus->slots[i] == vdev->transport_opaque)
-			return bus->slots[i];
-	return NULL;
-}
-
 void virtio_fs_exit(struct virtio_fs *fs)
 {
 	if (!fs)
 		return;
-	struct pci_device *dev = pci_function_of(&fs->vdev);
-	if (!dev)
-		return;	/* not reached: a virtio_fs exists only while on the bus */
-	pci_bus_remove_device(dev->bus, dev);
-	dev->ops->destroy(dev);	/* transport, then virtio_device_exit: frees fs */
+	virtio_pci_remove(&fs->vdev);	/* frees fs */
 }

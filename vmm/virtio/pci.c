@@ -498,3 +498,13 @@ fail:
 	free(vp);
 	return -1;
 }
+
+void virtio_pci_remove(struct virtio_device *vdev)
+{
+	struct virtio_pci *vp = vdev->transport_opaque;
+
+	if (!vp)
+		return;
+	pci_bus_remove_device(vp->pci.bus, &vp->pci);
+	vp->pci.ops->destroy(&vp->pci);
+}

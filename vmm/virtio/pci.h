@@ -37,4 +37,8 @@ struct virtio_device;
  * and releases it with virtio_device_exit(). */
 int virtio_pci_add(struct vm *vm, struct virtio_device *vdev, novm_error_t *err);
 
+/* Takes a device added with virtio_pci_add off the bus and destroys
+ * transport and device (the device's ops->destroy frees its state). */
+void virtio_pci_remove(struct virtio_device *vdev);
+
 #endif
