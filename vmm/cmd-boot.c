@@ -27,6 +27,7 @@ static void usage(FILE *out)
 		"  --raw-cmdline STRING  replaces the default kernel command line\n"
 		"  --cpus N            vCPUs (default 1)\n"
 		"  --memory MiB        guest memory (default 256)\n"
+		"  --share TAG=DIR[:ro]  serve DIR to the guest by virtio-fs under TAG (repeatable)\n"
 		"  --store DIR         kernel store (default $NOVM_KERNEL_STORE or %s)\n"
 		"  --print-initrd      print the path of the default initramfs and exit\n",
 		KSTORE_DEFAULT_ROOT);
@@ -43,6 +44,26 @@ static int parse_number(const char *opt, const char *s, long min, long max, long
 		return -1;
 	}
 	*out = v;
+	return 0;
+}
+
+/* TAG=DIR[:ro] */
+static int parse_share(char *arg, struct vm_share *share)
+{
+	char *eq = strchr(arg, '=');
+	size_t len;
+
+	if (!eq || eq == arg || !eq[1]) {
+		fprintf(stderr, "novm boot: invalid --share `%s`: expected TAG=DIR[:ro]\n", arg);
+		return -1;
+	}
+	*eq = '\0';
+	len = strlen(eq + 1);
+	share->readonly = len > 3 && !strcmp(eq + 1 + len - 3, ":ro");
+	if (share->readonly)
+		eq[1 + len - 3] = '\0';
+	share->tag = arg;
+	share->path = eq + 1;
 	return 0;
 }
 
@@ -71,6 +92,7 @@ int cmd_boot(int argc, char **argv)
 		{ "memory", required_argument, NULL, 'm' },
 		{ "store", required_argument, NULL, 's' },
 		{ "print-initrd", no_argument, NULL, 'P' },
+		{ "share", required_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -80,6 +102,8 @@ int cmd_boot(int argc, char **argv)
 	const char *store = kstore_root();
 	long cpus = 1, memory = 256;
 	bool print_initrd = false;
+	struct vm_share shares[8];
+	int nr_shares = 0;
 	struct kernel_ref ref = { 0 };
 	int opt, status = 1;
 
@@ -92,6 +116,15 @@ int cmd_boot(int argc, char **argv)
 		case 'C': raw = optarg; break;
 		case 's': store = optarg; break;
 		case 'P': print_initrd = true; break;
+		case 'S':
+			if (nr_shares == (int)ARRAY_SIZE(shares)) {
+				fprintf(stderr, "novm boot: at most %zu --share options\n", ARRAY_SIZE(shares));
+				return 2;
+			}
+			if (parse_share(optarg, &shares[nr_shares]) < 0)
+				return 2;
+			nr_shares++;
+			break;
 		case 'p':
 			if (parse_number("--cpus", optarg, 1, VMM_MAX_CPUS, &cpus) < 0)
 				return 2;
@@ -133,6 +166,8 @@ int cmd_boot(int argc, char **argv)
 		.mem_size = (uint64_t)memory << 20,
 		.console_fd = STDOUT_FILENO,
 		.console_in_fd = isatty(STDIN_FILENO) ? STDIN_FILENO : -1,
+		.shares = shares,
+		.nr_shares = nr_shares,
 	};
 	struct vmm_result result = { 0 };
 	if (vmm_run(&cfg, &result, &err) < 0)
