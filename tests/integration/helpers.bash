@@ -49,16 +49,7 @@ novm_boot() {
 
 # Prints VALUE of the agent's first "novm-init: KEY: VALUE" line on the console.
 agent_field() {
-	local line
-	for line in "${lines[@]}"; do
-		case $line in
-		*"novm-init: $1: "*)
-			printf '%s\n' "${line#*"novm-init: $1: "}"
-			return 0
-			;;
-		esac
-	done
-	return 1
+	novm_agent_field "$1" <<<"$output"
 }
 
 show_boot() {
@@ -68,8 +59,7 @@ show_boot() {
 }
 
 assert_status() {
-	[ "$status" -eq "$1" ] || show_boot "expected status $1"
-	[ "$status" -eq "$1" ]
+	expect [ "$status" -eq "$1" ]
 }
 
 # A failure the VMM reported itself: not 0, not a timeout, not a crash.
