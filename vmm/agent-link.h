@@ -1,11 +1,18 @@
 /* The host end of the agent channel (agent/proto.h over a virtio-console
- * port): sends the container configuration when the agent is ready, relays
- * the process's stdio to host fds, forwards signals, and ends the VM with the
- * process's exit status. */
+ * port): sends the container configuration when the agent is ready, and
+ * runs the sessions — session 0, the container's process, with the stdio
+ * given in the config, and `exec` sessions with fds from the control
+ * socket — relaying their stdio (relay.h), passing on signals, window
+ * sizes and queries, and ending the VM with session 0's exit status.
+ *
+ * Threads: everything runs on the I/O loop thread except agent_link_signal()
+ * (any thread), agent_link_status()/agent_link_error() (after the loop
+ * stopped) and init/exit. */
 #ifndef NOVM_AGENT_LINK_H
 #define NOVM_AGENT_LINK_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "error.h"
 
@@ -19,12 +26,68 @@ struct agent_link_config {
 	size_t config_len;
 };
 
+/* Concurrent exec sessions and queries, each. */
+#define AGENT_MAX_SESSIONS 64
+#define AGENT_MAX_QUERIES 64
+
+/* What the owner of a session (or of a pending start) hears. */
+struct agent_session_ops {
+	/* PROTO_STARTED: the process runs. */
+	void (*started)(void *opaque, int pid);
+	/* The process is over: status is the exit code or 128 + signal, signo
+	 * the terminating signal or 0; error is why it could not start (the
+	 * agent's PROTO_ERROR) or NULL.  Nothing more is heard after this. */
+	void (*ended)(void *opaque, int status, int signo, const char *error);
+};
+
+/* A query's answer (JSON text, not NUL-terminated). */
+typedef void (*agent_reply_fn)(void *opaque, const char *text, size_t len);
+
 int agent_link_init(struct vm *vm, const struct agent_link_config *cfg, struct agent_link **out,
 		    novm_error_t *err);
+/* The I/O loop must be stopped.  Writes out the output still queued for
+ * the sessions (bounded wait) and closes their fds. */
 void agent_link_exit(struct agent_link *link);
 
-/* Delivers a signal to the container's process. */
+/* fn runs once the agent reports PROTO_CREATED (session 0 set up). */
+void agent_link_on_created(struct agent_link *link, void (*fn)(void *opaque), void *opaque);
+
+/* Starts session 0's prepared process (PROTO_START).  ops->started gets
+ * its pid, or ops->ended is called if it ended first.  Fails when the
+ * container is not created yet, was started already, or another start
+ * is pending. */
+int agent_link_start(struct agent_link *link, const struct agent_session_ops *ops, void *opaque,
+		     novm_error_t *err);
+/* Forgets the owner of a pending start (the start itself goes on). */
+void agent_link_start_forget(struct agent_link *link);
+
+/* Delivers a signal to the container's process (session 0).  Any thread. */
 int agent_link_signal(struct agent_link *link, int signo);
+/* The same for session 0 and every running exec session: the processes
+ * the host started (not the children they forked). */
+int agent_link_signal_all(struct agent_link *link, int signo, novm_error_t *err);
+
+/* Starts an exec session: process_json is an OCI process object; stdio[]
+ * (stdin, stdout, stderr: three distinct fds) is taken over in every case,
+ * closed when the session ends; stdout and stderr may be the same open
+ * file.  *id names the
+ * session for the calls below. */
+int agent_link_exec(struct agent_link *link, const char *process_json, size_t len,
+		    const int stdio[3], const struct agent_session_ops *ops, void *opaque,
+		    uint32_t *id, novm_error_t *err);
+int agent_link_session_signal(struct agent_link *link, uint32_t id, int signo, novm_error_t *err);
+/* id 0 resizes session 0's terminal (once the container is created). */
+int agent_link_session_resize(struct agent_link *link, uint32_t id, unsigned rows, unsigned cols,
+			      novm_error_t *err);
+/* The owner is gone: no more callbacks.  The process and its stdio relay
+ * go on until it ends.  (An ended session's output relay lives on until
+ * its reader took the output or went away.) */
+void agent_link_session_forget(struct agent_link *link, uint32_t id);
+
+/* PROTO_QUERY `name` ("ps", "stats"); fn gets the answer once. */
+int agent_link_query(struct agent_link *link, const char *name, agent_reply_fn fn, void *opaque,
+		     uint32_t *id, novm_error_t *err);
+void agent_link_query_forget(struct agent_link *link, uint32_t id);
 
 /* After the VM stopped: the process's status (exit code or 128+signal) and
  * signal, or -1 when it never reported one; and the agent's error message

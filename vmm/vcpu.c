@@ -8,11 +8,15 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "vm.h"
 
 #define VCPU_KICK_SIGNAL SIGUSR1
+/* How long vm_pause_vcpus() waits for the vCPUs to leave the guest; an
+ * exit being handled (a device access) takes microseconds. */
+#define PAUSE_TIMEOUT_MS 5000
 
 static void kick_handler(int sig)
 {
@@ -105,6 +109,18 @@ static void handle_exit(struct vcpu *vcpu)
 	}
 }
 
+/* Waits outside KVM_RUN while the VM is paused. */
+static void park(struct vm *vm)
+{
+	pthread_mutex_lock(&vm->pause_lock);
+	vm->nr_parked++;
+	pthread_cond_broadcast(&vm->pause_cond);
+	while (atomic_load(&vm->pause_requested) && vm_running(vm))
+		pthread_cond_wait(&vm->pause_cond, &vm->pause_lock);
+	vm->nr_parked--;
+	pthread_mutex_unlock(&vm->pause_lock);
+}
+
 static void *vcpu_thread(void *arg)
 {
 	struct vcpu *vcpu = arg;
@@ -116,6 +132,12 @@ static void *vcpu_thread(void *arg)
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 
 	while (vm_running(vcpu->vm)) {
+		/* Checked after immediate_exit was reset below, and a pauser sets
+		 * the flag before it kicks: a pause is never missed. */
+		if (atomic_load(&vcpu->vm->pause_requested)) {
+			park(vcpu->vm);
+			continue;
+		}
 		if (ioctl(vcpu->fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR || errno == EAGAIN) {
 				vcpu->run->immediate_exit = 0;
@@ -163,4 +185,63 @@ void vcpu_destroy(struct vcpu *vcpu)
 		close(vcpu->fd);
 	vcpu->run = NULL;
 	vcpu->fd = -1;
+}
+
+/* ---- pause ---- */
+
+void vm_pause_init(struct vm *vm)
+{
+	pthread_condattr_t attr;
+
+	pthread_mutex_init(&vm->pause_lock, NULL);
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(&vm->pause_cond, &attr);
+	pthread_condattr_destroy(&attr);
+	atomic_store(&vm->pause_requested, false);
+	vm->nr_parked = 0;
+}
+
+void vm_pause_destroy(struct vm *vm)
+{
+	pthread_cond_destroy(&vm->pause_cond);
+	pthread_mutex_destroy(&vm->pause_lock);
+}
+
+int vm_pause_vcpus(struct vm *vm, novm_error_t *err)
+{
+	struct timespec deadline;
+	int started = 0, ret = 0;
+
+	atomic_store(&vm->pause_requested, true);
+	for (int i = 0; i < vm->nr_vcpus; i++) {
+		if (vm->vcpus[i].started) {
+			started++;
+			vcpu_kick(&vm->vcpus[i]);
+		}
+	}
+	clock_gettime(CLOCK_MONOTONIC, &deadline);
+	deadline.tv_sec += PAUSE_TIMEOUT_MS / 1000;
+	pthread_mutex_lock(&vm->pause_lock);
+	while (vm->nr_parked < started && vm_running(vm) && ret == 0)
+		ret = pthread_cond_timedwait(&vm->pause_cond, &vm->pause_lock, &deadline);
+	pthread_mutex_unlock(&vm->pause_lock);
+	if (!vm_running(vm))
+		return novm_error(err, 0, "the VM is stopping");
+	if (ret)
+		return novm_error(err, ret, "pause: the vCPUs did not stop");
+	return 0;
+}
+
+void vm_resume_vcpus(struct vm *vm)
+{
+	pthread_mutex_lock(&vm->pause_lock);
+	atomic_store(&vm->pause_requested, false);
+	pthread_cond_broadcast(&vm->pause_cond);
+	pthread_mutex_unlock(&vm->pause_lock);
+}
+
+bool vm_paused(struct vm *vm)
+{
+	return atomic_load(&vm->pause_requested);
 }

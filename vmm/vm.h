@@ -52,6 +52,13 @@ struct vm_config {
 	/* Container mode: the agent channel; NULL for a bare VM.  Stop signals
 	 * are then forwarded to the container's process instead. */
 	const struct agent_link_config *agent;
+	/* Container mode: where the control socket (control.h) listens; NULL
+	 * for none. */
+	const char *control_socket;
+	/* Container mode: told "ok\n" once the agent reports the container
+	 * created, or "error <message>\n" if the VM fails before; then closed.
+	 * -1 (or 0, so configs that do not mention it work) for none. */
+	int ready_fd;
 };
 
 struct vm {
@@ -80,6 +87,13 @@ struct vm {
 	char exit_message[256];
 	/* Last "Kernel panic" line seen on the console, for the error message. */
 	char panic_line[160];
+
+	/* Pause: while pause_requested is set, vCPU threads park outside
+	 * KVM_RUN (nr_parked counts them) until it is cleared or the VM ends. */
+	pthread_mutex_t pause_lock;
+	pthread_cond_t pause_cond;
+	_Atomic bool pause_requested;
+	int nr_parked;
 };
 
 /* Ends the VM: records the first reason (later ones are ignored) and wakes
@@ -91,6 +105,16 @@ static inline bool vm_running(const struct vm *vm)
 {
 	return atomic_load(&vm->exit_reason) == VM_RUNNING;
 }
+
+/* Pausing the guest (vcpu.c).  vm_pause_init() before the vCPUs start;
+ * vm_pause_vcpus() returns once every started vCPU is parked (or fails
+ * after a few seconds, leaving the pause requested); vm_resume_vcpus() lets
+ * them go, and must also run before the vCPU threads are joined. */
+void vm_pause_init(struct vm *vm);
+void vm_pause_destroy(struct vm *vm);
+int vm_pause_vcpus(struct vm *vm, novm_error_t *err);
+void vm_resume_vcpus(struct vm *vm);
+bool vm_paused(struct vm *vm);
 
 /* KVM set-up that everything else needs: /dev/kvm, the VM, its in-kernel
  * interrupt controllers and PIT, and guest RAM mapped into it. */

@@ -5,14 +5,18 @@
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 
 #include "agent-link.h"
 #include "cleanup.h"
+#include "control.h"
 #include "devices/i8042.h"
 #include "devices/pci.h"
 #include "devices/rtc.h"
@@ -36,8 +40,46 @@ struct vmm {
 	struct virtio_fs **shares;
 	int nr_shares;
 	struct agent_link *agent;
+	struct control *control;
 	struct kvm_cpuid2 *cpuid;
+	bool pause_up;
+	/* The ready pipe until something was reported on it. */
+	_Atomic int ready_fd;
 };
+
+/* The first report on the ready pipe wins; the pipe is closed after it.
+ * From the I/O loop (created) or the main thread (failure). */
+static void report_ready(struct vmm *vmm, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void report_ready(struct vmm *vmm, const char *fmt, ...)
+{
+	int fd = atomic_exchange(&vmm->ready_fd, -1);
+	char line[640];
+	va_list ap;
+	int n;
+
+	if (fd < 0)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof(line) - 1, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		n = 0;
+	if ((size_t)n > sizeof(line) - 2)
+		n = sizeof(line) - 2;
+	for (int i = 0; i < n; i++)
+		if (line[i] == '\n')
+			line[i] = ' ';
+	line[n++] = '\n';
+	if (write(fd, line, n) < 0) {
+		/* the waiting runtime is gone: nobody to tell */
+	}
+	close(fd);
+}
+
+static void on_created(void *opaque)
+{
+	report_ready(opaque, "ok");
+}
 
 static int check_config(const struct vm_config *cfg, novm_error_t *err)
 {
@@ -129,8 +171,17 @@ static int create_devices(struct vmm *vmm, const struct vm_config *cfg, novm_err
 			return novm_error_wrap(err, "share `%s`", cfg->shares[i].path);
 		vmm->nr_shares = i + 1;
 	}
-	if (cfg->agent && agent_link_init(vm, cfg->agent, &vmm->agent, err) < 0)
-		return -1;
+	if (cfg->agent) {
+		if (agent_link_init(vm, cfg->agent, &vmm->agent, err) < 0)
+			return -1;
+		agent_link_on_created(vmm->agent, on_created, vmm);
+	}
+	if (cfg->control_socket) {
+		if (!vmm->agent)
+			return novm_error(err, 0, "a control socket needs container mode");
+		if (control_new_vm(vm, vmm->agent, cfg->control_socket, &vmm->control, err) < 0)
+			return novm_error_wrap(err, "control socket");
+	}
 	return 0;
 }
 
@@ -180,12 +231,17 @@ static void teardown(struct vmm *vmm)
 {
 	struct vm *vm = &vmm->vm;
 
+	/* Parked vCPUs (and a pause request waiting for them) must see the
+	 * VM stopping. */
+	if (vmm->pause_up)
+		vm_resume_vcpus(vm);
 	for (int i = 0; i < vm->nr_vcpus; i++)
 		vcpu_kick(&vm->vcpus[i]);
 	for (int i = 0; i < vm->nr_vcpus; i++)
 		vcpu_join(&vm->vcpus[i]);
 	if (vmm->loop_up)
 		ioloop_stop(&vm->loop);
+	control_free(vmm->control);
 	agent_link_exit(vmm->agent);
 	for (int i = 0; i < vmm->nr_shares; i++)
 		virtio_fs_exit(vmm->shares[i]);
@@ -201,6 +257,8 @@ static void teardown(struct vmm *vmm)
 		vcpu_destroy(&vm->vcpus[i]);
 	free(vm->vcpus);
 	free(vmm->cpuid);
+	if (vmm->pause_up)
+		vm_pause_destroy(vm);
 	kvm_vm_close(vm);
 }
 
@@ -228,15 +286,24 @@ int vmm_run(const struct vm_config *cfg, struct vmm_result *result, novm_error_t
 	cleanup_free struct vmm *vmm = calloc(1, sizeof(*vmm));
 	cleanup_close int sig_fd = -1;
 	sigset_t stop_signals, old_mask;
+	struct sigaction ignore = { .sa_handler = SIG_IGN }, old_sigpipe;
 	uint64_t entry;
 	int ret = -1;
 
-	if (!vmm)
+	if (!vmm) {
+		if (cfg->ready_fd > 0)
+			close(cfg->ready_fd);
 		return novm_error(err, ENOMEM, "allocate VM");
-	if (check_config(cfg, err) < 0)
+	}
+	atomic_store(&vmm->ready_fd, cfg->ready_fd > 0 ? cfg->ready_fd : -1);
+	if (check_config(cfg, err) < 0 || vcpu_init_kick_signal(err) < 0) {
+		report_ready(vmm, "error %s", (*err)->msg);
 		return -1;
-	if (vcpu_init_kick_signal(err) < 0)
-		return -1;
+	}
+	/* A reader of the container's output that went away must cost that
+	 * relay its output, not the VMM its life. */
+	sigemptyset(&ignore.sa_mask);
+	sigaction(SIGPIPE, &ignore, &old_sigpipe);
 	/* The virtio-fs server keeps an fd per file the guest knows. */
 	struct rlimit nofile;
 	if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max) {
@@ -261,6 +328,8 @@ int vmm_run(const struct vm_config *cfg, struct vmm_result *result, novm_error_t
 
 	if (kvm_vm_open(&vmm->vm, cfg->mem_size, err) < 0)
 		goto out;
+	vm_pause_init(&vmm->vm);
+	vmm->pause_up = true;
 	if (ioloop_init(&vmm->vm.loop, err) < 0)
 		goto out;
 	vmm->loop_up = true;
@@ -283,5 +352,39 @@ out:
 	teardown(vmm);
 out_mask:
 	pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
+	sigaction(SIGPIPE, &old_sigpipe, NULL);
+	/* Still unreported: the container was never created. */
+	if (ret < 0)
+		report_ready(vmm, "error %s", *err ? (*err)->msg : "the VM could not be built");
+	else
+		report_ready(vmm, "error the VM stopped before the container was created: %s",
+			     result->agent_error[0] ? result->agent_error : result->message);
 	return ret;
+}
+
+__attribute__((noreturn)) void vmm_exit_like_container(const struct vmm_result *res)
+{
+	int sig = res->container_signal;
+
+	fflush(NULL);
+	if (res->container_status < 0)
+		exit(1);	/* the VM failed: runc's own failures exit 1 */
+	if (sig > 0 && sig < NSIG) {
+		struct sigaction dfl = { .sa_handler = SIG_DFL };
+		struct rlimit no_core = { 0, 0 };
+		sigset_t set;
+
+		/* The signal's default action, minus a core dump of the VMM
+		 * (a piped core_pattern ignores RLIMIT_CORE, hence both). */
+		setrlimit(RLIMIT_CORE, &no_core);
+		prctl(PR_SET_DUMPABLE, 0);
+		sigemptyset(&dfl.sa_mask);
+		sigaction(sig, &dfl, NULL);
+		sigemptyset(&set);
+		sigaddset(&set, sig);
+		sigprocmask(SIG_UNBLOCK, &set, NULL);
+		raise(sig);
+		/* Still here: a signal whose default is not to terminate. */
+	}
+	exit(res->container_status & 0xff);
 }

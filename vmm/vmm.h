@@ -34,4 +34,10 @@ struct vmm_result {
  * way the guest ended in *result. */
 int vmm_run(const struct vm_config *cfg, struct vmm_result *result, novm_error_t *err);
 
+/* Ends the process the way the container's process ended, for a VMM that
+ * stands in for it (the child `novm-runc create` leaves behind, which a
+ * shim waits on): its exit code, or death by the same signal (without a
+ * core dump); exit 1 when the VM failed before the process reported. */
+__attribute__((noreturn)) void vmm_exit_like_container(const struct vmm_result *res);
+
 #endif

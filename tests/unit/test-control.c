@@ -1,0 +1,817 @@
+/* The control socket without KVM: the protocol's pure parts, fd passing,
+ * the stdio relays on pipes and files, and the server driven end to end
+ * over a real unix socket against a fake backend. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "tap.h"
+#include "vmm/control.h"
+#include "vmm/evset.h"
+#include "vmm/relay.h"
+
+/* ---- the pure parts ---- */
+
+static bool parses(const char *line, struct control_request *req)
+{
+	novm_error_t err = NULL;
+	int r = control_parse_request(line, req, &err);
+
+	novm_error_release(&err);
+	return r == 0;
+}
+
+static void test_parse_request(void)
+{
+	struct control_request r;
+
+	ok(parses("start", &r) && r.verb == CONTROL_START, "start");
+	ok(parses("ps", &r) && r.verb == CONTROL_PS, "ps");
+	ok(parses("stats", &r) && r.verb == CONTROL_STATS, "stats");
+	ok(parses("pause", &r) && r.verb == CONTROL_PAUSE, "pause");
+	ok(parses("resume", &r) && r.verb == CONTROL_RESUME, "resume");
+	ok(parses("kill 9", &r) && r.verb == CONTROL_KILL && r.signo == 9 && !r.all, "kill 9");
+	ok(parses("kill 15 all", &r) && r.signo == 15 && r.all, "kill 15 all");
+	ok(parses("exec 120", &r) && r.verb == CONTROL_EXEC && r.exec_len == 120 && !r.tty,
+	   "exec 120");
+	ok(parses("exec 65536 tty", &r) && r.exec_len == 65536 && r.tty, "exec at the limit, tty");
+	ok(parses("resize 24 80", &r) && r.verb == CONTROL_RESIZE && r.rows == 24 && r.cols == 80,
+	   "resize 24 80");
+
+	static const char *const bad[] = {
+		"", "start now", "ps ", " ps", "kill", "kill 0", "kill 65", "kill -9", "kill +9",
+		"kill 9x", "kill  9", "kill 9 some", "kill 99999999999999999999999", "exec",
+		"exec 0", "exec 65537", "exec 10 pty", "exec 10 tty x", "resize 24", "resize 70000 1",
+		"START", "stop", "kill\t9",
+	};
+	int refused = 0;
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		if (!parses(bad[i], &r))
+			refused++;
+		else
+			printf("# accepted `%s`\n", bad[i]);
+	}
+	ok(refused == (int)ARRAY_SIZE(bad), "%d malformed requests refused", refused);
+
+	struct control_session_request s;
+	novm_error_t err = NULL;
+	ok(control_parse_session_request("signal 2", &s, &err) == 0 &&
+		   s.verb == CONTROL_SESSION_SIGNAL && s.signo == 2,
+	   "session: signal 2");
+	ok(control_parse_session_request("resize 50 132", &s, &err) == 0 &&
+		   s.verb == CONTROL_SESSION_RESIZE && s.rows == 50 && s.cols == 132,
+	   "session: resize");
+	ok(control_parse_session_request("signal", &s, &err) < 0, "session: signal without number");
+	novm_error_release(&err);
+	ok(control_parse_session_request("kill 9", &s, &err) < 0, "session: other commands refused");
+	novm_error_release(&err);
+}
+
+static void test_take_line(void)
+{
+	char buf[CONTROL_MAX_LINE + 16], line[CONTROL_MAX_LINE];
+	size_t len;
+
+	memcpy(buf, "ps\nsta", 6);
+	len = 6;
+	ok(control_take_line(buf, &len, line) == 1 && strcmp(line, "ps") == 0 && len == 3 &&
+		   memcmp(buf, "sta", 3) == 0,
+	   "a line is cut out, the rest kept");
+	ok(control_take_line(buf, &len, line) == 0 && len == 3, "a partial line waits");
+	memcpy(buf + len, "ts\n", 3);
+	len += 3;
+	ok(control_take_line(buf, &len, line) == 1 && strcmp(line, "stats") == 0 && len == 0,
+	   "completed by the next piece");
+	memset(buf, 'a', CONTROL_MAX_LINE);
+	len = CONTROL_MAX_LINE;
+	ok(control_take_line(buf, &len, line) == -1, "too long without a newline");
+	memcpy(buf, "p\0s\n", 4);
+	len = 4;
+	ok(control_take_line(buf, &len, line) == -1, "NUL inside a line refused");
+	memset(buf, 'b', CONTROL_MAX_LINE - 1);
+	buf[CONTROL_MAX_LINE - 1] = '\n';
+	len = CONTROL_MAX_LINE;
+	ok(control_take_line(buf, &len, line) == 1 && strlen(line) == CONTROL_MAX_LINE - 1,
+	   "the longest line fits");
+}
+
+static void test_format_reply(void)
+{
+	char out[256];
+	size_t n;
+
+	n = control_format_reply("[1,\n2]", 6, out, sizeof(out));
+	ok(n == 10 && strcmp(out, "ok [1, 2]\n") == 0, "ok with line breaks flattened");
+	const char *agent_err = "{\"error\":\"no \\\"such\\\" query\\nat all\"}";
+	n = control_format_reply(agent_err, strlen(agent_err), out, sizeof(out));
+	ok(strcmp(out, "error no \"such\" query at all\n") == 0, "agent {\"error\"} -> error line");
+	n = control_format_reply("{\"error\":\"a\nb\"}", 15, out, sizeof(out));
+	ok(strcmp(out, "error a b\n") == 0, "raw newline in a hostile error message flattened");
+	char big[1000];
+	memset(big, 'x', sizeof(big));
+	n = control_format_reply(big, sizeof(big), out, sizeof(out));
+	ok(n < sizeof(out) && out[n - 1] == '\n' && out[n] == '\0', "bounded by the buffer");
+}
+
+static bool fd_open(int fd)
+{
+	return fcntl(fd, F_GETFD) >= 0;
+}
+
+static int send_with_fds(int sock, const char *data, const int *fds, int nfds)
+{
+	union {
+		char buf[CMSG_SPACE(8 * sizeof(int))];
+		struct cmsghdr align;
+	} control;
+	struct iovec iov = { (void *)data, strlen(data) };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+
+	if (nfds) {
+		memset(&control, 0, sizeof(control));
+		msg.msg_control = control.buf;
+		msg.msg_controllen = CMSG_SPACE(nfds * sizeof(int));
+		struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(nfds * sizeof(int));
+		memcpy(CMSG_DATA(c), fds, nfds * sizeof(int));
+	}
+	return sendmsg(sock, &msg, MSG_NOSIGNAL) < 0 ? -1 : 0;
+}
+
+static void test_recv_fds(void)
+{
+	int sp[2], p[2], fds[3], nr = 0, five[5];
+	char buf[64];
+	ssize_t n;
+
+	socketpair(AF_UNIX, SOCK_STREAM, 0, sp);
+	pipe(p);
+	int three[3] = { p[0], p[1], p[0] };
+	send_with_fds(sp[0], "exec 5\n", three, 3);
+	n = control_recv(sp[1], buf, sizeof(buf), fds, 3, &nr);
+	ok(n == 7 && nr == 3 && fd_open(fds[0]) && fds[0] != p[0] &&
+		   (fcntl(fds[1], F_GETFD) & FD_CLOEXEC),
+	   "three fds arrive with the line, close-on-exec");
+	for (int i = 0; i < nr; i++)
+		close(fds[i]);
+	ok(control_recv(sp[1], buf, sizeof(buf), fds, 3, &nr) == -EAGAIN, "nothing more: EAGAIN");
+
+	/* One more than allowed: every fd of that message is closed. */
+	nr = 0;
+	int before = fcntl(0, F_DUPFD, 0);
+	close(before);
+	for (int i = 0; i < 5; i++)
+		five[i] = p[1];
+	send_with_fds(sp[0], "x", five, 5);
+	n = control_recv(sp[1], buf, sizeof(buf), fds, 3, &nr);
+	int after = fcntl(0, F_DUPFD, 0);
+	close(after);
+	ok(n == -EPROTO && nr == 0 && after == before, "too many fds: -EPROTO, none leaked");
+	close(sp[0]);
+	ok(control_recv(sp[1], buf, sizeof(buf), fds, 3, &nr) == 0, "EOF");
+	close(sp[1]);
+	close(p[0]);
+	close(p[1]);
+}
+
+/* ---- relays ---- */
+
+static int64_t ms_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+struct input_log {
+	char data[1 << 16];
+	size_t len;
+	int eofs;
+	bool refuse;
+};
+
+static int take_input(void *opaque, const uint8_t *data, size_t len)
+{
+	struct input_log *log = opaque;
+
+	if (log->refuse)
+		return -EAGAIN;
+	if (!len)
+		log->eofs++;
+	if (len && log->len + len <= sizeof(log->data)) {
+		memcpy(log->data + log->len, data, len);
+		log->len += len;
+	}
+	return 0;
+}
+
+static void dispatch_for(struct evset *set, int ms)
+{
+	int64_t end = ms_now() + ms;
+
+	while (ms_now() < end) {
+		struct pollfd p = { .fd = evset_fd(set), .events = POLLIN };
+
+		if (poll(&p, 1, 10) > 0)
+			evset_dispatch(set);
+	}
+}
+
+static void test_relays(void)
+{
+	struct evset *set;
+	struct relay_sink *sink;
+	struct relay_source *src;
+	struct input_log log = { 0 };
+	novm_error_t err = NULL;
+	int p[2];
+	char buf[70000];
+
+	ok(evset_new(NULL, &set, &err) == 0, "event set without a loop");
+
+	/* A sink on a blocking pipe leaves the pipe's own flags alone and
+	 * queues what does not fit instead of blocking. */
+	pipe(p);
+	fcntl(p[1], F_SETPIPE_SZ, 4096);
+	relay_sink_new(set, p[1], false, &sink, &err);
+	memset(buf, 'o', sizeof(buf));
+	int64_t t0 = ms_now();
+	size_t dropped = relay_sink_write(sink, buf, sizeof(buf));
+	ok(dropped == 0 && ms_now() - t0 < 200 && relay_sink_backlog(sink) > 0,
+	   "a full pipe: queued (%zu bytes), not blocked", relay_sink_backlog(sink));
+	ok(!(fcntl(p[1], F_GETFL) & O_NONBLOCK), "the caller's fd stays blocking");
+	size_t got = 0;
+	fcntl(p[0], F_SETFL, O_NONBLOCK);
+	for (int i = 0; i < 1000 && got < sizeof(buf); i++) {
+		ssize_t n = read(p[0], buf, sizeof(buf));
+		if (n > 0)
+			got += (size_t)n;
+		evset_dispatch(set);
+	}
+	ok(got == sizeof(buf) && relay_sink_backlog(sink) == 0, "the backlog drains as the reader reads");
+	relay_sink_free(sink);
+	ok(fd_open(p[1]), "a borrowed fd is not closed");
+
+	/* A reader that never reads: one bounded wait, then output is dropped
+	 * instead of hanging the loop. */
+	relay_sink_new(set, p[1], true, &sink, &err);
+	static char chunk[65536];
+	size_t total_dropped = 0;
+	t0 = ms_now();
+	for (int i = 0; i < 80; i++)
+		total_dropped += relay_sink_write(sink, chunk, sizeof(chunk));
+	int64_t took = ms_now() - t0;
+	ok(total_dropped > 0 && relay_sink_backlog(sink) <= RELAY_SINK_MAX,
+	   "stuck reader: %zu bytes dropped, backlog %zu bounded", total_dropped,
+	   relay_sink_backlog(sink));
+	ok(took >= RELAY_STALL_MS - 50 && took < 3 * RELAY_STALL_MS, "one stall of ~%d ms (%lld ms)",
+	   RELAY_STALL_MS, (long long)took);
+	close(p[0]);
+	relay_sink_write(sink, "x", 1);
+	evset_dispatch(set);
+	ok(relay_sink_broken(sink), "the reader is gone: the sink breaks (no SIGPIPE death)");
+	relay_sink_free(sink);
+
+	/* Sources: a pipe, held chunks, EOF. */
+	pipe(p);
+	ok(relay_source_new(set, p[0], true, take_input, &log, &src, &err) == 0, "source on a pipe");
+	write(p[1], "hello ", 6);
+	dispatch_for(set, 50);
+	log.refuse = true;
+	write(p[1], "world", 5);
+	dispatch_for(set, 50);
+	ok(log.len == 6 && relay_source_paused(src), "a refused chunk pauses the source");
+	log.refuse = false;
+	relay_source_resume(src);
+	close(p[1]);
+	dispatch_for(set, 50);
+	ok(log.len == 11 && memcmp(log.data, "hello world", 11) == 0 && log.eofs == 1,
+	   "resumed: the held chunk, then EOF once");
+	relay_source_free(src);
+
+	/* A regular file cannot be polled: read whenever, to its end. */
+	char path[] = "/tmp/novm-test-control-XXXXXX";
+	int file = mkstemp(path);
+	unlink(path);
+	for (int i = 0; i < 100; i++)
+		write(file, "0123456789", 10);
+	lseek(file, 0, SEEK_SET);
+	memset(&log, 0, sizeof(log));
+	ok(relay_source_new(set, file, true, take_input, &log, &src, &err) == 0,
+	   "source on a regular file");
+	dispatch_for(set, 50);
+	ok(log.len == 1000 && log.eofs == 1, "regular file read whole, then EOF (%zu)", log.len);
+	relay_source_free(src);
+
+	/* A pty master is not reopened (that would make a new pty). */
+	int master = posix_openpt(O_RDWR | O_NOCTTY);
+	grantpt(master);
+	unlockpt(master);
+	int slave = open(ptsname(master), O_RDWR | O_NOCTTY);
+	relay_sink_new(set, master, false, &sink, &err);
+	relay_sink_write(sink, "via-master\n", 11);
+	char tbuf[32] = "";
+	struct pollfd tp = { .fd = slave, .events = POLLIN };
+	ssize_t tn = poll(&tp, 1, 1000) > 0 ? read(slave, tbuf, sizeof(tbuf) - 1) : -1;
+	ok(tn == 11 && memcmp(tbuf, "via-master\n", 11) == 0, "a sink on a pty master reaches its slave");
+	relay_sink_free(sink);
+	close(slave);
+	close(master);
+
+	/* stdout and stderr on one terminal/pipe: one sink keeps the order. */
+	pipe(p);
+	int dup_fd = dup(p[1]);
+	ok(relay_same_file(p[1], dup_fd) && !relay_same_file(p[0], p[1]), "same open file detected");
+	close(dup_fd);
+	close(p[0]);
+	close(p[1]);
+	evset_free(set);
+}
+
+/* ---- the server, with a fake backend ---- */
+
+struct fake {
+	int calls_start, calls_signal, calls_query, calls_exec, calls_ssignal, calls_resize;
+	int calls_start_forget, calls_query_forget, calls_session_forget;
+	int signo;
+	bool all, paused;
+	char query_name[16];
+	uint32_t next_id;
+	agent_reply_fn reply;
+	void *reply_opaque;
+	const struct agent_session_ops *ops;
+	void *opaque;
+	const struct agent_session_ops *exec_ops;
+	void *exec_opaque;
+	uint32_t forgotten_id;
+	char exec_json[256];
+	size_t exec_len;
+	int exec_fds[3];
+	unsigned rows, cols;
+	uint32_t resize_id;
+};
+
+static int fake_start(void *be, const struct agent_session_ops *ops, void *opaque, novm_error_t *err)
+{
+	struct fake *f = be;
+
+	(void)err;
+	f->calls_start++;
+	f->ops = ops;
+	f->opaque = opaque;
+	return 0;
+}
+
+static void fake_start_forget(void *be)
+{
+	((struct fake *)be)->calls_start_forget++;
+}
+
+static int fake_signal(void *be, int signo, bool all, novm_error_t *err)
+{
+	struct fake *f = be;
+
+	(void)err;
+	f->calls_signal++;
+	f->signo = signo;
+	f->all = all;
+	return 0;
+}
+
+static int fake_query(void *be, const char *name, agent_reply_fn fn, void *opaque, uint32_t *id,
+		      novm_error_t *err)
+{
+	struct fake *f = be;
+
+	(void)err;
+	f->calls_query++;
+	snprintf(f->query_name, sizeof(f->query_name), "%s", name);
+	f->reply = fn;
+	f->reply_opaque = opaque;
+	*id = ++f->next_id;
+	return 0;
+}
+
+static void fake_query_forget(void *be, uint32_t id)
+{
+	struct fake *f = be;
+
+	f->calls_query_forget++;
+	f->forgotten_id = id;
+}
+
+static int fake_exec(void *be, const char *json, size_t len, const int stdio[3],
+		     const struct agent_session_ops *ops, void *opaque, uint32_t *id, novm_error_t *err)
+{
+	struct fake *f = be;
+
+	(void)err;
+	f->calls_exec++;
+	f->exec_len = len < sizeof(f->exec_json) ? len : sizeof(f->exec_json);
+	memcpy(f->exec_json, json, f->exec_len);
+	memcpy(f->exec_fds, stdio, sizeof(f->exec_fds));
+	f->exec_ops = ops;
+	f->exec_opaque = opaque;
+	*id = ++f->next_id;
+	return 0;
+}
+
+static int fake_session_signal(void *be, uint32_t id, int signo, novm_error_t *err)
+{
+	struct fake *f = be;
+
+	(void)id;
+	(void)err;
+	f->calls_ssignal++;
+	f->signo = signo;
+	return 0;
+}
+
+static int fake_session_resize(void *be, uint32_t id, unsigned rows, unsigned cols,
+			       novm_error_t *err)
+{
+	struct fake *f = be;
+
+	(void)err;
+	f->calls_resize++;
+	f->resize_id = id;
+	f->rows = rows;
+	f->cols = cols;
+	return 0;
+}
+
+static void fake_session_forget(void *be, uint32_t id)
+{
+	struct fake *f = be;
+
+	f->calls_session_forget++;
+	f->forgotten_id = id;
+}
+
+static int fake_pause(void *be, novm_error_t *err)
+{
+	(void)err;
+	((struct fake *)be)->paused = true;
+	return 0;
+}
+
+static int fake_resume(void *be, novm_error_t *err)
+{
+	(void)err;
+	((struct fake *)be)->paused = false;
+	return 0;
+}
+
+static bool fake_paused(void *be)
+{
+	return ((struct fake *)be)->paused;
+}
+
+static const struct control_backend_ops fake_ops = {
+	.start = fake_start,
+	.start_forget = fake_start_forget,
+	.signal = fake_signal,
+	.query = fake_query,
+	.query_forget = fake_query_forget,
+	.exec = fake_exec,
+	.session_signal = fake_session_signal,
+	.session_resize = fake_session_resize,
+	.session_forget = fake_session_forget,
+	.pause = fake_pause,
+	.resume = fake_resume,
+	.paused = fake_paused,
+};
+
+static struct control *ctl;
+static char sock_path[100];
+
+static int client(void)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	memcpy(sa.sun_path, sock_path, strlen(sock_path) + 1);
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		close(fd);
+		return -1;
+	}
+	control_dispatch(ctl);	/* accept */
+	return fd;
+}
+
+/* Serves until the client has a whole line (or EOF): the line without its
+ * newline, "" at EOF, "TIMEOUT" when nothing came. */
+static char answer[CONTROL_MAX_ANSWER];
+static const char *read_answer_into(int fd, char *buf)
+{
+	size_t len = 0;
+	int64_t end = ms_now() + 2000;
+
+	while (ms_now() < end) {
+		control_dispatch(ctl);
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		if (poll(&p, 1, 5) <= 0)
+			continue;
+		ssize_t n = recv(fd, buf + len, 1, 0);	/* byte by byte: no overreading */
+		if (n <= 0) {
+			buf[len] = '\0';
+			return len ? buf : "";
+		}
+		if (buf[len] == '\n') {
+			buf[len] = '\0';
+			return buf;
+		}
+		if (++len == CONTROL_MAX_ANSWER - 1)
+			break;
+	}
+	return "TIMEOUT";
+}
+
+static const char *read_answer(int fd)
+{
+	return read_answer_into(fd, answer);
+}
+
+static bool at_eof(int fd)
+{
+	static char more[CONTROL_MAX_ANSWER];
+
+	return strcmp(read_answer_into(fd, more), "") == 0;
+}
+
+static const char *call(const char *request)
+{
+	static char saved[CONTROL_MAX_ANSWER];
+	int fd = client();
+
+	send(fd, request, strlen(request), MSG_NOSIGNAL);
+	snprintf(saved, sizeof(saved), "%s", read_answer(fd));
+	if (!at_eof(fd))
+		snprintf(saved, sizeof(saved), "NOT CLOSED");
+	close(fd);
+	return saved;
+}
+
+static void serve_a_little(void)
+{
+	for (int i = 0; i < 5; i++)
+		control_dispatch(ctl);
+}
+
+static void test_server(void)
+{
+	struct fake f = { 0 };
+	novm_error_t err = NULL;
+	static char dir[] = "/tmp/novm-test-control-XXXXXX";
+	const char *a;
+	int fd;
+
+	mkdtemp(dir);
+	memcpy(sock_path, dir, sizeof(dir) - 1);
+	strcpy(sock_path + sizeof(dir) - 1, "/" CONTROL_SOCKET_NAME);
+	/* A stale socket from a dead VMM is replaced. */
+	int stale = socket(AF_UNIX, SOCK_STREAM, 0);
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	memcpy(sa.sun_path, sock_path, strlen(sock_path) + 1);
+	bind(stale, (struct sockaddr *)&sa, sizeof(sa));
+	close(stale);
+	ok(control_new(NULL, sock_path, &fake_ops, &f, &ctl, &err) == 0, "server up over a stale socket");
+	struct stat st;
+	ok(stat(sock_path, &st) == 0 && (st.st_mode & 0777) == 0600, "socket mode 0600");
+
+	/* simple requests */
+	a = call("kill 15 all\n");
+	ok(strcmp(a, "ok") == 0 && f.calls_signal == 1 && f.signo == 15 && f.all, "kill 15 all -> %s", a);
+	a = call("hello\n");
+	ok(strncmp(a, "error unknown command", 21) == 0, "garbage -> %s, closed", a);
+	a = call("pause\n");
+	ok(strcmp(a, "ok") == 0 && f.paused, "pause -> ok");
+	a = call("pause\n");
+	ok(strncmp(a, "error", 5) == 0, "pause twice -> %s", a);
+	a = call("ps\n");
+	ok(strncmp(a, "error", 5) == 0 && f.calls_query == 0, "ps while paused -> %s", a);
+	a = call("resume\n");
+	ok(strcmp(a, "ok") == 0 && !f.paused, "resume -> ok");
+	a = call("resize 30 100\n");
+	ok(strcmp(a, "ok") == 0 && f.resize_id == 0 && f.rows == 30 && f.cols == 100,
+	   "resize of session 0");
+
+	/* a line in pieces, and a line that never ends */
+	fd = client();
+	send(fd, "ki", 2, 0);
+	serve_a_little();
+	send(fd, "ll 9\n", 5, 0);
+	a = read_answer(fd);
+	ok(strcmp(a, "ok") == 0 && f.signo == 9, "request in two pieces");
+	close(fd);
+	fd = client();
+	static char junk[CONTROL_MAX_LINE + 10];
+	memset(junk, 'z', sizeof(junk));
+	send(fd, junk, sizeof(junk), MSG_NOSIGNAL);
+	a = read_answer(fd);
+	ok(strncmp(a, "error", 5) == 0 && at_eof(fd), "endless line -> error, closed");
+	close(fd);
+
+	/* queries: answer routed to the asking connection */
+	fd = client();
+	send(fd, "ps\n", 3, 0);
+	serve_a_little();
+	ok(f.calls_query == 1 && strcmp(f.query_name, "ps") == 0, "ps -> a query");
+	f.reply(f.reply_opaque, "[{\"pid\":1}]", 11);
+	a = read_answer(fd);
+	ok(strcmp(a, "ok [{\"pid\":1}]") == 0 && at_eof(fd), "ps answer: %s", a);
+	close(fd);
+	fd = client();
+	send(fd, "stats\n", 6, 0);
+	serve_a_little();
+	f.reply(f.reply_opaque, "{\"error\":\"no cgroup\"}", 21);
+	a = read_answer(fd);
+	ok(strcmp(a, "error no cgroup") == 0, "query failure -> %s", a);
+	close(fd);
+	fd = client();
+	send(fd, "ps\n", 3, 0);
+	serve_a_little();
+	uint32_t qid = f.next_id;
+	close(fd);
+	serve_a_little();
+	ok(f.calls_query_forget == 1 && f.forgotten_id == qid, "a client gone: its query forgotten");
+
+	/* start */
+	fd = client();
+	send(fd, "start\n", 6, 0);
+	serve_a_little();
+	ok(f.calls_start == 1, "start reaches the backend");
+	f.ops->started(f.opaque, 42);
+	a = read_answer(fd);
+	ok(strcmp(a, "ok 42") == 0 && at_eof(fd), "start -> %s", a);
+	close(fd);
+	fd = client();
+	send(fd, "start\n", 6, 0);
+	serve_a_little();
+	f.ops->ended(f.opaque, 1, 0, "exec: \"nope\": not found");
+	a = read_answer(fd);
+	ok(strcmp(a, "error exec: \"nope\": not found") == 0, "start failure -> %s", a);
+	close(fd);
+
+	/* fds are for exec only, and closed when refused */
+	int p[2];
+	pipe(p);
+	fd = client();
+	send_with_fds(fd, "ps\n", &p[1], 1);
+	a = read_answer(fd);
+	close(fd);
+	close(p[1]);
+	char c;
+	ok(strncmp(a, "error", 5) == 0 && read(p[0], &c, 1) == 0, "fds with ps: error, fds closed");
+	close(p[0]);
+	fd = client();
+	send(fd, "exec 5\n", 7, 0);
+	a = read_answer(fd);
+	ok(strncmp(a, "error exec needs 3 fds", 22) == 0, "exec without fds -> %s", a);
+	close(fd);
+
+	/* exec: line + fds, body in another piece, session lines, exit */
+	const char *json = "{\"args\":[\"sh\"],\"cwd\":\"/\"}";
+	char line[64];
+	int io[2];
+	pipe(io);
+	int three[3] = { io[0], io[1], io[1] };
+	snprintf(line, sizeof(line), "exec %zu tty\n", strlen(json));
+	fd = client();
+	send_with_fds(fd, line, three, 3);
+	serve_a_little();
+	send(fd, json, 10, 0);
+	serve_a_little();
+	ok(f.calls_exec == 0, "exec waits for the whole body");
+	send(fd, json + 10, strlen(json) - 10, 0);
+	send(fd, "signal 2\nresize 24 80\n", 22, 0);
+	serve_a_little();
+	ok(f.calls_exec == 1 && f.exec_len == strlen(json) && memcmp(f.exec_json, json, f.exec_len) == 0,
+	   "exec: the process JSON");
+	ok(fd_open(f.exec_fds[0]) && fd_open(f.exec_fds[2]) && f.exec_fds[0] != io[0],
+	   "exec: the three fds handed over");
+	f.exec_ops->started(f.exec_opaque, 7);
+	a = read_answer(fd);
+	ok(strcmp(a, "ok 7") == 0, "exec started -> %s", a);
+	ok(f.calls_ssignal == 1 && f.signo == 2 && f.calls_resize == 2 && f.rows == 24 &&
+		   f.resize_id == f.next_id,
+	   "signal and resize lines reach the session");
+	f.exec_ops->ended(f.exec_opaque, 130, 2, NULL);
+	a = read_answer(fd);
+	ok(strcmp(a, "exit 130 2") == 0 && at_eof(fd), "exec ended -> %s", a);
+	close(fd);
+	for (int i = 0; i < 3; i++)
+		close(f.exec_fds[i]);
+
+	/* an exec client that leaves early: the session is forgotten, not
+	 * broken; garbage on a session connection closes it */
+	fd = client();
+	send_with_fds(fd, line, three, 3);
+	send(fd, json, strlen(json), 0);
+	serve_a_little();
+	uint32_t sid = f.next_id;
+	close(fd);
+	serve_a_little();
+	ok(f.calls_session_forget == 1 && f.forgotten_id == sid, "exec client gone: session forgotten");
+	for (int i = 0; i < 3; i++)
+		close(f.exec_fds[i]);
+	fd = client();
+	send_with_fds(fd, line, three, 3);
+	send(fd, json, strlen(json), 0);
+	send(fd, "rm -rf /\n", 9, 0);
+	a = read_answer(fd);
+	ok(strncmp(a, "error", 5) == 0 && at_eof(fd) && f.calls_session_forget == 2,
+	   "garbage in a session -> %s, closed", a);
+	close(fd);
+	for (int i = 0; i < 3; i++)
+		close(f.exec_fds[i]);
+
+	/* exec that fails to start */
+	fd = client();
+	send_with_fds(fd, line, three, 3);
+	send(fd, json, strlen(json), 0);
+	serve_a_little();
+	f.exec_ops->ended(f.exec_opaque, 1, 0, "no such file");
+	a = read_answer(fd);
+	ok(strcmp(a, "error no such file") == 0, "exec failure -> %s", a);
+	close(fd);
+	for (int i = 0; i < 3; i++)
+		close(f.exec_fds[i]);
+	close(io[0]);
+	close(io[1]);
+
+	/* too many clients */
+	int many[CONTROL_MAX_CONNECTIONS + 1];
+	for (int i = 0; i < CONTROL_MAX_CONNECTIONS; i++)
+		many[i] = client();
+	fd = client();
+	a = read_answer(fd);
+	ok(strcmp(a, "error too many connections") == 0, "connection %d refused", CONTROL_MAX_CONNECTIONS + 1);
+	close(fd);
+	for (int i = 0; i < CONTROL_MAX_CONNECTIONS; i++)
+		close(many[i]);
+	serve_a_little();
+
+	/* the VM stops: waiting clients hear it */
+	fd = client();
+	send(fd, "start\n", 6, 0);
+	serve_a_little();
+	control_free(ctl);
+	ctl = NULL;
+	char buf[128] = "";
+	ssize_t n = recv(fd, buf, sizeof(buf) - 1, 0);
+	ok(n > 0 && strcmp(buf, "error the container VM stopped\n") == 0, "VM stopped: the waiting client is told");
+	close(fd);
+	ok(access(sock_path, F_OK) < 0, "socket removed");
+	rmdir(dir);
+}
+
+/* A directory path longer than sun_path still gets its socket. */
+static void test_long_path(void)
+{
+	struct fake f = { 0 };
+	novm_error_t err = NULL;
+	char dir[400];
+	int n = snprintf(dir, sizeof(dir), "/tmp/novm-test-control-long-%d-", getpid());
+
+	memset(dir + n, 'd', 150);
+	dir[n + 150] = '\0';
+	mkdir(dir, 0700);
+	char path[460];
+	snprintf(path, sizeof(path), "%s/" CONTROL_SOCKET_NAME, dir);
+	int r = control_new(NULL, path, &fake_ops, &f, &ctl, &err);
+	ok(r == 0 && access(path, F_OK) == 0, "socket at a %zu-byte path", strlen(path));
+	if (r < 0)
+		printf("# %s\n", err->msg);
+	novm_error_release(&err);
+	control_free(ctl);
+	ctl = NULL;
+	rmdir(dir);
+}
+
+int main(void)
+{
+	signal(SIGPIPE, SIG_IGN);
+	test_parse_request();
+	test_take_line();
+	test_format_reply();
+	test_recv_fds();
+	test_relays();
+	test_server();
+	test_long_path();
+	return tap_done();
+}

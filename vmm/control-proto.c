@@ -1,0 +1,279 @@
+/* The control protocol's pure parts: request lines, line reassembly, fd
+ * passing, and turning agent answers into answer lines.  Everything here
+ * comes from a client or the guest and is checked. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "control.h"
+
+/* A decimal number without sign, spaces or leading junk, in [min, max]. */
+static int parse_number(const char *s, unsigned long long min, unsigned long long max,
+			unsigned long long *out)
+{
+	unsigned long long v = 0;
+
+	if (!*s || strlen(s) > 20)
+		return -1;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9')
+			return -1;
+		if (v > (max - (unsigned)(*s - '0')) / 10)
+			return -1;
+		v = v * 10 + (unsigned)(*s - '0');
+	}
+	if (v < min)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* Splits a line at single spaces into at most max words (pointing into
+ * copy).  -1 when there are more, or empty words (doubled spaces). */
+static int split_words(char *copy, char **words, int max)
+{
+	int n = 0;
+	char *p = copy;
+
+	if (!*p)
+		return 0;
+	for (;;) {
+		char *sp = strchr(p, ' ');
+
+		if (n == max)
+			return -1;
+		words[n++] = p;
+		if (!sp)
+			break;
+		*sp = '\0';
+		p = sp + 1;
+	}
+	for (int i = 0; i < n; i++)
+		if (!*words[i])
+			return -1;
+	return n;
+}
+
+static int parse_signal(const char *s, int *signo, novm_error_t *err)
+{
+	unsigned long long v;
+
+	if (parse_number(s, 1, NSIG - 1, &v) < 0)
+		return novm_error(err, 0, "invalid signal `%.32s`", s);
+	*signo = (int)v;
+	return 0;
+}
+
+int control_parse_request(const char *line, struct control_request *req, novm_error_t *err)
+{
+	char copy[CONTROL_MAX_LINE];
+	char *w[4];
+	int n;
+
+	memset(req, 0, sizeof(*req));
+	if (strlen(line) >= sizeof(copy))
+		return novm_error(err, 0, "request too long");
+	strcpy(copy, line);
+	n = split_words(copy, w, 4);
+	if (n <= 0)
+		return novm_error(err, 0, "malformed request");
+
+	static const struct {
+		const char *name;
+		enum control_verb verb;
+	} simple[] = {
+		{ "start", CONTROL_START }, { "ps", CONTROL_PS },	  { "stats", CONTROL_STATS },
+		{ "pause", CONTROL_PAUSE }, { "resume", CONTROL_RESUME },
+	};
+	for (size_t i = 0; i < sizeof(simple) / sizeof(simple[0]); i++) {
+		if (strcmp(w[0], simple[i].name) != 0)
+			continue;
+		if (n != 1)
+			return novm_error(err, 0, "%s takes no arguments", simple[i].name);
+		req->verb = simple[i].verb;
+		return 0;
+	}
+	if (strcmp(w[0], "kill") == 0) {
+		if (n < 2 || n > 3 || (n == 3 && strcmp(w[2], "all") != 0))
+			return novm_error(err, 0, "usage: kill <signo> [all]");
+		req->verb = CONTROL_KILL;
+		req->all = n == 3;
+		return parse_signal(w[1], &req->signo, err);
+	}
+	if (strcmp(w[0], "exec") == 0) {
+		unsigned long long len;
+
+		if (n < 2 || n > 3 || (n == 3 && strcmp(w[2], "tty") != 0))
+			return novm_error(err, 0, "usage: exec <len> [tty]");
+		if (parse_number(w[1], 1, CONTROL_MAX_PROCESS_JSON, &len) < 0)
+			return novm_error(err, 0, "exec: invalid length (1 to %d bytes)",
+					  CONTROL_MAX_PROCESS_JSON);
+		req->verb = CONTROL_EXEC;
+		req->exec_len = len;
+		req->tty = n == 3;
+		return 0;
+	}
+	if (strcmp(w[0], "resize") == 0) {
+		unsigned long long rows, cols;
+
+		if (n != 3 || parse_number(w[1], 0, UINT16_MAX, &rows) < 0 ||
+		    parse_number(w[2], 0, UINT16_MAX, &cols) < 0)
+			return novm_error(err, 0, "usage: resize <rows> <cols>");
+		req->verb = CONTROL_RESIZE;
+		req->rows = (unsigned)rows;
+		req->cols = (unsigned)cols;
+		return 0;
+	}
+	return novm_error(err, 0, "unknown command `%.32s`", w[0]);
+}
+
+int control_parse_session_request(const char *line, struct control_session_request *req,
+				  novm_error_t *err)
+{
+	char copy[CONTROL_MAX_LINE];
+	char *w[4];
+	int n;
+
+	memset(req, 0, sizeof(*req));
+	if (strlen(line) >= sizeof(copy))
+		return novm_error(err, 0, "request too long");
+	strcpy(copy, line);
+	n = split_words(copy, w, 4);
+	if (n == 2 && strcmp(w[0], "signal") == 0) {
+		req->verb = CONTROL_SESSION_SIGNAL;
+		return parse_signal(w[1], &req->signo, err);
+	}
+	if (n == 3 && strcmp(w[0], "resize") == 0) {
+		unsigned long long rows, cols;
+
+		if (parse_number(w[1], 0, UINT16_MAX, &rows) < 0 ||
+		    parse_number(w[2], 0, UINT16_MAX, &cols) < 0)
+			return novm_error(err, 0, "resize: invalid size");
+		req->verb = CONTROL_SESSION_RESIZE;
+		req->rows = (unsigned)rows;
+		req->cols = (unsigned)cols;
+		return 0;
+	}
+	return novm_error(err, 0, "expected `signal <signo>` or `resize <rows> <cols>`");
+}
+
+int control_take_line(char *buf, size_t *len, char *line)
+{
+	size_t scan = *len < CONTROL_MAX_LINE ? *len : CONTROL_MAX_LINE;
+	char *nl = memchr(buf, '\n', scan);
+	size_t n;
+
+	if (!nl)
+		return *len >= CONTROL_MAX_LINE ? -1 : 0;
+	n = (size_t)(nl - buf);
+	if (memchr(buf, '\0', n))
+		return -1;
+	memcpy(line, buf, n);
+	line[n] = '\0';
+	memmove(buf, nl + 1, *len - n - 1);
+	*len -= n + 1;
+	return 1;
+}
+
+ssize_t control_recv(int sock, void *buf, size_t len, int *fds, int max_fds, int *nr_fds)
+{
+	/* Room for more fds than anyone may send, to tell "too many" from a
+	 * truncation the kernel did silently. */
+	union {
+		char buf[CMSG_SPACE(16 * sizeof(int))];
+		struct cmsghdr align;
+	} control;
+	struct iovec iov = { buf, len };
+	struct msghdr msg = {
+		.msg_iov = &iov,
+		.msg_iovlen = 1,
+		.msg_control = control.buf,
+		.msg_controllen = sizeof(control.buf),
+	};
+	bool overflow = false;
+	ssize_t n;
+
+	do
+		n = recvmsg(sock, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return errno == EWOULDBLOCK ? -EAGAIN : -errno;
+	if (msg.msg_flags & MSG_CTRUNC)
+		overflow = true;
+	int got[16], nr_got = 0;
+
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+
+		/* Bounded by the control buffer; checked all the same. */
+		if (count > ARRAY_SIZE(got) - (size_t)nr_got)
+			count = ARRAY_SIZE(got) - (size_t)nr_got;
+		memcpy(got + nr_got, CMSG_DATA(c), count * sizeof(int));
+		nr_got += (int)count;
+	}
+	if (nr_got > max_fds - *nr_fds)
+		overflow = true;
+	for (int i = 0; i < nr_got; i++) {
+		if (overflow)
+			close(got[i]);
+		else
+			fds[(*nr_fds)++] = got[i];
+	}
+	return overflow ? -EPROTO : n;
+}
+
+/* {"error":"..."} as the agent sends it (json_gen, no spaces): the message
+ * with the common escapes undone, or NULL. */
+static size_t agent_error_message(const char *json, size_t len, char *out, size_t cap)
+{
+	static const char prefix[] = "{\"error\":\"";
+	size_t plen = sizeof(prefix) - 1, o = 0;
+
+	if (len < plen + 2 || memcmp(json, prefix, plen) != 0 || json[len - 2] != '"' ||
+	    json[len - 1] != '}')
+		return 0;
+	for (size_t i = plen; i < len - 2 && o + 1 < cap; i++) {
+		char c = json[i];
+
+		if (c == '\\' && i + 1 < len - 2) {
+			c = json[++i];
+			if (c == 'n' || c == 't' || c == 'r')
+				c = ' ';
+		}
+		/* One line, whatever the guest put in it. */
+		out[o++] = (unsigned char)c < 0x20 ? ' ' : c;
+	}
+	out[o] = '\0';
+	return o;
+}
+
+size_t control_format_reply(const char *json, size_t len, char *out, size_t cap)
+{
+	char msg[512];
+	size_t o;
+
+	if (cap < 16)
+		return 0;
+	if (agent_error_message(json, len, msg, sizeof(msg))) {
+		o = (size_t)snprintf(out, cap, "error %s\n", msg);
+		return o < cap ? o : cap - 1;
+	}
+	memcpy(out, "ok ", 3);
+	o = 3;
+	for (size_t i = 0; i < len && o + 2 < cap; i++) {
+		char c = json[i];
+
+		/* Raw line breaks can only be JSON whitespace; NULs have no
+		 * place in JSON at all. */
+		out[o++] = c == '\n' || c == '\r' || c == '\0' ? ' ' : c;
+	}
+	out[o++] = '\n';
+	out[o] = '\0';
+	return o;
+}

@@ -1,0 +1,212 @@
+/* The control server's requests: what each one asks of the backend, and
+ * the answers its callbacks turn into. */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "control-internal.h"
+
+/* ---- backend callbacks ---- */
+
+static void start_started(void *opaque, int pid)
+{
+	struct conn *c = opaque;
+
+	c->wait = WAIT_NONE;
+	conn_finish(c, "ok %d", pid);
+}
+
+static void start_ended(void *opaque, int status, int signo, const char *error)
+{
+	struct conn *c = opaque;
+
+	(void)signo;
+	c->wait = WAIT_NONE;
+	if (error)
+		conn_finish(c, "error %s", error);
+	else
+		conn_finish(c, "error the container process ended with status %d", status);
+}
+
+static const struct agent_session_ops start_ops = {
+	.started = start_started,
+	.ended = start_ended,
+};
+
+static void query_reply(void *opaque, const char *text, size_t len)
+{
+	struct conn *c = opaque;
+	char *line = malloc(CONTROL_MAX_ANSWER);
+
+	c->wait = WAIT_NONE;
+	if (!line) {
+		conn_finish(c, "error out of memory");
+		return;
+	}
+	size_t n = control_format_reply(text, len, line, CONTROL_MAX_ANSWER);
+	c->state = CONN_CLOSING;
+	conn_send(c, line, n);	/* closes c once sent */
+	free(line);
+}
+
+static void exec_started(void *opaque, int pid)
+{
+	struct conn *c = opaque;
+
+	c->started = true;
+	c->wait = WAIT_NONE;
+	conn_printf(c, "ok %d", pid);
+}
+
+static void exec_ended(void *opaque, int status, int signo, const char *error)
+{
+	struct conn *c = opaque;
+
+	/* The backend forgot the session already. */
+	c->has_session = false;
+	c->wait = WAIT_NONE;
+	if (c->started)
+		conn_finish(c, "exit %d %d", status, signo);
+	else if (error)
+		conn_finish(c, "error %s", error);
+	else
+		conn_finish(c, "error the process ended before it started (status %d)", status);
+}
+
+static const struct agent_session_ops exec_ops = {
+	.started = exec_started,
+	.ended = exec_ended,
+};
+
+/* ---- requests ---- */
+
+static bool refuse_when_paused(struct conn *c, const char *what)
+{
+	if (!c->ctl->ops->paused(c->ctl->backend))
+		return false;
+	conn_finish(c, "error %s: the container is paused", what);
+	return true;
+}
+
+void control_run_exec(struct conn *c)
+{
+	struct control *ctl = c->ctl;
+	novm_error_t err = NULL;
+	int stdio[3] = { c->fds[0], c->fds[1], c->fds[2] };
+
+	if (refuse_when_paused(c, "exec"))
+		return;
+	/* The backend owns the fds from here, whatever happens. */
+	c->nr_fds = 0;
+	if (ctl->ops->exec(ctl->backend, c->body, c->body_len, stdio, &exec_ops, c, &c->id,
+			   &err) < 0) {
+		conn_fail(c, &err);
+		return;
+	}
+	free(c->body);
+	c->body = NULL;
+	c->has_session = true;
+	c->wait = WAIT_EXEC;
+	c->state = CONN_SESSION;
+}
+
+void control_handle_request(struct conn *c, const char *line)
+{
+	struct control *ctl = c->ctl;
+	struct control_request req;
+	novm_error_t err = NULL;
+
+	if (control_parse_request(line, &req, &err) < 0) {
+		conn_fail(c, &err);
+		return;
+	}
+	if (req.verb != CONTROL_EXEC && c->nr_fds) {
+		conn_finish(c, "error only exec takes fds");
+		return;
+	}
+	switch (req.verb) {
+	case CONTROL_START:
+		if (refuse_when_paused(c, "start"))
+			return;
+		if (ctl->ops->start(ctl->backend, &start_ops, c, &err) < 0) {
+			conn_fail(c, &err);
+			return;
+		}
+		c->state = CONN_WAIT;
+		c->wait = WAIT_START;
+		break;
+	case CONTROL_KILL:
+		if (ctl->ops->signal(ctl->backend, req.signo, req.all, &err) < 0)
+			conn_fail(c, &err);
+		else
+			conn_finish(c, "ok");
+		break;
+	case CONTROL_PS:
+	case CONTROL_STATS: {
+		const char *name = req.verb == CONTROL_PS ? "ps" : "stats";
+
+		if (refuse_when_paused(c, name))
+			return;
+		if (ctl->ops->query(ctl->backend, name, query_reply, c, &c->id, &err) < 0) {
+			conn_fail(c, &err);
+			return;
+		}
+		c->state = CONN_WAIT;
+		c->wait = WAIT_QUERY;
+		break;
+	}
+	case CONTROL_PAUSE:
+	case CONTROL_RESUME:
+		if (ctl->ops->paused(ctl->backend) == (req.verb == CONTROL_PAUSE)) {
+			conn_finish(c, "error the container is %s",
+				    req.verb == CONTROL_PAUSE ? "paused already" : "not paused");
+			return;
+		}
+		if ((req.verb == CONTROL_PAUSE ? ctl->ops->pause : ctl->ops->resume)(ctl->backend,
+										     &err) < 0)
+			conn_fail(c, &err);
+		else
+			conn_finish(c, "ok");
+		break;
+	case CONTROL_RESIZE:
+		if (ctl->ops->session_resize(ctl->backend, 0, req.rows, req.cols, &err) < 0)
+			conn_fail(c, &err);
+		else
+			conn_finish(c, "ok");
+		break;
+	case CONTROL_EXEC:
+		if (c->nr_fds != 3) {
+			conn_finish(c, "error exec needs 3 fds (stdin, stdout, stderr), got %d",
+				    c->nr_fds);
+			return;
+		}
+		c->body = malloc(req.exec_len);
+		if (!c->body) {
+			conn_finish(c, "error out of memory");
+			return;
+		}
+		c->body_want = req.exec_len;
+		c->body_len = 0;
+		c->state = CONN_BODY;
+		break;
+	}
+}
+
+void control_handle_session_line(struct conn *c, const char *line)
+{
+	struct control *ctl = c->ctl;
+	struct control_session_request req;
+	novm_error_t err = NULL;
+
+	if (control_parse_session_request(line, &req, &err) < 0) {
+		conn_fail(c, &err);
+		return;
+	}
+	if (!c->has_session)
+		return;	/* it ended: the exit line is on its way */
+	/* Best effort, like a signal to a process that just exited. */
+	if (req.verb == CONTROL_SESSION_SIGNAL)
+		ctl->ops->session_signal(ctl->backend, c->id, req.signo, &err);
+	else
+		ctl->ops->session_resize(ctl->backend, c->id, req.rows, req.cols, &err);
+	novm_error_release(&err);
+}

@@ -1,0 +1,104 @@
+/* The control server's real backend: the VM's agent link and vCPUs. */
+#include "control-internal.h"
+#include "vm.h"
+
+static int vm_start(void *be, const struct agent_session_ops *ops, void *opaque, novm_error_t *err)
+{
+	return agent_link_start(((struct control *)be)->link, ops, opaque, err);
+}
+
+static void vm_start_forget(void *be)
+{
+	agent_link_start_forget(((struct control *)be)->link);
+}
+
+static int vm_signal(void *be, int signo, bool all, novm_error_t *err)
+{
+	struct control *ctl = be;
+	int ret;
+
+	if (all)
+		return agent_link_signal_all(ctl->link, signo, err);
+	ret = agent_link_signal(ctl->link, signo);
+	return ret < 0 ? novm_error(err, -ret, "signal %d", signo) : 0;
+}
+
+static int vm_query(void *be, const char *name, agent_reply_fn fn, void *opaque, uint32_t *id,
+		    novm_error_t *err)
+{
+	return agent_link_query(((struct control *)be)->link, name, fn, opaque, id, err);
+}
+
+static void vm_query_forget(void *be, uint32_t id)
+{
+	agent_link_query_forget(((struct control *)be)->link, id);
+}
+
+static int vm_exec(void *be, const char *json, size_t len, const int stdio[3],
+		   const struct agent_session_ops *ops, void *opaque, uint32_t *id, novm_error_t *err)
+{
+	return agent_link_exec(((struct control *)be)->link, json, len, stdio, ops, opaque, id, err);
+}
+
+static int vm_session_signal(void *be, uint32_t id, int signo, novm_error_t *err)
+{
+	return agent_link_session_signal(((struct control *)be)->link, id, signo, err);
+}
+
+static int vm_session_resize(void *be, uint32_t id, unsigned rows, unsigned cols, novm_error_t *err)
+{
+	return agent_link_session_resize(((struct control *)be)->link, id, rows, cols, err);
+}
+
+static void vm_session_forget(void *be, uint32_t id)
+{
+	agent_link_session_forget(((struct control *)be)->link, id);
+}
+
+static int vm_pause(void *be, novm_error_t *err)
+{
+	return vm_pause_vcpus(((struct control *)be)->vm, err);
+}
+
+static int vm_resume(void *be, novm_error_t *err)
+{
+	(void)err;
+	vm_resume_vcpus(((struct control *)be)->vm);
+	return 0;
+}
+
+static bool vm_is_paused(void *be)
+{
+	return vm_paused(((struct control *)be)->vm);
+}
+
+static const struct control_backend_ops vm_backend_ops = {
+	.start = vm_start,
+	.start_forget = vm_start_forget,
+	.signal = vm_signal,
+	.query = vm_query,
+	.query_forget = vm_query_forget,
+	.exec = vm_exec,
+	.session_signal = vm_session_signal,
+	.session_resize = vm_session_resize,
+	.session_forget = vm_session_forget,
+	.pause = vm_pause,
+	.resume = vm_resume,
+	.paused = vm_is_paused,
+};
+
+int control_new_vm(struct vm *vm, struct agent_link *link, const char *path,
+		   struct control **out, novm_error_t *err)
+{
+	struct control *ctl;
+
+	/* The backend is the control object itself, filled in below: no
+	 * client can call before control_new() returns. */
+	if (control_new(&vm->loop, path, &vm_backend_ops, NULL, &ctl, err) < 0)
+		return -1;
+	ctl->backend = ctl;
+	ctl->vm = vm;
+	ctl->link = link;
+	*out = ctl;
+	return 0;
+}

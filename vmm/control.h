@@ -1,0 +1,162 @@
+/* The VMM's control socket: how `novm-runc` commands reach a running
+ * container's VMM.  A unix stream socket at <state dir>/control.sock,
+ * served on the I/O loop.
+ *
+ * Wire format: text lines; a request is one line "<command> [args]\n",
+ * answered with "ok[ <data>]\n" or "error <message>\n".  One request per
+ * connection: the server closes it after the final answer.  Answers may be
+ * long (ps: up to CONTROL_MAX_ANSWER bytes).
+ *
+ *   start                   start the prepared process (session 0)
+ *                           -> ok <guest pid>   once it runs
+ *                           -> error <message>  if it could not start
+ *   kill <signo> [all]      signal session 0's process; with all, also every
+ *                           running exec session's process (the processes
+ *                           the host started, not what they forked)
+ *                           -> ok   once the signal is on its way
+ *   ps                      -> ok <JSON array of guest processes>
+ *   stats                   -> ok <JSON {memory, cpu}>
+ *   pause | resume          stop / continue the vCPUs -> ok
+ *                           (pause when paused, resume when not: error)
+ *   resize <rows> <cols>    session 0's terminal size -> ok (error before
+ *                           the container is created: worth a retry)
+ *   exec <len>[ tty]        followed by <len> bytes of OCI process JSON (at
+ *                           most CONTROL_MAX_PROCESS_JSON: it travels in one
+ *                           agent frame); the sendmsg carrying the request
+ *                           line passes the session's stdin, stdout and
+ *                           stderr fds (SCM_RIGHTS, three fds; they may be
+ *                           the same open file, e.g. a terminal with tty).
+ *                           -> ok <guest pid>  when started, later
+ *                           -> exit <status> <signal>   when it ended
+ *                              (status: exit code or 128 + signal);
+ *                           -> error <message>  instead if it could not start.
+ *                           Meanwhile the client may send on the same
+ *                           connection "signal <signo>\n" and
+ *                           "resize <rows> <cols>\n" (no answer; a bad line
+ *                           is answered with error and the connection
+ *                           closed).  A client that disconnects leaves the
+ *                           process running; its stdio fds are closed when
+ *                           it ends.
+ *
+ * start, ps, stats and exec need the guest running: while paused they fail.
+ * When the VM stops, waiting clients get "error the container VM stopped",
+ * running exec sessions "exit 137 9" (as runc's exec sees its process killed
+ * with the container). */
+#ifndef NOVM_CONTROL_H
+#define NOVM_CONTROL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "agent-link.h"
+#include "error.h"
+#include "ioloop.h"
+
+#define CONTROL_SOCKET_NAME "control.sock"
+#define CONTROL_MAX_LINE 4096
+#define CONTROL_MAX_PROCESS_JSON (64 * 1024)
+/* Spelled as runtime/control-client.h has it, so both may be included. */
+#define CONTROL_MAX_ANSWER (CONTROL_MAX_PROCESS_JSON + CONTROL_MAX_LINE)
+#define CONTROL_MAX_CONNECTIONS 64
+
+struct vm;
+struct control;
+
+/* What the server drives: the agent link and the vCPUs, or a fake in
+ * tests.  Same contracts as the agent_link_* functions they stand for. */
+struct control_backend_ops {
+	int (*start)(void *be, const struct agent_session_ops *ops, void *opaque, novm_error_t *err);
+	void (*start_forget)(void *be);
+	int (*signal)(void *be, int signo, bool all, novm_error_t *err);
+	int (*query)(void *be, const char *name, agent_reply_fn fn, void *opaque, uint32_t *id,
+		     novm_error_t *err);
+	void (*query_forget)(void *be, uint32_t id);
+	int (*exec)(void *be, const char *json, size_t len, const int stdio[3],
+		    const struct agent_session_ops *ops, void *opaque, uint32_t *id, novm_error_t *err);
+	int (*session_signal)(void *be, uint32_t id, int signo, novm_error_t *err);
+	/* id 0: session 0 */
+	int (*session_resize)(void *be, uint32_t id, unsigned rows, unsigned cols, novm_error_t *err);
+	void (*session_forget)(void *be, uint32_t id);
+	int (*pause)(void *be, novm_error_t *err);
+	int (*resume)(void *be, novm_error_t *err);
+	bool (*paused)(void *be);
+};
+
+/* Listens at path (a stale socket there is replaced; paths longer than
+ * sun_path work) with mode 0600 and serves it on loop (NULL: see
+ * control_dispatch). */
+int control_new(struct ioloop *loop, const char *path, const struct control_backend_ops *ops,
+		void *backend, struct control **out, novm_error_t *err);
+/* The loop thread must be stopped (or this must run on it): answers the
+ * waiting clients (see above), closes everything, removes the socket. */
+void control_free(struct control *ctl);
+
+/* Handles the pending events now; for tests that pass a NULL loop and
+ * drive the server themselves.  Returns the number handled. */
+int control_dispatch(struct control *ctl);
+
+/* control_new() with the real backend: the VM's agent link and vCPUs.
+ * Before the I/O loop thread starts. */
+int control_new_vm(struct vm *vm, struct agent_link *link, const char *path,
+		   struct control **out, novm_error_t *err);
+
+/* ---- the protocol's pure parts (unit-tested) ---- */
+
+enum control_verb {
+	CONTROL_START,
+	CONTROL_KILL,
+	CONTROL_PS,
+	CONTROL_STATS,
+	CONTROL_PAUSE,
+	CONTROL_RESUME,
+	CONTROL_EXEC,
+	CONTROL_RESIZE,
+};
+
+struct control_request {
+	enum control_verb verb;
+	int signo;		/* kill */
+	bool all;		/* kill */
+	unsigned rows, cols;	/* resize */
+	size_t exec_len;	/* exec */
+	bool tty;		/* exec */
+};
+
+/* Parses a request line (without its '\n'). */
+int control_parse_request(const char *line, struct control_request *req, novm_error_t *err);
+
+enum control_session_verb {
+	CONTROL_SESSION_SIGNAL,
+	CONTROL_SESSION_RESIZE,
+};
+
+struct control_session_request {
+	enum control_session_verb verb;
+	int signo;
+	unsigned rows, cols;
+};
+
+/* Parses a line an exec client sends while its session runs. */
+int control_parse_session_request(const char *line, struct control_session_request *req,
+				  novm_error_t *err);
+
+/* Cuts the first line out of buf[0..*len): copies it without its '\n' into
+ * line (NUL-terminated, room for CONTROL_MAX_LINE bytes) and moves the rest
+ * to the front.  1: a line was taken; 0: no whole line yet; -1: a line is
+ * too long (CONTROL_MAX_LINE bytes without '\n') or holds a NUL byte. */
+int control_take_line(char *buf, size_t *len, char *line);
+
+/* recvmsg() on a stream socket, collecting SCM_RIGHTS fds (close-on-exec)
+ * into fds[*nr_fds..max_fds).  Returns the bytes read (0 at EOF), -EAGAIN,
+ * or -EPROTO when more fds came than fit (all of that message's fds are
+ * closed then), another -errno on failure. */
+ssize_t control_recv(int sock, void *buf, size_t len, int *fds, int max_fds, int *nr_fds);
+
+/* The agent's answer to a query as a control answer: "ok <json>" with line
+ * breaks flattened, or "error <message>" for its {"error": "..."}.  Writes
+ * at most cap bytes including '\n' and NUL; returns the length. */
+size_t control_format_reply(const char *json, size_t len, char *out, size_t cap);
+
+#endif
