@@ -6,7 +6,8 @@
 #   ./dev.sh demo     install, build, fetch a guest kernel, boot it, show its uname
 #   ./dev.sh test     install, build, fetch a guest kernel, run tests/run [ARGS]
 #
-# The steps alone: deps (apt packages), build (autoreconf, configure, make),
+# The steps alone: deps (apt packages), client_deps (docker, containerd and
+# podman for the client tests), build (autoreconf, configure, make),
 # kernel (novm kernel fetch when the store has no default).
 # Environment: NOVM_CONFIGURE_FLAGS (extra ./configure flags), NOVM_TEST_KVM
 # (direct|nested: skip the KVM probe), NOVM_KERNEL_STORE (kernel store root).
@@ -29,6 +30,14 @@ step() { printf '\n==> %s\n' "$*"; }
 do_deps() {
 	step "packages"
 	novm_ensure_packages "${PACKAGES[@]}"
+	echo "all installed"
+}
+
+# Docker, containerd and podman for tests/integration/clients.bats; they are
+# installed with their services kept from starting (see clients-setup).
+do_client_deps() {
+	step "packages for the client tests"
+	tests/harness/clients-setup
 	echo "all installed"
 }
 
@@ -96,6 +105,7 @@ cmd_demo() {
 
 cmd_test() {
 	do_deps
+	do_client_deps
 	do_build
 	do_kernel
 	step "tests"
@@ -112,7 +122,7 @@ demo | test)
 	shift
 	"cmd_$cmd" "$@"
 	;;
-deps | build | kernel)
+deps | client_deps | build | kernel)
 	"do_$1"
 	;;
 -h | --help | help)

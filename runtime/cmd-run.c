@@ -1,204 +1,207 @@
-/* novm-runc run: create and run a container in its own VM, in the
- * foreground; exits with the container's status like runc. */
+/* novm-runc run: create + start, then (without --detach) wait in the
+ * foreground, forwarding signals to the container's process, and exit with
+ * its status (128+n for a signal); the container is deleted afterwards
+ * unless --keep. */
 #include <errno.h>
-#include <fcntl.h>
-#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <time.h>
+#include <sys/ioctl.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
 
-#include "agent-link.h"
 #include "cleanup.h"
-#include "container.h"
+#include "cli.h"
+#include "control-client.h"
+#include "create.h"
+#include "lifecycle.h"
 #include "log.h"
-#include "oci/spec.h"
 #include "runtime.h"
-#include "state.h"
-#include "util.h"
-#include "vmm.h"
 
-struct run_options {
-	const char *bundle;
-	const char *pid_file;
-	bool detach;
+enum { OPT_BUNDLE, OPT_CONSOLE_SOCKET, OPT_DETACH, OPT_KEEP, OPT_PID_FILE, OPT_IGNORED,
+       OPT_PRESERVE_FDS };
+
+static const struct cli_flag run_flags[] = {
+	{ "bundle|b", true, OPT_BUNDLE },
+	{ "console-socket", true, OPT_CONSOLE_SOCKET },
+	{ "detach|d", false, OPT_DETACH },
+	{ "keep", false, OPT_KEEP },
+	{ "pid-file", true, OPT_PID_FILE },
+	{ "no-subreaper", false, OPT_IGNORED },
+	{ "no-pivot", false, OPT_IGNORED },
+	{ "no-new-keyring", false, OPT_IGNORED },
+	{ "preserve-fds", true, OPT_PRESERVE_FDS },
+	{ 0 },
 };
 
-static int parse_run_options(int argc, char **argv, struct run_options *o, const char **id)
+/* The signals run forwards to the container (SIGWINCH as its terminal's
+ * size), plus SIGCHLD to learn that the VMM is gone. */
+static void run_signals(sigset_t *set)
 {
-	static const struct option options[] = {
-		{ "bundle", required_argument, NULL, 'b' },
-		{ "pid-file", required_argument, NULL, 'p' },
-		{ "detach", no_argument, NULL, 'd' },
-		{ "console-socket", required_argument, NULL, 'c' },
-		{ "preserve-fds", required_argument, NULL, 'f' },
-		{ "no-pivot", no_argument, NULL, 'n' },
-		{ "no-new-keyring", no_argument, NULL, 'k' },
-		{ "keep", no_argument, NULL, 'K' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
-	int opt;
+	static const int taken[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH,
+				     SIGCHLD };
 
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "b:dh", options, NULL)) != -1) {
-		switch (opt) {
-		case 'b': o->bundle = optarg; break;
-		case 'p': o->pid_file = optarg; break;
-		case 'd': o->detach = true; break;
-		case 'h':
-			printf("usage: novm-runc run [--bundle DIR] [--pid-file F] <container-id>\n");
-			return 1;
-		case 'c': case 'f': case 'n': case 'k': case 'K':
-			break;	/* accepted as runc does; nothing to do for a VM */
-		default:
-			return -1;
-		}
+	sigemptyset(set);
+	for (size_t i = 0; i < ARRAY_SIZE(taken); i++)
+		sigaddset(set, taken[i]);
+}
+
+static void forward_signal(const char *dir, int signo, bool own_terminal)
+{
+	novm_error_t err = NULL;
+	char request[64];
+
+	if (signo == SIGWINCH) {
+		struct winsize ws;
+		if (!own_terminal || ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) < 0)
+			return;
+		snprintf(request, sizeof(request), "resize %u %u", ws.ws_row, ws.ws_col);
+	} else {
+		snprintf(request, sizeof(request), "kill %d", signo);
 	}
-	if (optind + 1 != argc)
-		return -2;
-	*id = argv[optind];
-	return 0;
+	if (ctl_call(dir, request, NULL, &err) < 0) {
+		log_msg(LOG_LEVEL_DEBUG, "run: %s: %s", request, err->msg);
+		novm_error_release(&err);
+	}
 }
 
-static int write_pid_file(const char *path, pid_t pid, novm_error_t *err)
+/* Waits for the VMM (our child) to end; its wait status. */
+static int wait_vmm(pid_t pid, const char *dir, const sigset_t *signals, bool own_terminal)
 {
-	char buf[32];
-	/* No trailing newline: clients parse the file strictly. */
-	int n = snprintf(buf, sizeof(buf), "%d", pid);
-	return write_file_atomic(path, buf, n, 0644, err);
+	cleanup_close int sfd = signalfd(-1, signals, SFD_CLOEXEC);
+	int status;
+
+	for (;;) {
+		pid_t r = waitpid(pid, &status, WNOHANG);
+		if (r == pid || (r < 0 && errno == ECHILD))
+			return r == pid ? status : 0;
+		struct pollfd pfd = { sfd, POLLIN, 0 };
+		if (sfd < 0 || poll(&pfd, 1, 1000) <= 0)
+			continue;
+		struct signalfd_siginfo si;
+		if (read(sfd, &si, sizeof(si)) != sizeof(si) || si.ssi_signo == SIGCHLD)
+			continue;
+		forward_signal(dir, si.ssi_signo, own_terminal);
+	}
 }
 
-static char *now_rfc3339(void)
+static int exit_code(int status)
 {
-	char buf[64];
-	struct timespec ts;
-	struct tm tm;
-	char *out = NULL;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
-	if (asprintf(&out, "%s.%09ldZ", buf, ts.tv_nsec) < 0)
-		return NULL;
-	return out;
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return 1;
 }
 
-static int record_running(const char *dir, const char *id, const struct oci_spec *spec, novm_error_t *err)
+/* A start that failed: the VMM ends by itself (its process never ran);
+ * its exit code (127 for a missing program) is ours too. */
+static int wait_failed_start(pid_t pid)
 {
-	cleanup_free char *created = now_rfc3339();
-	struct oci_state st = {
-		.oci_version = (char *)OCI_SPEC_VERSION,
-		.id = (char *)id,
-		.status = OCI_STATUS_RUNNING,
-		.pid = getpid(),
-		.bundle = spec->bundle,
-		.annotations = spec->annotations,
-		.n_annotations = spec->n_annotations,
-		.rootfs = spec->root.path,
-		.created = created,
-		.owner = (char *)"",
-	};
-	return state_write(dir, &st, err);
+	int status;
+
+	for (int i = 0; i < 500; i++) {
+		if (waitpid(pid, &status, WNOHANG) == pid) {
+			int code = exit_code(status);
+			return code ? code : 1;
+		}
+		usleep(10 * 1000);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	return 1;
 }
 
-/* The exit status runc would give, and a message when the VM (rather than
- * the process) failed. */
-static int run_status(const struct vmm_result *res, novm_error_t *err)
+static void remove_container(const struct runtime_globals *g, const char *id)
 {
-	if (res->agent_error[0])
-		novm_error(err, 0, "runc run failed: unable to start container process: %s", res->agent_error);
-	if (res->container_status >= 0)
-		return res->container_status;
-	if (!*err)
-		novm_error(err, 0, "container VM stopped before the process exited: %s", res->message);
-	return res->reason == VM_EXIT_SIGNAL ? 130 : 1;
+	cleanup_ctr_state struct ctr_state st = { 0 };
+	cleanup_close int lock_fd = -1;
+	novm_error_t err = NULL;
+
+	if (ctr_open(g->root, id, &lock_fd, &st, &err) < 0 || ctr_destroy(&st, &err) < 0) {
+		log_msg(LOG_LEVEL_WARNING, "run: cleaning up %s: %s", id, err->msg);
+		novm_error_release(&err);
+	}
 }
 
 int cmd_run(const struct runtime_globals *g, int argc, char **argv)
 {
-	struct run_options o = { .bundle = "." };
-	cleanup_error novm_error_t err = NULL;
-	cleanup_oci_spec struct oci_spec *spec = NULL;
-	cleanup_free char *dir = NULL, *config_text = NULL, *config_path = NULL, *console_path = NULL;
-	cleanup_close int console_fd = -1;
-	struct container_vm cvm = { 0 };
-	const char *id = NULL;
-	size_t config_len;
-	int status = 1;
+	struct create_options o = { .bundle = "." };
+	struct created_container c;
+	cleanup_ctr_state struct ctr_state st = { 0 };
+	bool detach = false, keep = false, raw = false;
+	struct termios saved;
+	novm_error_t err = NULL;
+	struct cli_parser p;
+	sigset_t signals;
+	long long n;
+	int opt, status = 1;
 
-	switch (parse_run_options(argc, argv, &o, &id)) {
-	case 0: break;
-	case 1: return 0;
-	case -2:
-		novm_error(&err, 0, "run: \"run\" requires exactly 1 argument(s)");
-		log_error_and_release(&err);
+	cli_init(&p, "run", argc, argv);
+	while ((opt = cli_next(&p, run_flags)) != CLI_END) {
+		switch (opt) {
+		case CLI_HELP: return 0;
+		case CLI_BAD: return 1;
+		case OPT_BUNDLE: o.bundle = p.value; break;
+		case OPT_CONSOLE_SOCKET: o.console_socket = p.value; break;
+		case OPT_DETACH: detach = p.bool_value; break;
+		case OPT_KEEP: keep = p.bool_value; break;
+		case OPT_PID_FILE: o.pid_file = p.value; break;
+		case OPT_PRESERVE_FDS:
+			if (!cli_parse_int(p.value, 0, 1 << 20, &n))
+				return cli_bad_value(&p, "preserve-fds", "parse error");
+			break;
+		default: break;
+		}
+	}
+	if (!cli_check_args(&p, 1, 1))
 		return 1;
-	default: return 1;
-	}
-	if (o.detach) {
-		novm_error(&err, 0, "run --detach: not supported yet; use create and start");
-		log_error_and_release(&err);
-		return 1;
-	}
-	if (state_check_id(id, &err) < 0 || oci_spec_load(o.bundle, &spec, &err) < 0)
-		goto out;
-	if (asprintf(&config_path, "%s/config.json", spec->bundle) < 0 ||
-	    read_file(config_path, &config_text, &config_len, &err) < 0)
-		goto out;
-	if (container_vm_prepare(spec, config_text, true, &cvm, &err) < 0)
-		goto out;
-	if (state_create_dir(g->root, id, &dir, &err) < 0)
-		goto out;
-	if (record_running(dir, id, spec, &err) < 0 ||
-	    (o.pid_file && write_pid_file(o.pid_file, getpid(), &err) < 0))
-		goto out;
-	/* Guest kernel messages go to a log, never to the container's stdout. */
-	if (asprintf(&console_path, "%s/console.log", dir) < 0)
-		goto out;
-	console_fd = open(console_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (console_fd < 0) {
-		novm_error(&err, errno, "open `%s`", console_path);
-		goto out;
-	}
+	o.id = cli_arg(&p, 0);
+	o.foreground = !detach;
 
-	const struct agent_link_config agent = {
-		.stdin_fd = STDIN_FILENO,
-		.stdout_fd = STDOUT_FILENO,
-		.stderr_fd = STDERR_FILENO,
-		.config = cvm.agent_config,
-		.config_len = cvm.agent_config_len,
-	};
-	const struct vm_config cfg = {
-		.kernel_path = cvm.kernel.vmlinux,
-		.setup_header_path = cvm.kernel.bzimage,
-		.initrd_path = cvm.initrd,
-		.cmdline = cvm.cmdline,
-		.nr_cpus = cvm.vcpus,
-		.mem_size = cvm.memory,
-		.console_fd = console_fd,
-		.console_in_fd = -1,
-		.shares = cvm.shares,
-		.nr_shares = cvm.nr_shares,
-		.agent = &agent,
-	};
-	struct vmm_result res = { 0 };
-	log_msg(LOG_LEVEL_DEBUG, "run %s: %d vCPUs, %llu MiB, kernel %s", id, cvm.vcpus,
-		(unsigned long long)(cvm.memory >> 20), cvm.kernel.vmlinux);
-	if (vmm_run(&cfg, &res, &err) < 0)
+	/* From here on our signals are the container's: none may end us
+	 * before the VMM is created and known. */
+	run_signals(&signals);
+	sigprocmask(SIG_BLOCK, &signals, NULL);
+	if (container_create(g, &o, &c, &err) < 0) {
+		status = c.vmm_exit_code > 0 ? c.vmm_exit_code : 1;
 		goto out;
-	status = run_status(&res, &err);
-	if (err && res.container_status < 0 && getenv("NOVM_DEBUG_CONSOLE")) {
-		/* Left for debugging: the console log survives in a copy. */
-		cleanup_free char *copy = NULL;
-		if (asprintf(&copy, "/tmp/novm-console-%s.log", id) >= 0)
-			copy_file(console_path, copy, 0600, NULL);
 	}
+	if (state_load(g->root, o.id, &st, &err) < 0 || ctr_start(&st, &err) < 0) {
+		log_error_and_release(&err);
+		close(c.lock_fd);
+		c.lock_fd = -1;
+		status = wait_failed_start(c.pid);
+		remove_container(g, o.id);
+		created_container_release(&c);
+		goto out;
+	}
+	/* Others may exec, kill or pause it now. */
+	close(c.lock_fd);
+	c.lock_fd = -1;
+	if (detach) {
+		status = 0;
+		created_container_release(&c);
+		goto out;
+	}
+	bool own_terminal = c.terminal && !o.console_socket && isatty(STDIN_FILENO);
+	if (own_terminal && tcgetattr(STDIN_FILENO, &saved) == 0) {
+		struct termios t = saved;
+		cfmakeraw(&t);
+		raw = tcsetattr(STDIN_FILENO, TCSANOW, &t) == 0;
+		forward_signal(c.dir, SIGWINCH, true);
+	}
+	status = exit_code(wait_vmm(c.pid, c.dir, &signals, own_terminal));
+	if (raw)
+		tcsetattr(STDIN_FILENO, TCSANOW, &saved);
+	if (!keep)
+		remove_container(g, o.id);
+	created_container_release(&c);
 out:
-	container_vm_release(&cvm);
-	if (dir)
-		state_remove_dir(dir);
+	/* The mask stays: a signal still pending was the container's. */
 	if (err)
 		log_error_and_release(&err);
 	return status;

@@ -35,20 +35,27 @@ static int add_share(struct container_vm *vm, const char *tag, const char *path,
 {
 	struct vm_share *shares = realloc(vm->shares, (vm->nr_shares + 1) * sizeof(*shares));
 	char **tags = realloc(vm->share_tags, (vm->nr_shares + 1) * sizeof(*tags));
+	char **paths = realloc(vm->share_paths, (vm->nr_shares + 1) * sizeof(*paths));
 
 	if (shares)
 		vm->shares = shares;
 	if (tags)
 		vm->share_tags = tags;
-	if (!shares || !tags || !(vm->share_tags[vm->nr_shares] = strdup(tag)))
+	if (paths)
+		vm->share_paths = paths;
+	if (!shares || !tags || !paths || !(vm->share_tags[vm->nr_shares] = strdup(tag)))
 		return novm_error(err, ENOMEM, "shares");
+	vm->share_paths[vm->nr_shares] = NULL;
 	vm->shares[vm->nr_shares] = (struct vm_share){ vm->share_tags[vm->nr_shares], path, readonly };
 	vm->nr_shares++;
 	return 0;
 }
 
-/* Bind mounts of host directories become virtio-fs shares of their own;
- * the agent mounts each at its destination. */
+/* Bind mounts become virtio-fs shares of their own; the agent mounts each
+ * at its destination.  A file (Docker's /etc/resolv.conf, hosts, hostname)
+ * is served as its directory with a "path" naming it: the agent mounts the
+ * directory where only the agent sees it and binds just the file into the
+ * container. */
 static int collect_shares(const struct oci_spec *spec, struct container_vm *vm, FILE *json,
 			  novm_error_t *err)
 {
@@ -58,6 +65,8 @@ static int collect_shares(const struct oci_spec *spec, struct container_vm *vm, 
 		spec->root.readonly ? "true" : "false");
 	for (size_t i = 0; i < spec->n_mounts; i++) {
 		const struct oci_mount *m = &spec->mounts[i];
+		cleanup_free char *dir = NULL;
+		const char *file = NULL;
 		struct stat st;
 		char tag[32];
 
@@ -65,18 +74,32 @@ static int collect_shares(const struct oci_spec *spec, struct container_vm *vm, 
 			continue;
 		if (stat(m->source, &st) < 0)
 			return novm_error(err, errno, "mount %s: source `%s`", m->destination, m->source);
-		if (!S_ISDIR(st.st_mode))
-			return novm_error(err, 0,
-					  "mount %s: source `%s` is not a directory: only directories can be shared with the VM",
-					  m->destination, m->source);
+		if (!(dir = strdup(m->source)))
+			return novm_error(err, ENOMEM, "shares");
+		if (!S_ISDIR(st.st_mode)) {
+			char *slash = strrchr(dir, '/');
+			if (!slash || !slash[1])
+				return novm_error(err, 0, "mount %s: source `%s` must be an absolute path",
+						  m->destination, m->source);
+			file = m->source + (slash - dir) + 1;
+			if (slash == dir)
+				slash[1] = '\0';
+			else
+				*slash = '\0';
+		}
 		snprintf(tag, sizeof(tag), "m%zu", i);
 		bool ro = has_option(m, "ro");
-		if (add_share(vm, tag, m->source, ro, err) < 0)
+		if (add_share(vm, tag, dir, ro, err) < 0)
 			return -1;
+		vm->share_paths[vm->nr_shares - 1] = steal_pointer(&dir);
 		fprintf(json, ",{\"tag\":\"%s\",\"destination\":", tag);
 		json_write_string(json, m->destination);
 		fputs(",\"source\":", json);
 		json_write_string(json, m->source);
+		if (file) {
+			fputs(",\"path\":", json);
+			json_write_string(json, file);
+		}
 		fprintf(json, ",\"readonly\":%s}", ro ? "true" : "false");
 	}
 	fputc(']', json);
@@ -156,9 +179,12 @@ void container_vm_release(struct container_vm *vm)
 	kernel_ref_release(&vm->kernel);
 	free(vm->initrd);
 	free(vm->cmdline);
-	for (int i = 0; i < vm->nr_shares; i++)
+	for (int i = 0; i < vm->nr_shares; i++) {
 		free(vm->share_tags[i]);
+		free(vm->share_paths[i]);
+	}
 	free(vm->share_tags);
+	free(vm->share_paths);
 	free(vm->shares);
 	free(vm->agent_config);
 	memset(vm, 0, sizeof(*vm));

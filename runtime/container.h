@@ -22,6 +22,7 @@ struct container_vm {
 	char *cmdline;
 	struct vm_share *shares;
 	char **share_tags;	/* owned strings behind shares[].tag */
+	char **share_paths;	/* owned strings behind shares[].path, when not the mount's source */
 	int nr_shares;
 	char *agent_config;	/* PROTO_CONFIG payload */
 	size_t agent_config_len;

@@ -1,7 +1,46 @@
 bin_PROGRAMS += runtime/novm-runc
-runtime_novm_runc_SOURCES = runtime/main.c runtime/runtime.h \
-	runtime/cmd-run.c runtime/cmd-spec.c \
-	runtime/state.h runtime/state.c \
-	runtime/container.h runtime/container.c
+# Everything but main.c is in a library, so the unit tests link the real code.
+noinst_LIBRARIES += runtime/libruntime.a
+runtime_libruntime_a_CFLAGS = $(AM_CFLAGS) $(YAJL_CFLAGS)
+runtime_libruntime_a_SOURCES = \
+	runtime/runtime.h runtime/commands.h runtime/commands.c \
+	runtime/cli.h runtime/cli.c \
+	runtime/cmd-checkpoint.c runtime/cmd-create.c runtime/cmd-delete.c runtime/cmd-events.c \
+	runtime/cmd-exec.c runtime/cmd-features.c runtime/cmd-kill.c runtime/cmd-list.c \
+	runtime/cmd-pause.c runtime/cmd-ps.c runtime/cmd-run.c runtime/cmd-spec.c \
+	runtime/cmd-start.c runtime/cmd-state.c runtime/cmd-update.c \
+	runtime/state.h runtime/state.c runtime/state-json.h runtime/state-json.c \
+	runtime/proc.h runtime/proc.c \
+	runtime/container.h runtime/container.c \
+	runtime/create.h runtime/create.c \
+	runtime/vmm-child.h runtime/vmm-child.c \
+	runtime/lifecycle.h runtime/lifecycle.c \
+	runtime/control-client.h runtime/control-client.c \
+	runtime/console-socket.h runtime/console-socket.c \
+	runtime/cgroup.h runtime/cgroup.c \
+	runtime/signals.h runtime/signals.c \
+	runtime/duration.h runtime/duration.c \
+	runtime/exec-process.h runtime/exec-process.c \
+	runtime/exec-session.h runtime/exec-session.c
+
+RUNTIME_LIBS = runtime/libruntime.a $(OCI_LIBS) $(VMM_LIBS)
+
+runtime_novm_runc_SOURCES = runtime/main.c
 runtime_novm_runc_CFLAGS = $(AM_CFLAGS) $(YAJL_CFLAGS)
-runtime_novm_runc_LDADD = $(OCI_LIBS) $(VMM_LIBS)
+runtime_novm_runc_LDADD = $(RUNTIME_LIBS)
+
+# Unit tests: the pure parts, the state directory, exec processes, and the
+# commands against a fake VMM control socket (no KVM needed).
+RUNTIME_TESTS = tests/unit/test-runtime-cli tests/unit/test-runtime-state \
+	tests/unit/test-runtime-exec tests/unit/test-runtime-commands
+check_PROGRAMS += $(RUNTIME_TESTS)
+TESTS += $(RUNTIME_TESTS)
+tests_unit_test_runtime_cli_SOURCES = tests/unit/test-runtime-cli.c tests/unit/tap.h
+tests_unit_test_runtime_cli_LDADD = $(RUNTIME_LIBS)
+tests_unit_test_runtime_state_SOURCES = tests/unit/test-runtime-state.c tests/unit/tap.h
+tests_unit_test_runtime_state_LDADD = $(RUNTIME_LIBS)
+tests_unit_test_runtime_exec_SOURCES = tests/unit/test-runtime-exec.c tests/unit/tap.h
+tests_unit_test_runtime_exec_LDADD = $(RUNTIME_LIBS)
+tests_unit_test_runtime_commands_SOURCES = tests/unit/test-runtime-commands.c \
+	tests/unit/test-runtime-fake-vmm.h tests/unit/tap.h
+tests_unit_test_runtime_commands_LDADD = $(RUNTIME_LIBS)

@@ -1,43 +1,49 @@
-/* novm-runc: a runc-compatible OCI runtime running each container in a VM. */
+/* novm-runc: a runc-compatible OCI runtime running each container in a VM.
+ * This file reads the global options and hands over to a command. */
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cleanup.h"
+#include "cli.h"
+#include "commands.h"
 #include "log.h"
 #include "oci/spec.h"
 #include "runtime.h"
 #include "state.h"
 
-struct command {
-	const char *name;
-	int (*run)(const struct runtime_globals *g, int argc, char **argv);
-	const char *help;
-};
-
-static const struct command commands[] = {
-	{ "run", cmd_run, "create and run a container" },
-	{ "spec", cmd_spec, "create a new specification file" },
-};
-
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: novm-runc [global options] command [command options] [arguments...]\n\n"
-		"novm-runc runs OCI bundles like runc, each container in its own KVM virtual machine.\n\n"
-		"commands:\n");
-	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
-		fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].help);
+		"NAME:\n"
+		"   novm-runc - Open Container Initiative runtime, each container in its own KVM virtual machine\n\n"
+		"novm-runc runs OCI bundles like runc. A bundle is a directory with a\n"
+		"specification file named \"config.json\" and a root filesystem.\n\n"
+		"To start a new instance of a container:\n\n"
+		"    # novm-runc run [ -b bundle ] <container-id>\n\n"
+		"USAGE:\n"
+		"   novm-runc [global options] command [command options] [arguments...]\n\n"
+		"VERSION:\n"
+		"   %s\n"
+		"spec: %s\n\n"
+		"COMMANDS:\n",
+		PACKAGE_VERSION, OCI_SPEC_VERSION);
+	for (size_t i = 0; i < nr_commands; i++)
+		fprintf(out, "   %-11s %s\n", commands[i].name, commands[i].summary);
 	fprintf(out,
-		"\nglobal options:\n"
-		"  --root DIR          state directory (default %s)\n"
-		"  --log FILE          log file (default stderr)\n"
-		"  --log-format FMT    text or json (default text)\n"
-		"  --debug             debug logging\n"
-		"  --systemd-cgroup    accepted for compatibility\n"
-		"  --rootless VALUE    accepted for compatibility (rootless VMs are not supported)\n"
-		"  --version, --help\n",
-		RUNTIME_DEFAULT_ROOT);
+		"   %-11s %s\n\n"
+		"GLOBAL OPTIONS:\n"
+		"   --debug             enable debug logging\n"
+		"   --log value         set the log file to write novm-runc logs to (default is '/dev/stderr')\n"
+		"   --log-format value  set the log format ('text' (default), or 'json') (default: \"text\")\n"
+		"   --root value        root directory for storage of container state (this should be located in tmpfs) (default: \"%s\")\n"
+		"   --criu value        accepted for compatibility (checkpoints are not supported)\n"
+		"   --systemd-cgroup    enable systemd cgroup support, expects cgroupsPath to be of form \"slice:prefix:name\" for e.g. \"system.slice:runc:434234\"\n"
+		"   --rootless value    accepted for compatibility (a VM needs /dev/kvm) (default: \"auto\")\n"
+		"   --help, -h          show help\n"
+		"   --version, -v       print the version\n",
+		"help, h", "Shows a list of commands or help for one command", RUNTIME_DEFAULT_ROOT);
 }
 
 /* Matches `--name value` and `--name=value` (runc also takes one dash). */
@@ -66,18 +72,48 @@ static bool is_flag(const char *arg, const char *name)
 	return arg[0] == '-' && !strcmp(arg + 1, name);
 }
 
+/* `help [command]`, `<command> help` is the command's own business. */
+static int help(int argc, char **argv)
+{
+	novm_error_t err = NULL;
+
+	if (argc < 2) {
+		usage(stdout);
+		return 0;
+	}
+	if (!command_find(argv[1])) {
+		novm_error(&err, 0, "No help topic for '%s'", argv[1]);
+		log_error_and_release(&err);
+		return 3;
+	}
+	cli_print_help(argv[1], stdout);
+	return 0;
+}
+
+/* Files we open must never land on 0-2 (a VMM would take a state file for
+ * the container's stdout): a caller that closed them gets /dev/null. */
+static void ensure_stdio(void)
+{
+	for (int fd = 0; fd <= 2; fd++)
+		if (fcntl(fd, F_GETFD) < 0 && open("/dev/null", O_RDWR) != fd)
+			exit(1);
+}
+
 int main(int argc, char **argv)
 {
 	struct runtime_globals g = { .root = RUNTIME_DEFAULT_ROOT, .log_format = "text" };
-	const char *ignored;
+	const char *ignored, *rootless = NULL;
 	cleanup_error novm_error_t err = NULL;
 	int i;
 
+	ensure_stdio();
+	/* Docker puts its runtimeArgs first: global options may come in any
+	 * order before the command. */
 	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
 		if (take_value(argc, argv, &i, "root", &g.root) || take_value(argc, argv, &i, "log", &g.log) ||
 		    take_value(argc, argv, &i, "log-format", &g.log_format) ||
 		    take_value(argc, argv, &i, "criu", &ignored) ||
-		    take_value(argc, argv, &i, "rootless", &ignored))
+		    take_value(argc, argv, &i, "rootless", &rootless))
 			continue;
 		if (is_flag(argv[i], "debug")) {
 			g.debug = true;
@@ -94,22 +130,21 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
+	g.rootless = rootless && !strcmp(rootless, "true");
 	if (log_init(g.log, g.log_format, g.debug, &err) < 0) {
 		log_error_and_release(&err);
 		return 1;
 	}
 	if (i >= argc) {
-		usage(stderr);
-		return 1;
-	}
-	if (!strcmp(argv[i], "help")) {
 		usage(stdout);
 		return 0;
 	}
-	for (size_t c = 0; c < ARRAY_SIZE(commands); c++)
-		if (!strcmp(argv[i], commands[c].name))
-			return commands[c].run(&g, argc - i, argv + i);
+	if (!strcmp(argv[i], "help") || !strcmp(argv[i], "h"))
+		return help(argc - i, argv + i);
+	const struct command *c = command_find(argv[i]);
+	if (c)
+		return c->run(&g, argc - i, argv + i);
 	novm_error(&err, 0, "No help topic for '%s'", argv[i]);
 	log_error_and_release(&err);
-	return 1;
+	return 3;
 }

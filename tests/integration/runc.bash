@@ -64,3 +64,73 @@ assert_nothing_left() {
 		return 1
 	fi
 }
+
+# --- lifecycle commands (create, start, state, kill, delete, exec...) ---
+
+# runc_cmd ARGS...: one novm-runc command with the test's --root under a time
+# limit, stdin from /dev/null; sets $status, $output, $stderr like bats `run`.
+# Not for commands that leave a VMM or exec process holding their stdio
+# (create, run -d, exec -d): bats would wait for them; use runc_bg.
+runc_cmd() {
+	RUNC_ROOT=${RUNC_ROOT:-$BATS_TEST_TMPDIR/runc-root}
+	run --separate-stderr timeout -k 5 "$NOVM_RUN_TIMEOUT" "$NOVM_RUNC" --root "$RUNC_ROOT" "$@" </dev/null
+	[ "$status" -ne 124 ] || stderr+=$'\n'"(test: novm-runc $1 did not finish within $NOVM_RUN_TIMEOUT s)"
+}
+
+# runc_bg NAME ARGS...: like runc_cmd for commands whose container process
+# keeps their stdio: stdout and stderr go to $BATS_TEST_TMPDIR/NAME.out and
+# NAME.err (the process writes there too); $output and $stderr are what they
+# held when the command returned.
+runc_bg() {
+	local name=$1
+	shift
+	RUNC_ROOT=${RUNC_ROOT:-$BATS_TEST_TMPDIR/runc-root}
+	local out=$BATS_TEST_TMPDIR/$name.out err=$BATS_TEST_TMPDIR/$name.err
+	status=0
+	timeout -k 5 "$NOVM_RUN_TIMEOUT" "$NOVM_RUNC" --root "$RUNC_ROOT" "$@" </dev/null >"$out" 2>"$err" ||
+		status=$?
+	output=$(cat "$out")
+	stderr=$(cat "$err")
+	[ "$status" -ne 124 ] || stderr+=$'\n'"(test: novm-runc $1 did not finish within $NOVM_RUN_TIMEOUT s)"
+}
+
+# state_field ID KEY: one field of `novm-runc state ID` (empty if none).
+state_field() {
+	"$NOVM_RUNC" --root "${RUNC_ROOT:-$BATS_TEST_TMPDIR/runc-root}" state "$1" 2>/dev/null |
+		python3 -c 'import json, sys; print(json.load(sys.stdin).get(sys.argv[1], ""))' "$2"
+}
+
+# wait_state ID STATUS [SECONDS]: polls `state` until the status is STATUS.
+wait_state() {
+	local id=$1 want=$2 limit=${3:-60} now
+	for _ in $(seq 1 $((limit * 5))); do
+		now=$(state_field "$id" status)
+		[ "$now" = "$want" ] && return 0
+		sleep 0.2
+	done
+	show_run "container $id is \"$now\", not \"$want\", after $limit s"
+	return 1
+}
+
+# assert_stderr_has TEXT: the command's stderr contains TEXT.
+assert_stderr_has() {
+	[[ $stderr == *"$1"* ]] || { show_run "expected on stderr: $1"; return 1; }
+}
+
+# A pid that is alive and not a zombie.
+pid_alive() {
+	local state
+	[ -n "$1" ] && [ "$1" -gt 0 ] || return 1
+	state=$(grep '^State:' "/proc/$1/status" 2>/dev/null) || return 1
+	[[ $state != *"(zombie)"* ]]
+}
+
+# delete_all: forced deletion of every container under the test's root
+# (teardown, so a failed test leaves no VM running).
+delete_all() {
+	local root=${RUNC_ROOT:-$BATS_TEST_TMPDIR/runc-root} id
+	[ -d "$root" ] || return 0
+	for id in $("$NOVM_RUNC" --root "$root" list -q 2>/dev/null); do
+		"$NOVM_RUNC" --root "$root" delete --force "$id" >/dev/null 2>&1 || true
+	done
+}

@@ -1,0 +1,28 @@
+/* The VMM's cgroup: where linux.cgroupsPath says the container's processes
+ * go, so the host's resource accounting and limits see the whole VM.  Only
+ * the unified hierarchy (cgroup v2) is used; all of it is best effort, as a
+ * VM runs fine outside its cgroup. */
+#ifndef NOVM_RUNTIME_CGROUP_H
+#define NOVM_RUNTIME_CGROUP_H
+
+#include <stdbool.h>
+
+#include "error.h"
+
+#define CGROUP_ROOT "/sys/fs/cgroup"
+
+/* The directory for `cgroups_path` under `root` (CGROUP_ROOT):
+ *   "/a/b" or "a/b"              -> <root>/a/b
+ *   "slice:prefix:name" (systemd) -> <root>/<slice path>/<prefix>-<name>.scope
+ * where the slice path expands "a-b.slice" to "a.slice/a-b.slice", as
+ * systemd nests slices.  *dir is NULL when cgroups_path is NULL or empty. */
+int cgroup_resolve(const char *root, const char *cgroups_path, bool systemd, char **dir,
+		   novm_error_t *err);
+
+/* Moves the calling process into dir, creating it. */
+int cgroup_enter(const char *dir, novm_error_t *err);
+
+/* Removes dir once it is empty (the VMM gone); errors are ignored. */
+void cgroup_remove(const char *dir);
+
+#endif

@@ -1,0 +1,233 @@
+/* novm-runc update: runc's flags and --resources JSON are read and checked.
+ * A VM's memory is fixed when it boots (no balloon), so a new memory limit
+ * is refused; CPU, block I/O and pids settings are accepted and ignored
+ * (the VM keeps its vCPUs; the host cgroup is the caller's to tune). */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cleanup.h"
+#include "cli.h"
+#include "lifecycle.h"
+#include "log.h"
+#include "oci/json.h"
+#include "oci/spec.h"
+#include "runtime.h"
+#include "util.h"
+
+enum {
+	OPT_RESOURCES, OPT_BLKIO_WEIGHT, OPT_CPU_PERIOD, OPT_CPU_QUOTA, OPT_CPU_SHARE,
+	OPT_CPU_RT_PERIOD, OPT_CPU_RT_RUNTIME, OPT_CPUSET_CPUS, OPT_CPUSET_MEMS, OPT_MEMORY,
+	OPT_MEMORY_RESERVATION, OPT_MEMORY_SWAP, OPT_KERNEL_MEMORY, OPT_KERNEL_MEMORY_TCP,
+	OPT_PIDS_LIMIT, OPT_L3_CACHE, OPT_MEM_BW,
+};
+
+static const struct cli_flag update_flags[] = {
+	{ "resources|r", true, OPT_RESOURCES },
+	{ "blkio-weight", true, OPT_BLKIO_WEIGHT },
+	{ "cpu-period", true, OPT_CPU_PERIOD },
+	{ "cpu-quota", true, OPT_CPU_QUOTA },
+	{ "cpu-share", true, OPT_CPU_SHARE },
+	{ "cpu-rt-period", true, OPT_CPU_RT_PERIOD },
+	{ "cpu-rt-runtime", true, OPT_CPU_RT_RUNTIME },
+	{ "cpuset-cpus", true, OPT_CPUSET_CPUS },
+	{ "cpuset-mems", true, OPT_CPUSET_MEMS },
+	{ "memory", true, OPT_MEMORY },
+	{ "memory-reservation", true, OPT_MEMORY_RESERVATION },
+	{ "memory-swap", true, OPT_MEMORY_SWAP },
+	{ "kernel-memory", true, OPT_KERNEL_MEMORY },
+	{ "kernel-memory-tcp", true, OPT_KERNEL_MEMORY_TCP },
+	{ "pids-limit", true, OPT_PIDS_LIMIT },
+	{ "l3-cache-schema", true, OPT_L3_CACHE },
+	{ "mem-bw-schema", true, OPT_MEM_BW },
+	{ 0 },
+};
+
+/* docker/go-units RAMInBytes: "512", "10m", "1.5GiB", binary multiples;
+ * "-1" is unlimited. */
+static bool parse_ram_bytes(const char *s, int64_t *out)
+{
+	static const char units[] = "kmgtp";
+	char *end;
+	double v;
+
+	if (!strcmp(s, "-1")) {
+		*out = -1;
+		return true;
+	}
+	if (!isdigit((unsigned char)*s))
+		return false;
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s)
+		return false;
+	if (*end == ' ')
+		end++;
+	const char *u = *end ? strchr(units, tolower((unsigned char)*end)) : NULL;
+	if (u) {
+		for (const char *k = units; k <= u; k++)
+			v *= 1024;
+		end++;
+		if (tolower((unsigned char)*end) == 'i')
+			end++;
+	}
+	if (tolower((unsigned char)*end) == 'b')
+		end++;
+	if (*end || v > 9.2e18)
+		return false;
+	*out = (int64_t)v;
+	return true;
+}
+
+struct update_request {
+	bool has_limit;
+	int64_t limit;
+	bool other_memory;	/* reservation, swap, kernel: no VM meaning */
+	bool cpu, other;	/* anything else given */
+};
+
+static const char *const ignored_memory_keys[] = {
+	"reservation", "swap", "kernel", "kernelTCP", "swappiness", "disableOOMKiller",
+	"useHierarchy", "checkBeforeUpdate",
+};
+
+/* The runtime-spec's LinuxResources subset runc's update reads. */
+static int parse_resources(const char *text, size_t len, struct update_request *r, novm_error_t *err)
+{
+	cleanup_json_doc struct json_doc *doc = NULL;
+	struct json_node root, memory, node;
+	int got;
+
+	if (json_doc_parse("resources", text, len, &doc, err) < 0)
+		return -1;
+	json_doc_root(doc, &root);
+	if (json_want_object(&root, NULL, err) < 0 || json_want_object(&root, "memory", err) < 0 ||
+	    json_want_object(&root, "cpu", err) < 0)
+		return -1;
+	json_member(&root, "memory", &memory);
+	got = json_get_i64(&memory, "limit", &r->limit, err);
+	if (got < 0)
+		return -1;
+	r->has_limit = got > 0 && r->limit != 0;
+	for (size_t i = 0; i < ARRAY_SIZE(ignored_memory_keys); i++) {
+		json_member(&memory, ignored_memory_keys[i], &node);
+		r->other_memory |= json_present(&node);
+	}
+	json_member(&root, "cpu", &node);
+	r->cpu = json_present(&node) && json_object_len(&node) > 0;
+	for (size_t i = 0; i < json_object_len(&root); i++) {
+		const char *key = json_object_entry(&root, i, &node);
+		if (strcmp(key, "memory") && strcmp(key, "cpu") && json_present(&node))
+			r->other = true;
+	}
+	return 0;
+}
+
+static int read_resources(const char *path, struct update_request *r, novm_error_t *err)
+{
+	cleanup_free char *text = NULL;
+	size_t len;
+
+	if (read_file(!strcmp(path, "-") ? "/dev/stdin" : path, &text, &len, err) < 0)
+		return -1;
+	return parse_resources(text, len, r, err);
+}
+
+/* The limit the VM was sized for, from the bundle as it was created. */
+static bool current_limit(const struct ctr_state *st, int64_t *limit)
+{
+	cleanup_oci_spec struct oci_spec *spec = NULL;
+
+	if (oci_spec_load(st->oci->bundle, &spec, NULL) < 0 || !spec->linux_.resources.has_memory_limit)
+		return false;
+	*limit = spec->linux_.resources.memory_limit;
+	return true;
+}
+
+static int apply(struct ctr_state *st, const struct update_request *r, novm_error_t *err)
+{
+	int64_t limit;
+
+	if (!strcmp(st->status, "stopped") || !strcmp(st->status, "creating"))
+		return novm_error(err, 0, "container not running");
+	if (r->has_limit) {
+		bool have = current_limit(st, &limit);
+		/* Unchanged values come along in full updates (docker sends the
+		 * whole resources): only a different limit is refused. */
+		if (!(have ? limit == r->limit : r->limit < 0))
+			return novm_error(err, 0, "memory cannot be changed on a running VM");
+	}
+	if (r->other_memory)
+		log_msg(LOG_LEVEL_DEBUG, "update %s: memory reservation/swap/kernel settings ignored",
+			st->id);
+	if (r->cpu)
+		log_msg(LOG_LEVEL_DEBUG, "update %s: CPU settings ignored: the VM keeps its vCPUs", st->id);
+	if (r->other)
+		log_msg(LOG_LEVEL_DEBUG, "update %s: block I/O, pids and other settings ignored", st->id);
+	return 0;
+}
+
+int cmd_update(const struct runtime_globals *g, int argc, char **argv)
+{
+	cleanup_ctr_state struct ctr_state st = { 0 };
+	cleanup_close int lock_fd = -1;
+	struct update_request flags = { 0 };
+	const char *resources = NULL;
+	novm_error_t err = NULL;
+	struct cli_parser p;
+	long long n;
+	int64_t bytes;
+	int opt;
+
+	cli_init(&p, "update", argc, argv);
+	while ((opt = cli_next(&p, update_flags)) != CLI_END) {
+		switch (opt) {
+		case CLI_HELP: return 0;
+		case CLI_BAD: return 1;
+		case OPT_RESOURCES: resources = p.value; break;
+		case OPT_MEMORY:
+			if (!parse_ram_bytes(p.value, &bytes))
+				return cli_bad_value(&p, "memory", "invalid size");
+			flags.has_limit = bytes != 0;
+			flags.limit = bytes;
+			break;
+		case OPT_MEMORY_RESERVATION: case OPT_MEMORY_SWAP: case OPT_KERNEL_MEMORY:
+		case OPT_KERNEL_MEMORY_TCP:
+			if (!parse_ram_bytes(p.value, &bytes))
+				return cli_bad_value(&p, "memory", "invalid size");
+			flags.other_memory = true;
+			break;
+		case OPT_CPU_PERIOD: case OPT_CPU_QUOTA: case OPT_CPU_SHARE: case OPT_CPU_RT_PERIOD:
+		case OPT_CPU_RT_RUNTIME:
+			if (!cli_parse_int(p.value, -1, INT64_MAX, &n))
+				return cli_bad_value(&p, "cpu", "parse error");
+			flags.cpu = true;
+			break;
+		case OPT_CPUSET_CPUS: case OPT_CPUSET_MEMS:
+			flags.cpu = true;
+			break;
+		case OPT_BLKIO_WEIGHT: case OPT_PIDS_LIMIT:
+			if (!cli_parse_int(p.value, -1, INT64_MAX, &n))
+				return cli_bad_value(&p, opt == OPT_PIDS_LIMIT ? "pids-limit" : "blkio-weight",
+						     "parse error");
+			flags.other = true;
+			break;
+		default:
+			flags.other = true;
+			break;
+		}
+	}
+	if (!cli_check_args(&p, 1, 1))
+		return 1;
+	/* As runc: with --resources the other flags are ignored. */
+	if (resources) {
+		memset(&flags, 0, sizeof(flags));
+		if (read_resources(resources, &flags, &err) < 0)
+			return cli_fail(&err);
+	}
+	if (ctr_open(g->root, cli_arg(&p, 0), &lock_fd, &st, &err) < 0 || apply(&st, &flags, &err) < 0)
+		return cli_fail(&err);
+	return 0;
+}

@@ -1,0 +1,54 @@
+/* The client end of a VMM's control socket (the protocol is in
+ * vmm/control.h): one-line requests answered by "ok[ <data>]" or
+ * "error <message>", and exec sessions that keep their connection. */
+#ifndef NOVM_RUNTIME_CONTROL_CLIENT_H
+#define NOVM_RUNTIME_CONTROL_CLIENT_H
+
+#include <stddef.h>
+
+#include "control.h"
+#include "error.h"
+
+/* A wedged VMM must not hang a command forever. */
+#define CTL_CALL_TIMEOUT_MS (60 * 1000)
+
+/* The socket path for `dir` that fits in sockaddr_un: <dir>/control.sock
+ * when it is short enough, else the same through /proc/self/fd/<dir_fd>
+ * (dir_fd an open descriptor of dir, or -1 when none is needed; the caller
+ * keeps it open while the path is in use). */
+int ctl_socket_path(const char *dir, int dir_fd, char **path, novm_error_t *err);
+
+/* Connects to the control socket in the state directory `dir`. */
+int ctl_connect(const char *dir, int *fd, novm_error_t *err);
+
+/* One request (`request` without the newline): the data of the "ok"
+ * answer (heap, "" when none) in *data, which may be NULL; an "error"
+ * answer becomes an error with the VMM's message. */
+int ctl_call(const char *dir, const char *request, char **data, novm_error_t *err);
+
+/* Sends one line (`line` ends with "\n"), with fds attached when nfds > 0. */
+int ctl_send(int fd, const char *line, const int *fds, int nfds, novm_error_t *err);
+
+/* Writes all of `data`. */
+int ctl_write_all(int fd, const void *data, size_t len, novm_error_t *err);
+
+/* Lines from a connection.  Answers such as `ps` carry JSON, so a line may
+ * be far longer than a request (up to control.h's CONTROL_MAX_ANSWER).
+ * ctl_read_line() returns 1 with a line (newline removed, valid until
+ * the next call), 0 at EOF, -1 on error; timeout_ms < 0 waits forever. */
+struct ctl_reader {
+	int fd;
+	char *buf;
+	size_t len, cap;
+	size_t consumed;	/* the last line handed out, dropped on the next call */
+};
+
+void ctl_reader_init(struct ctl_reader *r, int fd);
+void ctl_reader_release(struct ctl_reader *r);
+int ctl_read_line(struct ctl_reader *r, int timeout_ms, char **line, novm_error_t *err);
+
+/* Splits an answer line: "ok[ data]" -> 0 with *data; "error msg" -> -1
+ * with err = msg; anything else -> -1 with a protocol error. */
+int ctl_parse_answer(const char *line, const char **data, novm_error_t *err);
+
+#endif

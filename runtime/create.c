@@ -1,0 +1,312 @@
+#include "create.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cgroup.h"
+#include "cleanup.h"
+#include "console-socket.h"
+#include "container.h"
+#include "log.h"
+#include "oci/spec.h"
+#include "proc.h"
+#include "state.h"
+#include "util.h"
+#include "vmm-child.h"
+
+int write_pid_file(const char *path, pid_t pid, novm_error_t *err)
+{
+	char buf[32];
+	int n = snprintf(buf, sizeof(buf), "%d", pid);
+
+	if (write_file_atomic(path, buf, n, 0644, err) < 0)
+		return novm_error_wrap(err, "pid file");
+	return 0;
+}
+
+static int record_state(const char *dir, const char *id, const struct oci_spec *spec,
+			enum oci_status status, pid_t pid, const char *created, novm_error_t *err)
+{
+	const struct oci_state st = {
+		.oci_version = (char *)OCI_SPEC_VERSION,
+		.id = (char *)id,
+		.status = status,
+		.pid = pid,
+		.bundle = spec->bundle,
+		.annotations = spec->annotations,
+		.n_annotations = spec->n_annotations,
+		.rootfs = spec->root.path,
+		.created = (char *)created,
+		.owner = (char *)"",
+	};
+	return state_write(dir, &st, err);
+}
+
+/* Why the VMM ended before it said anything. */
+static int describe_early_exit(pid_t pid, novm_error_t *err)
+{
+	int status = 0;
+
+	for (int i = 0; i < 200 && waitpid(pid, &status, WNOHANG) == 0; i++)
+		nanosleep(&(struct timespec){ 0, 10 * 1000 * 1000 }, NULL);
+	if (WIFSIGNALED(status))
+		return novm_error(err, 0, "the VMM was killed by signal %d before the container was created",
+				  WTERMSIG(status));
+	return novm_error(err, 0, "the VMM exited (status %d) before the container was created",
+			  WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+}
+
+/* The first line from the ready pipe decides.  Signals that would end us
+ * meanwhile (blocked by the caller) abort the creation instead, so the
+ * VMM is not left behind. */
+static int wait_ready(int fd, pid_t pid, const sigset_t *signals, bool *vmm_failed,
+		      novm_error_t *err)
+{
+	cleanup_close int sfd = signalfd(-1, signals, SFD_CLOEXEC);
+	char buf[4096];
+	size_t len = 0;
+	time_t deadline = time(NULL) + CREATE_TIMEOUT_S;
+
+	if (sfd < 0)
+		return novm_error(err, errno, "signalfd");
+	for (;;) {
+		struct pollfd fds[2] = { { fd, POLLIN, 0 }, { sfd, POLLIN, 0 } };
+		time_t left = deadline - time(NULL);
+		if (left <= 0)
+			return novm_error(err, 0, "the VM did not create the container within %d s",
+					  CREATE_TIMEOUT_S);
+		int n = poll(fds, 2, left * 1000);
+		if (n < 0 && errno != EINTR)
+			return novm_error(err, errno, "wait for the VMM");
+		if (n <= 0)
+			continue;
+		if (fds[1].revents & POLLIN) {
+			struct signalfd_siginfo si;
+			if (read(sfd, &si, sizeof(si)) == sizeof(si))
+				return novm_error(err, 0, "interrupted by signal %u while creating the container",
+						  si.ssi_signo);
+		}
+		if (!(fds[0].revents & (POLLIN | POLLHUP | POLLERR)))
+			continue;
+		ssize_t r = read(fd, buf + len, sizeof(buf) - 1 - len);
+		if (r < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (r < 0)
+			return novm_error(err, errno, "read the VMM's ready pipe");
+		*vmm_failed = true;
+		if (r == 0)
+			return describe_early_exit(pid, err);
+		len += r;
+		buf[len] = '\0';
+		char *nl = strchr(buf, '\n');
+		if (!nl && len < sizeof(buf) - 1)
+			continue;
+		if (nl)
+			*nl = '\0';
+		if (!strcmp(buf, "ok")) {
+			*vmm_failed = false;
+			return 0;
+		}
+		if (!strncmp(buf, "error ", 6))
+			return novm_error(err, 0, "%s", buf + 6);
+		return novm_error(err, 0, "unexpected word from the VMM: \"%.100s\"", buf);
+	}
+}
+
+static int check_terminal(const struct oci_spec *spec, const struct create_options *o,
+			  novm_error_t *err)
+{
+	if (spec->process.terminal && !o->console_socket && !o->foreground)
+		return novm_error(err, 0, "cannot allocate tty if runc will detach without setting console socket");
+	if (!spec->process.terminal && o->console_socket)
+		return novm_error(err, 0, "cannot use console socket if runc will not detach or allocate tty");
+	return 0;
+}
+
+/* Everything create needs before it can fork, in one place for release. */
+struct create_work {
+	struct oci_spec *spec;
+	char *config_text;
+	char *cgroup;
+	char *created;
+	struct container_vm cvm;
+	char *dir;
+	int lock_fd, console_fd, ready[2], pty_master, pty_slave;
+	pid_t pid;
+	bool vmm_failed;	/* it said so, or died: let it end by itself */
+	int exit_code;
+};
+
+/* A VMM that reported an error is on its way out: its own exit code says
+ * more than our SIGKILL would.  Returns that code, or -1. */
+static int end_vmm(pid_t pid, bool failed)
+{
+	int status;
+
+	for (int i = 0; failed && i < 300; i++) {
+		if (waitpid(pid, &status, WNOHANG) == pid)
+			return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+		nanosleep(&(struct timespec){ 0, 10 * 1000 * 1000 }, NULL);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	return -1;
+}
+
+static void create_work_release(struct create_work *w, bool failed)
+{
+	if (failed && w->pid > 0)
+		w->exit_code = end_vmm(w->pid, w->vmm_failed);
+	if (failed && w->dir)
+		state_remove_dir(w->dir);
+	if (failed)
+		cgroup_remove(w->cgroup);
+	int fds[] = { w->console_fd, w->ready[0], w->ready[1], w->pty_master, w->pty_slave };
+	for (size_t i = 0; i < ARRAY_SIZE(fds); i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	if (failed && w->lock_fd >= 0)
+		close(w->lock_fd);
+	if (failed)
+		free(w->dir);
+	container_vm_release(&w->cvm);
+	oci_spec_free(w->spec);
+	free(w->config_text);
+	free(w->cgroup);
+	free(w->created);
+}
+
+static int prepare(const struct runtime_globals *g, const struct create_options *o,
+		   struct create_work *w, novm_error_t *err)
+{
+	cleanup_free char *config_path = NULL, *console_path = NULL, *pty_name = NULL;
+	size_t len;
+
+	if (state_check_id(o->id, err) < 0 || oci_spec_load(o->bundle, &w->spec, err) < 0)
+		return -1;
+	if (asprintf(&config_path, "%s/config.json", w->spec->bundle) < 0)
+		return novm_error(err, ENOMEM, "config.json");
+	if (read_file(config_path, &w->config_text, &len, err) < 0 || check_terminal(w->spec, o, err) < 0)
+		return -1;
+	if (cgroup_resolve(CGROUP_ROOT, w->spec->linux_.cgroups_path, g->systemd_cgroup, &w->cgroup,
+			   err) < 0)
+		return -1;
+	if (container_vm_prepare(w->spec, w->config_text, false, &w->cvm, err) < 0)
+		return -1;
+	if (state_create_dir(g->root, o->id, &w->dir, &w->lock_fd, err) < 0)
+		return -1;
+	if (!(w->created = state_now_rfc3339()))
+		return novm_error(err, ENOMEM, "state");
+	if (record_state(w->dir, o->id, w->spec, OCI_STATUS_CREATING, 0, w->created, err) < 0)
+		return -1;
+	/* Guest kernel messages go to a log, never to the container's stdout. */
+	if (asprintf(&console_path, "%s/console.log", w->dir) < 0)
+		return novm_error(err, ENOMEM, "console log");
+	w->console_fd = open(console_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (w->console_fd < 0)
+		return novm_error(err, errno, "open `%s`", console_path);
+	if (pipe2(w->ready, O_CLOEXEC) < 0)
+		return novm_error(err, errno, "ready pipe");
+	if (w->spec->process.terminal && o->console_socket &&
+	    pty_open(&w->pty_master, &w->pty_slave, &pty_name, err) < 0)
+		return -1;
+	return 0;
+}
+
+int container_create(const struct runtime_globals *g, const struct create_options *o,
+		     struct created_container *out, novm_error_t *err)
+{
+	struct create_work w = {
+		.lock_fd = -1, .console_fd = -1, .ready = { -1, -1 }, .pty_master = -1, .pty_slave = -1,
+		.exit_code = -1,
+	};
+	sigset_t stop_signals, old_mask;
+	int ret = -1;
+
+	memset(out, 0, sizeof(*out));
+	out->lock_fd = -1;
+	out->vmm_exit_code = -1;
+	if (prepare(g, o, &w, err) < 0)
+		goto out;
+
+	sigemptyset(&stop_signals);
+	sigaddset(&stop_signals, SIGINT);
+	sigaddset(&stop_signals, SIGTERM);
+	sigaddset(&stop_signals, SIGHUP);
+	sigaddset(&stop_signals, SIGQUIT);
+	sigprocmask(SIG_BLOCK, &stop_signals, &old_mask);
+	fflush(NULL);
+	w.pid = fork();
+	if (w.pid == 0) {
+		const int parent_fds[] = { w.lock_fd, w.ready[0] };
+		const struct vmm_child_args args = {
+			.cvm = &w.cvm,
+			.id = o->id,
+			.dir = w.dir,
+			.ready_fd = w.ready[1],
+			.console_log_fd = w.console_fd,
+			.pty_master = w.pty_master,
+			.pty_slave = w.pty_slave,
+			.console_socket = o->console_socket,
+			.cgroup = w.cgroup,
+			.parent_fds = parent_fds,
+			.nr_parent_fds = ARRAY_SIZE(parent_fds),
+		};
+		vmm_child_main(&args);
+	}
+	if (w.pid < 0) {
+		novm_error(err, errno, "fork the VMM");
+		goto out_mask;
+	}
+	/* Only the child holds these now: EOF on the pipe means it is gone. */
+	close(steal_fd(&w.ready[1]));
+	if (w.pty_master >= 0)
+		close(steal_fd(&w.pty_master));
+	if (w.pty_slave >= 0)
+		close(steal_fd(&w.pty_slave));
+
+	struct vmm_record vmm = { .pid = w.pid, .cgroup = w.cgroup };
+	proc_start_time(w.pid, &vmm.start_time);
+	if (state_write_vmm(w.dir, &vmm, err) < 0 ||
+	    record_state(w.dir, o->id, w.spec, OCI_STATUS_CREATING, w.pid, w.created, err) < 0)
+		goto out_mask;
+	if (wait_ready(w.ready[0], w.pid, &stop_signals, &w.vmm_failed, err) < 0)
+		goto out_mask;
+	if (record_state(w.dir, o->id, w.spec, OCI_STATUS_CREATED, w.pid, w.created, err) < 0 ||
+	    (o->pid_file && write_pid_file(o->pid_file, w.pid, err) < 0))
+		goto out_mask;
+	log_msg(LOG_LEVEL_DEBUG, "container %s created: VMM pid %d", o->id, w.pid);
+	out->dir = steal_pointer(&w.dir);
+	out->lock_fd = steal_fd(&w.lock_fd);
+	out->pid = w.pid;
+	out->start_time = vmm.start_time;
+	out->terminal = w.spec->process.terminal;
+	ret = 0;
+out_mask:
+	/* Undone before the signals come back: one of them may be pending. */
+	create_work_release(&w, ret < 0);
+	sigprocmask(SIG_SETMASK, &old_mask, NULL);
+	out->vmm_exit_code = w.exit_code;
+	return ret;
+out:
+	create_work_release(&w, ret < 0);
+	return ret;
+}
+
+void created_container_release(struct created_container *c)
+{
+	free(c->dir);
+	if (c->lock_fd >= 0)
+		close(c->lock_fd);
+	memset(c, 0, sizeof(*c));
+	c->lock_fd = -1;
+}

@@ -1,0 +1,138 @@
+#include "exec-session.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/signalfd.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "log.h"
+
+void exec_session_signals(sigset_t *set)
+{
+	static const int forwarded[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH };
+
+	sigemptyset(set);
+	for (size_t i = 0; i < ARRAY_SIZE(forwarded); i++)
+		sigaddset(set, forwarded[i]);
+}
+
+bool exec_parse_exit(const char *line, int *status, int *signo)
+{
+	char extra;
+
+	return sscanf(line, "exit %d %d%c", status, signo, &extra) == 2 && *status >= 0 && *signo >= 0;
+}
+
+int exec_session_start(const char *dir, const char *process_json, size_t len, const int stdio[3],
+		       bool tty, struct exec_session *s, novm_error_t *err)
+{
+	char request[64];
+	const char *data;
+	char *line;
+	int got;
+
+	*s = (struct exec_session){ .fd = -1 };
+	if (len > CONTROL_MAX_PROCESS_JSON)
+		return novm_error(err, 0, "the process is too big: %zu bytes of JSON (at most %d)", len,
+				  CONTROL_MAX_PROCESS_JSON);
+	if (ctl_connect(dir, &s->fd, err) < 0)
+		return -1;
+	ctl_reader_init(&s->reader, s->fd);
+	snprintf(request, sizeof(request), "exec %zu%s\n", len, tty ? " tty" : "");
+	if (ctl_send(s->fd, request, stdio, 3, err) < 0 ||
+	    ctl_write_all(s->fd, process_json, len, err) < 0)
+		return -1;
+	got = ctl_read_line(&s->reader, CTL_CALL_TIMEOUT_MS, &line, err);
+	if (got < 0)
+		return -1;
+	if (got == 0)
+		return novm_error(err, 0, "the VM stopped before the process started");
+	if (exec_parse_exit(line, &s->status, &s->signo)) {
+		s->ended = true;
+		return 0;
+	}
+	if (ctl_parse_answer(line, &data, err) < 0)
+		return -1;
+	s->guest_pid = atoi(data);
+	return 0;
+}
+
+static void forward(struct exec_session *s, const struct signalfd_siginfo *si, int winsize_fd)
+{
+	char line[64];
+	novm_error_t err = NULL;
+
+	if (si->ssi_signo == SIGWINCH) {
+		struct winsize ws;
+		if (winsize_fd < 0 || ioctl(winsize_fd, TIOCGWINSZ, &ws) < 0)
+			return;
+		snprintf(line, sizeof(line), "resize %u %u\n", ws.ws_row, ws.ws_col);
+	} else {
+		snprintf(line, sizeof(line), "signal %u\n", si->ssi_signo);
+	}
+	if (ctl_send(s->fd, line, NULL, 0, &err) < 0) {
+		log_msg(LOG_LEVEL_DEBUG, "exec: %s", err->msg);
+		novm_error_release(&err);
+	}
+}
+
+int exec_session_wait(struct exec_session *s, const sigset_t *signals, int winsize_fd,
+		      novm_error_t *err)
+{
+	cleanup_close int sfd = signalfd(-1, signals, SFD_CLOEXEC);
+	char *line;
+
+	if (sfd < 0)
+		return novm_error(err, errno, "signalfd");
+	/* A terminal's size is sent at once: it may have changed since the
+	 * process JSON was written. */
+	if (winsize_fd >= 0) {
+		struct signalfd_siginfo winch = { .ssi_signo = SIGWINCH };
+		forward(s, &winch, winsize_fd);
+	}
+	while (!s->ended) {
+		struct pollfd fds[2] = { { s->fd, POLLIN, 0 }, { sfd, POLLIN, 0 } };
+		if (poll(fds, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			return novm_error(err, errno, "exec: poll");
+		}
+		if (fds[1].revents & POLLIN) {
+			struct signalfd_siginfo si;
+			if (read(sfd, &si, sizeof(si)) == sizeof(si))
+				forward(s, &si, winsize_fd);
+		}
+		if (!(fds[0].revents & (POLLIN | POLLHUP | POLLERR)))
+			continue;
+		int got = ctl_read_line(&s->reader, -1, &line, err);
+		if (got < 0)
+			return -1;
+		if (got == 0) {
+			/* The VMM went away (killed, deleted): the process went with
+			 * it, as runc's exec sees a process killed with its container. */
+			log_msg(LOG_LEVEL_DEBUG, "exec: the VM stopped before the process ended");
+			s->status = 128 + SIGKILL;
+			s->signo = SIGKILL;
+			s->ended = true;
+		}
+		if (exec_parse_exit(line, &s->status, &s->signo))
+			s->ended = true;
+		else if (!strncmp(line, "error ", 6))
+			log_msg(LOG_LEVEL_DEBUG, "exec: %s", line + 6);
+	}
+	return 0;
+}
+
+void exec_session_close(struct exec_session *s)
+{
+	if (s->fd >= 0)
+		close(s->fd);
+	s->fd = -1;
+	ctl_reader_release(&s->reader);
+}

@@ -1,0 +1,44 @@
+/* An exec session seen from its host proxy: the process JSON and the stdio
+ * fds go to the VMM over the control socket ("exec"), then the proxy
+ * forwards the signals it receives ("signal", "resize") until the VMM says
+ * how the process ended ("exit"). */
+#ifndef NOVM_RUNTIME_EXEC_SESSION_H
+#define NOVM_RUNTIME_EXEC_SESSION_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "control-client.h"
+#include "error.h"
+
+struct exec_session {
+	int fd;
+	struct ctl_reader reader;
+	int guest_pid;
+	bool ended;		/* the "exit" came already */
+	int status, signo;
+};
+
+/* The signals a proxy forwards: SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1,
+ * SIGUSR2 as signals, SIGWINCH as a window size.  Block them (before the
+ * session starts) so that none is lost or kills the proxy. */
+void exec_session_signals(sigset_t *set);
+
+/* Sends the process; returns once the VMM says it runs (or could not start
+ * it: the VMM's message).  stdio[] are passed, not kept. */
+int exec_session_start(const char *dir, const char *process_json, size_t len, const int stdio[3],
+		       bool tty, struct exec_session *s, novm_error_t *err);
+
+/* Forwards the signals in `signals` (blocked by the caller) until the
+ * process ends; winsize_fd is the terminal whose size a SIGWINCH sends
+ * (-1: none). */
+int exec_session_wait(struct exec_session *s, const sigset_t *signals, int winsize_fd,
+		      novm_error_t *err);
+
+void exec_session_close(struct exec_session *s);
+
+/* Parses "exit <status> <signal>". */
+bool exec_parse_exit(const char *line, int *status, int *signo);
+
+#endif

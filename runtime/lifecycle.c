@@ -1,0 +1,86 @@
+#include "lifecycle.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cgroup.h"
+#include "cleanup.h"
+#include "control-client.h"
+#include "log.h"
+#include "proc.h"
+
+int ctr_open(const char *root, const char *id, int *lock_fd, struct ctr_state *st,
+	     novm_error_t *err)
+{
+	cleanup_close int fd = -1;
+
+	if (state_check_id(id, err) < 0 || state_lock(root, id, &fd, err) < 0 ||
+	    state_load(root, id, st, err) < 0)
+		return -1;
+	*lock_fd = steal_fd(&fd);
+	return 0;
+}
+
+int ctr_start(struct ctr_state *st, novm_error_t *err)
+{
+	if (!strcmp(st->status, "stopped"))
+		return novm_error(err, 0, "cannot start a container that has stopped");
+	if (!strcmp(st->status, "running") || !strcmp(st->status, "paused"))
+		return novm_error(err, 0, "cannot start an already running container");
+	if (strcmp(st->status, "created"))
+		return novm_error(err, 0, "cannot start a container in the %s state", st->status);
+	if (ctl_call(st->dir, "start", NULL, err) < 0)
+		return -1;
+	st->oci->status = OCI_STATUS_RUNNING;
+	st->status = "running";
+	return state_write(st->dir, st->oci, err);
+}
+
+static int kill_vmm(struct ctr_state *st, novm_error_t *err)
+{
+	if (kill(st->vmm.pid, SIGKILL) < 0 && errno != ESRCH)
+		return novm_error(err, errno, "kill the VMM (pid %d)", st->vmm.pid);
+	return 0;
+}
+
+int ctr_kill(struct ctr_state *st, int signo, bool all, novm_error_t *err)
+{
+	char request[64];
+
+	if (!strcmp(st->status, "stopped") || !strcmp(st->status, "creating"))
+		return novm_error(err, 0, "container not running");
+	/* A paused guest cannot act on a signal, and a created one has no
+	 * process yet: SIGKILL means the VM itself. */
+	if (signo == SIGKILL && strcmp(st->status, "running"))
+		return kill_vmm(st, err);
+	snprintf(request, sizeof(request), "kill %d%s", signo, all ? " all" : "");
+	if (ctl_call(st->dir, request, NULL, err) == 0)
+		return 0;
+	if (!proc_alive(st->vmm.pid, st->vmm.start_time)) {
+		novm_error_release(err);
+		return novm_error(err, 0, "container not running");
+	}
+	if (signo == SIGKILL) {
+		log_msg(LOG_LEVEL_DEBUG, "kill: %s; killing the VMM", (*err)->msg);
+		novm_error_release(err);
+		return kill_vmm(st, err);
+	}
+	return -1;
+}
+
+int ctr_destroy(struct ctr_state *st, novm_error_t *err)
+{
+	if (st->vmm.pid && proc_alive(st->vmm.pid, st->vmm.start_time)) {
+		if (kill_vmm(st, err) < 0)
+			return -1;
+		if (!proc_wait_gone(st->vmm.pid, st->vmm.start_time, LIFECYCLE_KILL_WAIT_MS))
+			return novm_error(err, 0, "the VMM (pid %d) did not stop after SIGKILL", st->vmm.pid);
+	}
+	cgroup_remove(st->vmm.cgroup);
+	state_remove_dir(st->dir);
+	return 0;
+}

@@ -1,0 +1,248 @@
+#include "vmm-child.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "agent-link.h"
+#include "cgroup.h"
+#include "cleanup.h"
+#include "console-socket.h"
+#include "control-client.h"
+#include "log.h"
+#include "vmm.h"
+
+void vmm_child_report(int fd, const char *line)
+{
+	size_t len = strlen(line);
+
+	/* A pipe write of at most PIPE_BUF bytes is never split. */
+	if (len > 4000)
+		len = 4000;
+	if (write(fd, line, len) < 0) {
+		/* The parent gave up waiting: nobody to tell. */
+	}
+}
+
+static __attribute__((noreturn)) void fail(int ready_fd, novm_error_t *err)
+{
+	cleanup_free char *line = NULL;
+
+	if (asprintf(&line, "error %s\n", *err ? (*err)->msg : "unknown error") >= 0) {
+		/* One line: newlines inside the message would cut it. */
+		for (char *p = line; p[1]; p++)
+			if (*p == '\n')
+				*p = ' ';
+		vmm_child_report(ready_fd, line);
+	}
+	novm_error_release(err);
+	_exit(1);
+}
+
+static bool kept(int fd, const int *keep, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (keep[i] == fd)
+			return true;
+	return false;
+}
+
+/* Whatever the caller let us inherit (fds without close-on-exec beyond
+ * stdio: extra pipes, --preserve-fds) must not be held open by a VMM that
+ * lives as long as the container: clients wait for EOF on them.  Our own
+ * fds are all close-on-exec and closed explicitly. */
+static void close_inherited_fds(const int *keep, int n)
+{
+	DIR *d = opendir("/proc/self/fd");
+	int fds[1024], count = 0;
+	struct dirent *de;
+
+	if (!d)
+		return;
+	while ((de = readdir(d)) && count < (int)ARRAY_SIZE(fds)) {
+		int fd = atoi(de->d_name);
+		if (fd <= 2 || fd == dirfd(d) || kept(fd, keep, n))
+			continue;
+		int flags = fcntl(fd, F_GETFD);
+		if (flags >= 0 && !(flags & FD_CLOEXEC))
+			fds[count++] = fd;
+	}
+	closedir(d);
+	for (int i = 0; i < count; i++)
+		close(fds[i]);
+}
+
+/* The pty slave becomes our controlling terminal and stdio, then the master
+ * goes to the console socket: the listener can size the terminal at once
+ * and we get the SIGWINCH. */
+static int setup_terminal(const struct vmm_child_args *a, novm_error_t *err)
+{
+	char name[128];
+
+	if (ioctl(a->pty_slave, TIOCSCTTY, 0) < 0)
+		return novm_error(err, errno, "make the pseudo-terminal the controlling terminal");
+	for (int fd = 0; fd <= 2; fd++)
+		if (dup2(a->pty_slave, fd) < 0)
+			return novm_error(err, errno, "use the pseudo-terminal as stdio");
+	if (ptsname_r(a->pty_master, name, sizeof(name)) != 0)
+		snprintf(name, sizeof(name), "/dev/ptmx");
+	if (console_socket_send(a->console_socket, a->pty_master, name, err) < 0)
+		return -1;
+	close(a->pty_master);
+	if (a->pty_slave > 2)
+		close(a->pty_slave);
+	return 0;
+}
+
+/* Window size changes reach the guest as `resize` requests on our own
+ * control socket.  Until the VMM answers (its socket is not up yet, or the
+ * process not created), the last size is retried. */
+static void *forward_window_size(void *opaque)
+{
+	const char *dir = opaque;
+	const struct timespec retry = { 0, 200 * 1000 * 1000 };
+	bool pending = false;
+	sigset_t winch;
+
+	sigemptyset(&winch);
+	sigaddset(&winch, SIGWINCH);
+	for (;;) {
+		int sig = sigtimedwait(&winch, NULL, pending ? &retry : NULL);
+		if (sig < 0 && errno != EAGAIN)
+			continue;
+		struct winsize ws;
+		if (ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) < 0 || !ws.ws_row || !ws.ws_col) {
+			pending = false;
+			continue;
+		}
+		char request[64];
+		novm_error_t err = NULL;
+		snprintf(request, sizeof(request), "resize %u %u", ws.ws_row, ws.ws_col);
+		pending = ctl_call(dir, request, NULL, &err) < 0;
+		novm_error_release(&err);
+	}
+	return NULL;
+}
+
+static void start_window_size_forwarder(const char *dir)
+{
+	pthread_t thread;
+	pthread_attr_t attr;
+	sigset_t winch;
+
+	/* Blocked in every thread (the VMM's inherit it), taken by sigtimedwait. */
+	sigemptyset(&winch);
+	sigaddset(&winch, SIGWINCH);
+	pthread_sigmask(SIG_BLOCK, &winch, NULL);
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	if (pthread_create(&thread, &attr, forward_window_size, (void *)dir) != 0)
+		log_msg(LOG_LEVEL_DEBUG, "no window size forwarding: cannot start its thread");
+	pthread_attr_destroy(&attr);
+}
+
+/* The VMM takes its signals through signalfd and kicks vCPUs with
+ * SIGUSR1: none may stay blocked or ignored as our caller (or `run`, which
+ * blocks what it forwards) left them. */
+static void reset_signals(void)
+{
+	static const int used[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH, SIGCHLD };
+	struct sigaction dfl = { .sa_handler = SIG_DFL };
+	sigset_t none;
+
+	for (size_t i = 0; i < ARRAY_SIZE(used); i++)
+		sigaction(used[i], &dfl, NULL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+void vmm_child_main(const struct vmm_child_args *a)
+{
+	novm_error_t err = NULL;
+	cleanup_free char *socket_path = NULL;
+	int dir_fd, report_fd;
+	struct sigaction ign = { .sa_handler = SIG_IGN };
+
+	for (int i = 0; i < a->nr_parent_fds; i++)
+		if (a->parent_fds[i] >= 0)
+			close(a->parent_fds[i]);
+	reset_signals();
+	/* A reader that went away must cost an EPIPE, never the VM. */
+	sigaction(SIGPIPE, &ign, NULL);
+	/* Our own session: the caller's terminal signals reach the caller
+	 * (which forwards them), not the VMM. */
+	if (setsid() < 0)
+		novm_error(&err, errno, "setsid");
+	if (!err && a->pty_slave >= 0)
+		setup_terminal(a, &err);
+	if (err)
+		fail(a->ready_fd, &err);
+	if (a->cgroup && cgroup_enter(a->cgroup, &err) < 0) {
+		log_msg(LOG_LEVEL_DEBUG, "container %s stays outside its cgroup: %s", a->id, err->msg);
+		novm_error_release(&err);
+	}
+
+	dir_fd = open(a->dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	/* Our own copy of the ready pipe for errors the VMM cannot write (it
+	 * closes its copy once it reported). */
+	report_fd = fcntl(a->ready_fd, F_DUPFD_CLOEXEC, 3);
+	const int keep[] = { a->ready_fd, a->console_log_fd, dir_fd, report_fd };
+	close_inherited_fds(keep, ARRAY_SIZE(keep));
+	if (dir_fd < 0 || report_fd < 0) {
+		novm_error(&err, errno, "state directory `%s`", a->dir);
+		fail(a->ready_fd, &err);
+	}
+	if (ctl_socket_path(a->dir, dir_fd, &socket_path, &err) < 0)
+		fail(a->ready_fd, &err);
+	if (a->pty_slave >= 0)
+		start_window_size_forwarder(a->dir);
+
+	const struct container_vm *cvm = a->cvm;
+	const struct agent_link_config agent = {
+		.stdin_fd = STDIN_FILENO,
+		.stdout_fd = STDOUT_FILENO,
+		.stderr_fd = STDERR_FILENO,
+		.config = cvm->agent_config,
+		.config_len = cvm->agent_config_len,
+	};
+	const struct vm_config cfg = {
+		.kernel_path = cvm->kernel.vmlinux,
+		.setup_header_path = cvm->kernel.bzimage,
+		.initrd_path = cvm->initrd,
+		.cmdline = cvm->cmdline,
+		.nr_cpus = cvm->vcpus,
+		.mem_size = cvm->memory,
+		.console_fd = a->console_log_fd,
+		.console_in_fd = -1,
+		.shares = cvm->shares,
+		.nr_shares = cvm->nr_shares,
+		.agent = &agent,
+		.control_socket = socket_path,
+		.ready_fd = a->ready_fd,
+	};
+	struct vmm_result res = { 0 };
+	log_msg(LOG_LEVEL_DEBUG, "container %s: VMM %d, %d vCPUs, %llu MiB, kernel %s", a->id, getpid(),
+		cvm->vcpus, (unsigned long long)(cvm->memory >> 20), cvm->kernel.vmlinux);
+	if (vmm_run(&cfg, &res, &err) < 0)
+		fail(report_fd, &err);
+	if (res.container_status < 0) {
+		/* Never created, or gone before its process ran: say why, in case
+		 * the VMM could not (the parent reads the first line only). */
+		novm_error(&err, 0, "%s", res.agent_error[0] ? res.agent_error : res.message);
+		cleanup_free char *line = NULL;
+		if (asprintf(&line, "error %s\n", err->msg) >= 0)
+			vmm_child_report(report_fd, line);
+		novm_error_release(&err);
+	}
+	close(report_fd);
+	vmm_exit_like_container(&res);
+}

@@ -1,0 +1,259 @@
+#!/usr/bin/env bats
+# Real clients driving novm-runc: containerd (ctr), Docker and podman, each
+# with its own daemon or storage set up by clients.bash.  Every container
+# also shows that it ran in a novm guest (see assert_in_vm).
+#
+# NOVM_CLIENTS_RUNTIME=runc runs the same tests against plain runc, to tell a
+# broken set-up from a broken runtime.
+
+load clients
+
+CTR_IMAGE=docker.io/library/novm-busybox:latest
+
+setup_file() {
+	novm_require_vm
+	clients_setup
+}
+
+teardown_file() {
+	clients_teardown
+}
+
+# What a test left running, whatever made it fail (only the clients it used:
+# each client command costs a second or more under TCG).
+teardown() {
+	local id
+	[ -z "${USED_CTR:-}" ] || for id in $("$CTR" task ls -q 2>/dev/null); do
+		"$CTR" task kill -s SIGKILL "$id" >/dev/null 2>&1
+		timeout 30 "$CTR" task delete "$id" >/dev/null 2>&1
+	done
+	[ -z "${USED_CTR:-}" ] || for id in $("$CTR" container ls -q 2>/dev/null); do
+		"$CTR" container rm "$id" >/dev/null 2>&1
+	done
+	# shellcheck disable=SC2046
+	[ -z "${USED_DOCKER:-}" ] || [ -z "$("$DOCKER" ps -aq)" ] ||
+		timeout 60 "$DOCKER" rm -f $("$DOCKER" ps -aq) >/dev/null 2>&1
+	[ -z "${USED_PODMAN:-}" ] || [ -z "$(podman_ ps -aq)" ] ||
+		timeout 60 "${PODMAN_CMD[@]}" rm -af -t 0 >/dev/null 2>&1
+	true
+}
+
+# ctr with our runtime: the shim calls it with runc's command line.
+ctr_run() {
+	USED_CTR=1
+	client "$CTR" run --runc-binary "$CLIENTS_SHIM" --runc-root "$CLIENTS_STATE/ctr-runc" "$@"
+}
+
+docker_run() {
+	USED_DOCKER=1
+	client "$DOCKER" run --runtime novm --network none "$@"
+}
+
+podman_run() {
+	USED_PODMAN=1
+	client "${PODMAN_CMD[@]}" run --runtime novm --network none "$@"
+}
+
+# ---------------------------------------------------------------------------
+# containerd
+
+@test "ctr run --rm: the command's output, from inside a VM" {
+	ctr_run --rm "$CTR_IMAGE" c1 sh -c "echo hi; $VM_PROBE"
+	assert_client_status 0
+	assert_first_line hi
+	assert_in_vm
+	runtime_was_called create
+	runtime_was_called delete
+}
+
+@test "ctr run --rm: the exit status comes back" {
+	ctr_run --rm "$CTR_IMAGE" c2 sh -c 'exit 3'
+	assert_client_status 3
+}
+
+@test "ctr task exec: output and exit status of a process in a running container" {
+	ctr_run -d --null-io "$CTR_IMAGE" c3 sleep 600
+	assert_client_status 0
+	wait_until 60 ctr_task_is c3 RUNNING
+	client "$CTR" task exec --exec-id e1 c3 sh -c "echo in-exec; $VM_PROBE"
+	assert_client_status 0
+	assert_first_line in-exec
+	assert_in_vm
+	runtime_was_called exec
+	client "$CTR" task exec --exec-id e2 c3 sh -c 'exit 5'
+	assert_client_status 5
+}
+
+@test "ctr task kill: SIGTERM reaches the process; ctr run returns its status" {
+	# A foreground `ctr run` in the background, killed through another client.
+	USED_CTR=1
+	local status_file=$BATS_TEST_TMPDIR/ctr-run.status
+	(
+		st=0
+		timeout -k 10 "$CLIENTS_TIMEOUT" "$CTR" run --rm --null-io --runc-binary "$CLIENTS_SHIM" \
+			--runc-root "$CLIENTS_STATE/ctr-runc" "$CTR_IMAGE" c4 \
+			sh -c 'trap "exit 42" TERM; while :; do sleep 1; done' || st=$?
+		echo "$st" >"$status_file"
+	) &
+	local runner=$!
+	wait_until 90 ctr_task_is c4 RUNNING
+	# The trap must be set before the signal comes: give the shell a moment.
+	sleep 2
+	client "$CTR" task kill c4
+	assert_client_status 0
+	wait "$runner"
+	status=$(cat "$status_file")
+	assert_client_status 42
+	runtime_was_called "kill c4 15"
+}
+
+@test "ctr task delete: a killed task is deleted, with the runtime's state" {
+	ctr_run -d --null-io "$CTR_IMAGE" c5 sleep 600
+	assert_client_status 0
+	wait_until 90 ctr_task_is c5 RUNNING
+	client "$CTR" task kill -s SIGKILL c5
+	assert_client_status 0
+	wait_until 60 ctr_task_is c5 STOPPED || { show_client "c5 is $(ctr_task_status c5), not STOPPED"; false; }
+	client "$CTR" task delete c5
+	assert_client_status 0
+	[ -z "$(ctr_task_status c5)" ] || { show_client "task c5 still listed after delete"; false; }
+	runtime_was_called "delete c5"
+	[ ! -e "$CLIENTS_STATE/ctr-runc/novm-test/c5" ] || { show_client "runtime state left for c5"; false; }
+	client "$CTR" container rm c5
+	assert_client_status 0
+}
+
+# ---------------------------------------------------------------------------
+# Docker
+
+@test "docker run: the command's output, from inside a VM" {
+	docker_run --rm "$CLIENTS_IMAGE" sh -c "echo hi; $VM_PROBE"
+	assert_client_status 0
+	assert_first_line hi
+	assert_in_vm
+}
+
+@test "docker run: the exit status comes back" {
+	docker_run --rm "$CLIENTS_IMAGE" sh -c 'exit 3'
+	assert_client_status 3
+}
+
+@test "docker run -i: stdin reaches the process" {
+	USED_DOCKER=1
+	run --separate-stderr bash -c 'printf "line one\nline two\n" | exec "$@"' _ \
+		timeout -k 10 "$CLIENTS_TIMEOUT" "$DOCKER" run -i --rm --runtime novm --network none \
+		"$CLIENTS_IMAGE" sh -c 'while read -r l; do echo "got: $l"; done; exit 7'
+	assert_client_status 7
+	assert_first_line "got: line one"
+	assert_output_has "got: line two"
+}
+
+@test "docker run -t: the process has a terminal; its exit status comes back" {
+	USED_DOCKER=1
+	client_tty "$DOCKER" run -t --rm --runtime novm --network none "$CLIENTS_IMAGE" \
+		sh -c 'test -t 0 && test -t 1 && echo tty-ok; exit 6'
+	assert_client_status 6
+	assert_output_has tty-ok
+}
+
+@test "docker exec: output, exit status and stdin of a process in a running container" {
+	docker_run -d --name ex "$CLIENTS_IMAGE" sleep 600
+	assert_client_status 0
+	client "$DOCKER" exec ex sh -c "echo in-exec; $VM_PROBE"
+	assert_client_status 0
+	assert_first_line in-exec
+	assert_in_vm
+	client "$DOCKER" exec ex sh -c 'exit 4'
+	assert_client_status 4
+	run --separate-stderr bash -c 'echo through-stdin | exec "$@"' _ \
+		timeout -k 10 "$CLIENTS_TIMEOUT" "$DOCKER" exec -i ex cat
+	assert_client_status 0
+	assert_first_line through-stdin
+}
+
+@test "docker stop: SIGTERM first, the process's own exit status" {
+	docker_run -d --name st "$CLIENTS_IMAGE" \
+		sh -c 'trap "echo got-term; exit 42" TERM; echo ready; while :; do sleep 1; done'
+	assert_client_status 0
+	wait_until 60 bash -c '"$1" logs st | grep -q ready' _ "$DOCKER"
+	client "$DOCKER" stop -t 60 st
+	assert_client_status 0
+	run docker_state st
+	[ "$output" = "exited 42" ] || { show_client "expected exited 42"; false; }
+	client "$DOCKER" logs st
+	assert_output_has got-term
+}
+
+@test "docker stop: SIGKILL after the timeout when SIGTERM is ignored" {
+	docker_run -d --name sk "$CLIENTS_IMAGE" sh -c 'trap "" TERM; echo ready; while :; do sleep 1; done'
+	assert_client_status 0
+	wait_until 60 bash -c '"$1" logs sk | grep -q ready' _ "$DOCKER"
+	local start=$SECONDS
+	client "$DOCKER" stop -t 3 sk
+	assert_client_status 0
+	[ $((SECONDS - start)) -ge 3 ] || { show_client "stopped before the 3 s timeout: SIGTERM was not ignored"; false; }
+	run docker_state sk
+	[ "$output" = "exited 137" ] || { show_client "expected exited 137"; false; }
+}
+
+@test "docker kill: the container dies of SIGKILL" {
+	docker_run -d --name kl "$CLIENTS_IMAGE" sleep 600
+	assert_client_status 0
+	client "$DOCKER" kill kl
+	assert_client_status 0
+	wait_until 60 docker_is kl exited
+	run docker_state kl
+	[ "$output" = "exited 137" ] || { show_client "expected exited 137"; false; }
+}
+
+@test "docker logs: stdout and stderr of a finished container, kept apart" {
+	docker_run -d --name lg "$CLIENTS_IMAGE" sh -c 'echo to-stdout; echo to-stderr >&2'
+	assert_client_status 0
+	wait_until 120 docker_is lg exited
+	client "$DOCKER" logs lg
+	assert_client_status 0
+	[ "$output" = to-stdout ] && [ "$stderr" = to-stderr ] || { show_client "logs mixed up"; false; }
+}
+
+@test "docker rm -f: a running container is gone, with its runtime state" {
+	docker_run -d --name rf "$CLIENTS_IMAGE" sleep 600
+	assert_client_status 0
+	local id=$output
+	client "$DOCKER" rm -f rf
+	assert_client_status 0
+	client "$DOCKER" ps -aq --no-trunc --filter name=rf
+	[ -z "$output" ] || { show_client "rf still listed"; false; }
+	runtime_was_called delete
+	# dockerd gives the runtime --root $exec_root/runtime-<name>/moby.
+	! compgen -G "$CLIENTS_STATE/docker-exec/runtime-*/moby/$id" >/dev/null ||
+		{ show_client "runtime state left for $id"; false; }
+	! pgrep -f -- "$id" >/dev/null || { show_client "a process for $id is still running: $(pgrep -af -- "$id")"; false; }
+}
+
+# ---------------------------------------------------------------------------
+# podman
+
+@test "podman run: the command's output, from inside a VM" {
+	podman_run --rm "$CLIENTS_IMAGE" sh -c "echo hi; $VM_PROBE"
+	assert_client_status 0
+	assert_first_line hi
+	assert_in_vm
+}
+
+@test "podman run: the exit status comes back" {
+	podman_run --rm "$CLIENTS_IMAGE" sh -c 'exit 3'
+	assert_client_status 3
+}
+
+@test "podman exec: output and exit status of a process in a running container" {
+	podman_run -d --name pe "$CLIENTS_IMAGE" sleep 600
+	assert_client_status 0
+	client "${PODMAN_CMD[@]}" exec pe sh -c "echo in-exec; $VM_PROBE"
+	assert_client_status 0
+	assert_first_line in-exec
+	assert_in_vm
+	client "${PODMAN_CMD[@]}" exec pe sh -c 'exit 4'
+	assert_client_status 4
+	client "${PODMAN_CMD[@]}" rm -f -t 0 pe
+	assert_client_status 0
+}

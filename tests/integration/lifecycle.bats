@@ -1,0 +1,401 @@
+#!/usr/bin/env bats
+# runc's lifecycle commands on containers in VMs: create, start, state,
+# kill, delete, exec, ps, pause/resume, events, list, run --detach; the
+# errors with runc's messages and statuses, and nothing left behind.
+# Tests marked "host:" need no VM.
+
+load runc
+
+setup() {
+	B=$BATS_TEST_TMPDIR/bundle
+	RUNC_ROOT=$BATS_TEST_TMPDIR/runc-root
+}
+
+teardown() {
+	delete_all
+}
+
+# need_vm: the test boots containers.
+need_vm() {
+	novm_require_vm
+}
+
+# create_running ID: a container running `sleep 1000`, created and started.
+create_running() {
+	[ -d "$B" ] || make_bundle "$B" sleep 1000
+	runc_bg "$1" create --bundle "$B" "$1"
+	assert_run_status 0
+	runc_cmd start "$1"
+	assert_run_status 0
+}
+
+@test "lifecycle: create -> created with a live pid -> start -> running -> kill -> stopped -> delete -> gone" {
+	need_vm
+	make_bundle "$B" sleep 1000
+	runc_bg c1 create --bundle "$B" --pid-file "$BATS_TEST_TMPDIR/pid" c1
+	assert_run_status 0
+	[ "$(state_field c1 status)" = created ]
+	local pid
+	pid=$(state_field c1 pid)
+	pid_alive "$pid" || { show_run "state pid $pid is not a live process"; false; }
+	# The pid file holds the state's pid, without a trailing newline.
+	[ "$(cat "$BATS_TEST_TMPDIR/pid")" = "$pid" ]
+	[ "$(stat -c %s "$BATS_TEST_TMPDIR/pid")" -eq "${#pid}" ]
+	[ "$(state_field c1 bundle)" = "$B" ]
+
+	runc_cmd start c1
+	assert_run_status 0
+	[ "$(state_field c1 status)" = running ]
+	[ "$(state_field c1 pid)" = "$pid" ]
+
+	runc_cmd kill c1 KILL
+	assert_run_status 0
+	wait_state c1 stopped
+	[ "$(state_field c1 pid)" = 0 ]
+	pid_alive "$pid" && { show_run "the VMM $pid still runs"; false; }
+
+	runc_cmd delete c1
+	assert_run_status 0
+	runc_cmd state c1
+	assert_run_status 1
+	assert_stderr_has "container does not exist"
+	assert_nothing_left
+}
+
+@test "lifecycle: the process's output reaches create's stdout; SIGTERM by default" {
+	need_vm
+	make_bundle "$B" sh -c 'echo started; trap "echo got TERM; exit 3" TERM; while :; do sleep 1; done'
+	runc_bg c1 create --bundle "$B" c1
+	assert_run_status 0
+	runc_cmd start c1
+	assert_run_status 0
+	for _ in $(seq 1 100); do grep -q started "$BATS_TEST_TMPDIR/c1.out" && break; sleep 0.2; done
+	runc_cmd kill c1
+	assert_run_status 0
+	wait_state c1 stopped
+	[ "$(cat "$BATS_TEST_TMPDIR/c1.out")" = $'started\ngot TERM' ] ||
+		{ show_run "stdout: $(cat "$BATS_TEST_TMPDIR/c1.out")"; false; }
+	runc_cmd delete c1
+	assert_run_status 0
+	assert_nothing_left
+}
+
+@test "exec: output, stdin and exit code come back" {
+	need_vm
+	create_running c1
+	runc_cmd exec c1 sh -c 'echo from-exec; exit 3'
+	assert_run_status 3
+	assert_stdout from-exec
+	run --separate-stderr bash -c 'echo piped | timeout 120 "$1" --root "$2" exec c1 cat' _ "$NOVM_RUNC" "$RUNC_ROOT"
+	assert_run_status 0
+	assert_stdout piped
+	runc_cmd exec --env FOO=bar --cwd /tmp --user 1000:100 c1 sh -c 'echo "$FOO $(pwd) $(id -u):$(id -g)"'
+	assert_run_status 0
+	assert_stdout "bar /tmp 1000:100"
+	runc_cmd exec c1 sh -c 'kill -9 $$'
+	assert_run_status 137
+}
+
+@test "exec: --detach with --pid-file; ps --format json lists the VMM and the exec" {
+	need_vm
+	create_running c1
+	runc_bg e1 exec --detach --pid-file "$BATS_TEST_TMPDIR/epid" c1 sleep 60
+	assert_run_status 0
+	local epid vmm
+	epid=$(cat "$BATS_TEST_TMPDIR/epid")
+	vmm=$(state_field c1 pid)
+	pid_alive "$epid" || { show_run "exec pid $epid is not alive"; false; }
+	runc_cmd ps --format json c1
+	assert_run_status 0
+	python3 - "$output" "$vmm" "$epid" <<'PY'
+import json, sys
+pids = json.loads(sys.argv[1])
+assert int(sys.argv[2]) in pids and int(sys.argv[3]) in pids, pids
+PY
+	runc_cmd ps c1
+	assert_run_status 0
+	[[ $output == *"sleep 60"* ]] || { show_run "ps does not show the exec'd sleep"; false; }
+	# The proxy ends as its process does.
+	runc_cmd kill --all c1 KILL
+	for _ in $(seq 1 100); do pid_alive "$epid" || break; sleep 0.2; done
+	pid_alive "$epid" && { show_run "exec proxy $epid outlived its process"; false; }
+	true
+}
+
+@test "pause and resume" {
+	need_vm
+	create_running c1
+	runc_cmd pause c1
+	assert_run_status 0
+	[ "$(state_field c1 status)" = paused ]
+	runc_cmd exec c1 true
+	assert_run_status 255
+	assert_stderr_has "cannot exec in a paused container"
+	runc_cmd pause c1
+	assert_run_status 1
+	runc_cmd resume c1
+	assert_run_status 0
+	[ "$(state_field c1 status)" = running ]
+	runc_cmd resume c1
+	assert_run_status 1
+	assert_stderr_has "container not paused"
+	runc_cmd exec c1 echo alive
+	assert_run_status 0
+	assert_stdout alive
+}
+
+@test "delete: a running container only with --force, which kills its VM" {
+	need_vm
+	create_running c1
+	local pid
+	pid=$(state_field c1 pid)
+	runc_cmd delete c1
+	assert_run_status 1
+	assert_stderr_has "cannot delete container c1 that is not stopped: running"
+	[ "$(state_field c1 status)" = running ]
+	runc_cmd delete --force c1
+	assert_run_status 0
+	pid_alive "$pid" && { show_run "VMM $pid survived delete --force"; false; }
+	assert_nothing_left
+}
+
+@test "delete: a created container goes without --force" {
+	need_vm
+	make_bundle "$B" sleep 1000
+	runc_bg c1 create --bundle "$B" c1
+	assert_run_status 0
+	runc_cmd delete c1
+	assert_run_status 0
+	assert_nothing_left
+}
+
+@test "errors: bad signal, start twice, duplicate id, exec and start after stop, unknown id" {
+	need_vm
+	create_running c1
+	runc_cmd kill c1 FOO
+	assert_run_status 1
+	assert_stderr_has 'unknown signal "FOO"'
+	runc_cmd start c1
+	assert_run_status 1
+	assert_stderr_has "cannot start an already running container"
+	runc_bg dup create --bundle "$B" c1
+	assert_run_status 1
+	assert_stderr_has "container with id exists: c1"
+	[ "$(state_field c1 status)" = running ]
+
+	runc_cmd kill c1 9
+	assert_run_status 0
+	wait_state c1 stopped
+	runc_cmd kill c1
+	assert_run_status 1
+	assert_stderr_has "container not running"
+	runc_cmd exec c1 true
+	assert_run_status 255
+	assert_stderr_has "cannot exec in a stopped container"
+	runc_cmd start c1
+	assert_run_status 1
+	assert_stderr_has "cannot start a container that has stopped"
+	runc_cmd delete c1
+	assert_run_status 0
+	for cmd in start state kill delete pause resume ps; do
+		runc_cmd "$cmd" nope
+		assert_run_status 1
+		assert_stderr_has "container does not exist"
+	done
+	runc_cmd exec nope true
+	assert_run_status 255
+	assert_stderr_has "container does not exist"
+	assert_nothing_left
+}
+
+@test "errors: a process that cannot start fails create; nothing is left" {
+	need_vm
+	make_bundle "$B" /no/such/binary
+	runc_bg c1 create --bundle "$B" c1
+	# The agent may find out when it prepares the process, or on start.
+	if [ "$status" -eq 0 ]; then
+		runc_cmd start c1
+	fi
+	[ "$status" -ne 0 ] || { show_run "the missing program was not noticed"; false; }
+	[[ $stderr == *"no such file or directory"* || $stderr == *"not found"* ]] || { show_run "no reason given"; false; }
+	runc_cmd delete --force c1
+	assert_nothing_left
+}
+
+@test "events --stats prints one stats object" {
+	need_vm
+	create_running c1
+	runc_cmd events --stats c1
+	assert_run_status 0
+	[ "${#lines[@]}" -eq 1 ] || { show_run "expected one line"; false; }
+	python3 - "$output" <<'PY'
+import json, sys
+e = json.loads(sys.argv[1])
+assert e["type"] == "stats" and e["id"] == "c1", e
+assert e["data"]["memory"]["usage"]["usage"] > 0, e
+assert e["data"]["cpu"]["usage"]["total"] >= 0, e
+PY
+}
+
+@test "update: a new memory limit is refused, CPU settings accepted" {
+	need_vm
+	create_running c1
+	runc_cmd update --memory 512M c1
+	assert_run_status 1
+	assert_stderr_has "memory cannot be changed on a running VM"
+	runc_cmd update --cpu-quota 50000 --cpu-period 100000 c1
+	assert_run_status 0
+	run --separate-stderr bash -c 'echo "{\"cpu\": {\"shares\": 512}}" | "$1" --root "$2" update -r - c1' _ "$NOVM_RUNC" "$RUNC_ROOT"
+	assert_run_status 0
+}
+
+@test "run --detach: create and start, then return" {
+	need_vm
+	make_bundle "$B" sleep 1000
+	runc_bg r1 run --detach --bundle "$B" r1
+	assert_run_status 0
+	[ "$(state_field r1 status)" = running ]
+	runc_cmd delete --force r1
+	assert_run_status 0
+	assert_nothing_left
+}
+
+@test "terminal: the pty master reaches the console socket, window size follows" {
+	need_vm
+	make_bundle "$B" sh -c 'sleep 3; stty size; tty >/dev/null && echo on-a-tty'
+	edit_config "$B" 'cfg["process"]["terminal"] = True'
+	local sock=$BATS_TEST_TMPDIR/console.sock out=$BATS_TEST_TMPDIR/console.out
+	python3 - "$sock" "$out" 3>&- <<'PY' &
+import fcntl, os, socket, struct, sys, termios
+path, out = sys.argv[1], sys.argv[2]
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.bind(path)
+s.listen(1)
+c, _ = s.accept()
+msg, fds, _, _ = socket.recv_fds(c, 1024, 1)
+open(out + ".name", "w").write(msg.decode())
+master = fds[0]
+fcntl.ioctl(master, termios.TIOCSWINSZ, struct.pack("HHHH", 33, 77, 0, 0))
+data = b""
+while True:
+    try:
+        chunk = os.read(master, 4096)
+    except OSError:
+        break
+    if not chunk:
+        break
+    data += chunk
+    open(out, "wb").write(data)
+PY
+	local receiver=$!
+	for _ in $(seq 1 50); do [ -S "$sock" ] && break; sleep 0.1; done
+	runc_bg c1 create --bundle "$B" --console-socket "$sock" c1
+	assert_run_status 0
+	[[ $(cat "$out.name") == /dev/pts/* ]] || { show_run "pty name: $(cat "$out.name")"; false; }
+	runc_cmd start c1
+	assert_run_status 0
+	wait_state c1 stopped 120
+	wait "$receiver" || true
+	local got
+	got=$(tr -d '\r' <"$out")
+	[[ $got == *"33 77"* && $got == *on-a-tty* ]] || { show_run "terminal output: $got"; false; }
+}
+
+@test "three containers at once" {
+	need_vm
+	make_bundle "$B" sleep 1000
+	local id
+	for id in m1 m2 m3; do
+		timeout 180 "$NOVM_RUNC" --root "$RUNC_ROOT" create --bundle "$B" "$id" </dev/null \
+			>"$BATS_TEST_TMPDIR/$id.out" 2>"$BATS_TEST_TMPDIR/$id.err" 3>&- &
+	done
+	wait
+	for id in m1 m2 m3; do
+		[ "$(state_field "$id" status)" = created ] ||
+			{ show_run "$id: $(cat "$BATS_TEST_TMPDIR/$id.err")"; false; }
+		runc_cmd start "$id"
+		assert_run_status 0
+	done
+	runc_cmd list
+	assert_run_status 0
+	[ "$(grep -c running <<<"$output")" -eq 3 ] || { show_run "list"; false; }
+	for id in m1 m2 m3; do
+		runc_cmd exec "$id" hostname
+		assert_run_status 0
+		assert_stdout novm
+	done
+	for id in m1 m2 m3; do
+		runc_cmd delete --force "$id"
+		assert_run_status 0
+	done
+	assert_nothing_left
+}
+
+@test "host: list on an empty root, as table, json and ids" {
+	runc_cmd list
+	assert_run_status 0
+	[[ ${lines[0]} == "ID "*"PID "*"STATUS "*"BUNDLE "*"CREATED "*OWNER ]] || { show_run "header"; false; }
+	[ "${#lines[@]}" -eq 1 ]
+	runc_cmd list --format json
+	assert_run_status 0
+	assert_stdout null
+	runc_cmd list -q
+	assert_run_status 0
+	assert_stdout ""
+}
+
+@test "host: features is valid JSON with runc's keys" {
+	runc_cmd features
+	assert_run_status 0
+	python3 - "$output" <<'PY'
+import json, sys
+f = json.loads(sys.argv[1])
+assert f["ociVersionMin"] == "1.0.0", f
+for key in ("ociVersionMax", "hooks", "mountOptions", "linux", "annotations"):
+    assert key in f, key
+assert "SCMP_ACT_ERRNO" in f["linux"]["seccomp"]["actions"]
+assert "rbind" in f["mountOptions"]
+PY
+}
+
+@test "host: --log-format json writes the error as a logrus line" {
+	local log=$BATS_TEST_TMPDIR/log.json
+	run --separate-stderr "$NOVM_RUNC" --root "$RUNC_ROOT" --log "$log" --log-format json state nope
+	assert_run_status 1
+	assert_stderr_has "container does not exist"
+	python3 - "$log" <<'PY'
+import json, sys
+lines = open(sys.argv[1]).read().splitlines()
+e = json.loads(lines[-1])
+assert e["level"] == "error" and e["msg"] == "container does not exist" and e["time"], e
+PY
+}
+
+@test "host: bad ids, flags and argument counts" {
+	make_bundle "$B" true
+	runc_cmd create --bundle "$B" ../evil
+	assert_run_status 1
+	assert_stderr_has "invalid container id format"
+	runc_cmd create --bogus c1
+	assert_run_status 1
+	assert_stderr_has "flag provided but not defined: -bogus"
+	runc_cmd kill
+	assert_run_status 1
+	assert_stderr_has '"kill" requires a minimum of 1 argument(s)'
+	runc_cmd state a b
+	assert_run_status 1
+	assert_stderr_has '"state" requires exactly 1 argument(s)'
+	runc_cmd delete --force nope
+	assert_run_status 0
+	runc_cmd checkpoint c1
+	assert_run_status 1
+	assert_stderr_has "checkpoint is not supported by novm"
+	runc_cmd create --bundle "$B" --console-socket /nonexistent c1
+	assert_run_status 1
+	assert_stderr_has "cannot use console socket if runc will not detach or allocate tty"
+	edit_config "$B" 'cfg["process"]["terminal"] = True'
+	runc_cmd create --bundle "$B" c1
+	assert_run_status 1
+	assert_stderr_has "cannot allocate tty if runc will detach without setting console socket"
+	assert_nothing_left
+}

@@ -1,0 +1,379 @@
+/* novm-runc's commands against a fake VMM (test-runtime-fake-vmm.h): a
+ * state directory as create leaves it, a sleeping child as the VMM, and a
+ * control socket that answers as the VMM would.  Checks what each command
+ * asks the VMM, what it prints and how the state changes, without KVM. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "runtime/console-socket.h"
+#include "runtime/control-client.h"
+#include "runtime/exec-session.h"
+#include "runtime/proc.h"
+#include "runtime/runtime.h"
+#include "runtime/state.h"
+#include "tap.h"
+#include "test-runtime-fake-vmm.h"
+#include "util.h"
+
+static char root[] = "/tmp/novm-test-cmds.XXXXXX";
+static struct runtime_globals g = { .log_format = "text" };
+
+static const char *replies(const char *request)
+{
+	static char big[20000];
+
+	if (!strcmp(request, "start"))
+		return "ok 42";
+	if (!strcmp(request, "boom"))
+		return "error it broke";
+	if (!strcmp(request, "hang"))
+		return NULL;
+	if (!strcmp(request, "big")) {
+		/* Longer than a request line may be. */
+		strcpy(big, "ok [");
+		for (int i = 0; i < 2000; i++)
+			strcat(big, i ? ",12345678" : "12345678");
+		strcat(big, "]");
+		return big;
+	}
+	if (!strcmp(request, "ps"))
+		return "ok [{\"pid\":1,\"ppid\":0,\"uid\":0,\"cmd\":\"/init\"},"
+		       "{\"pid\":2,\"ppid\":0,\"uid\":0,\"cmd\":\"[kthreadd]\"},"
+		       "{\"pid\":57,\"ppid\":1,\"uid\":1000,\"cmd\":\"sleep 1000\"}]";
+	if (!strcmp(request, "stats"))
+		return "ok {\"memory\":{\"total\":1000,\"available\":500,\"usage\":500},\"cpu\":{\"usage\":123}}";
+	return "ok";
+}
+
+static pid_t sleeper(void)
+{
+	pid_t pid = fork();
+	if (pid == 0) {
+		/* Signals the test blocks are not the VMM's business. */
+		sigset_t none;
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		pause();
+		_exit(0);
+	}
+	return pid;
+}
+
+/* A container as create leaves it; returns its state directory. */
+static char *make_container(const char *id, pid_t vmm)
+{
+	struct oci_state st = {
+		.oci_version = (char *)"1.2.1",
+		.id = (char *)id,
+		.status = OCI_STATUS_CREATED,
+		.pid = vmm,
+		.bundle = (char *)"/nonexistent-bundle",
+		.rootfs = (char *)"/nonexistent-bundle/rootfs",
+		.created = (char *)"2026-01-01T00:00:00.000000000Z",
+		.owner = (char *)"",
+	};
+	struct vmm_record rec = { .pid = vmm };
+	novm_error_t err = NULL;
+	char *dir = NULL;
+	int lock;
+
+	proc_start_time(vmm, &rec.start_time);
+	if (state_create_dir(root, id, &dir, &lock, &err) < 0 || state_write(dir, &st, &err) < 0 ||
+	    state_write_vmm(dir, &rec, &err) < 0) {
+		printf("# %s\n", err->msg);
+		exit(99);
+	}
+	close(lock);
+	return dir;
+}
+
+/* Runs a command with stdout into a buffer. */
+static char *capture(int (*cmd)(const struct runtime_globals *, int, char **), int *status, int argc,
+		     char **argv)
+{
+	FILE *tmp = tmpfile();
+	int saved;
+	char *out = NULL;
+	size_t len = 0;
+
+	fflush(stdout);
+	saved = dup(1);
+	dup2(fileno(tmp), 1);
+	*status = cmd(&g, argc, argv);
+	fflush(stdout);
+	dup2(saved, 1);
+	close(saved);
+	rewind(tmp);
+	out = calloc(1, 1 << 16);
+	len = fread(out, 1, (1 << 16) - 1, tmp);
+	out[len] = '\0';
+	fclose(tmp);
+	return out;
+}
+
+#define RUN(cmd, ...)                                                                   \
+	({                                                                              \
+		char *argv_[] = { __VA_ARGS__, NULL };                                  \
+		int status_;                                                            \
+		free(capture(cmd, &status_, ARRAY_SIZE(argv_) - 1, argv_));             \
+		status_;                                                                \
+	})
+
+#define OUTPUT(out, status, cmd, ...)                                                   \
+	do {                                                                            \
+		char *argv_[] = { __VA_ARGS__, NULL };                                  \
+		out = capture(cmd, &status, ARRAY_SIZE(argv_) - 1, argv_);              \
+	} while (0)
+
+static const char *status_of(const char *id)
+{
+	static char status[64];
+	struct ctr_state st;
+
+	if (state_load(root, id, &st, NULL) < 0)
+		return "gone";
+	snprintf(status, sizeof(status), "%s", st.status);
+	ctr_state_release(&st);
+	return status;
+}
+
+static void test_client(const char *dir)
+{
+	novm_error_t err = NULL;
+	char *data = NULL, *path = NULL;
+
+	ok(ctl_call(dir, "start", &data, &err) == 0 && !strcmp(data, "42"), "ok <data>");
+	free(data);
+	ok(ctl_call(dir, "boom", NULL, &err) < 0 && !strcmp(err->msg, "it broke"), "error <message>");
+	novm_error_release(&err);
+	ok(ctl_call(dir, "hang", NULL, &err) < 0 && strstr(err->msg, "without answering"),
+	   "a hang-up without an answer");
+	novm_error_release(&err);
+	ok(ctl_call(dir, "big", &data, &err) == 0 && strlen(data) > 16000, "a long answer (%zu bytes)",
+	   data ? strlen(data) : 0);
+	free(data);
+	ok(ctl_call("/nonexistent", "start", NULL, &err) < 0 && !strcmp(err->msg, "container does not exist"),
+	   "no state directory");
+	novm_error_release(&err);
+
+	char longdir[300];
+	memset(longdir, 'x', sizeof(longdir));
+	longdir[0] = '/';
+	longdir[sizeof(longdir) - 1] = '\0';
+	ok(ctl_socket_path(longdir, 7, &path, &err) == 0 && !strcmp(path, "/proc/self/fd/7/control.sock"),
+	   "a long state path goes through /proc/self/fd");
+	free(path);
+	ok(ctl_socket_path(longdir, -1, &path, &err) < 0, "... and fails without a descriptor");
+	novm_error_release(&err);
+}
+
+static void test_lifecycle(struct fake_vmm *f, pid_t vmm)
+{
+	char *out;
+	int status;
+
+	OUTPUT(out, status, cmd_state, "state", "c1");
+	ok(status == 0 && strstr(out, "\"status\": \"created\"") && strstr(out, "\"id\": \"c1\""),
+	   "state: created");
+	free(out);
+	ok(RUN(cmd_start, "start", "c1") == 0 && !strcmp(fake_last(f), "start") &&
+		   !strcmp(status_of("c1"), "running"),
+	   "start asks the VMM and records running");
+	ok(RUN(cmd_start, "start", "c1") == 1, "start twice fails");
+
+	ok(RUN(cmd_kill, "kill", "c1") == 0 && !strcmp(fake_last(f), "kill 15"), "kill: SIGTERM by default");
+	ok(RUN(cmd_kill, "kill", "-a", "c1", "HUP") == 0 && !strcmp(fake_last(f), "kill 1 all"),
+	   "kill --all with a name");
+	ok(RUN(cmd_kill, "kill", "c1", "FOO") == 1 && !strcmp(fake_last(f), "kill 1 all"),
+	   "a bad signal is refused before the VMM is asked");
+
+	ok(RUN(cmd_pause, "pause", "c1") == 0 && !strcmp(fake_last(f), "pause") &&
+		   !strcmp(status_of("c1"), "paused"),
+	   "pause");
+	ok(RUN(cmd_pause, "pause", "c1") == 1, "pause when paused fails");
+	OUTPUT(out, status, cmd_ps, "ps", "c1");
+	ok(status == 1, "ps of a paused container fails (its guest cannot answer)");
+	free(out);
+	ok(RUN(cmd_resume, "resume", "c1") == 0 && !strcmp(fake_last(f), "resume") &&
+		   !strcmp(status_of("c1"), "running"),
+	   "resume");
+	ok(RUN(cmd_resume, "resume", "c1") == 1, "resume when running fails");
+
+	OUTPUT(out, status, cmd_ps, "ps", "--format", "json", "c1");
+	char want[64];
+	snprintf(want, sizeof(want), "[%d]\n", vmm);
+	ok(status == 0 && !strcmp(out, want), "ps --format json: the VMM's host pid");
+	free(out);
+	OUTPUT(out, status, cmd_ps, "ps", "c1");
+	ok(status == 0 && strstr(out, "sleep 1000") && !strstr(out, "kthreadd") && !strstr(out, "/init"),
+	   "ps: the guest's processes without kernel threads and the agent");
+	free(out);
+
+	OUTPUT(out, status, cmd_events, "events", "--stats", "c1");
+	ok(status == 0 &&
+		   !strcmp(out, "{\"type\":\"stats\",\"id\":\"c1\",\"data\":{\"cpu\":{\"usage\":{\"total\":123}},"
+				"\"memory\":{\"usage\":{\"limit\":1000,\"usage\":500}}}}\n"),
+	   "events --stats: one runc-style stats line");
+	free(out);
+
+	ok(RUN(cmd_update, "update", "--memory", "10M", "c1") == 1, "update: a new memory limit is refused");
+	ok(RUN(cmd_update, "update", "--cpu-quota", "50000", "--cpu-share", "512", "c1") == 0,
+	   "update: CPU settings are accepted");
+
+	OUTPUT(out, status, cmd_list, "list", "-f", "json");
+	ok(status == 0 && out[0] == '[' && strstr(out, "\"id\":\"c1\"") && strstr(out, "\"status\":\"running\"") &&
+		   strstr(out, "\"owner\":\"root\""),
+	   "list --format json");
+	free(out);
+	OUTPUT(out, status, cmd_list, "list");
+	ok(status == 0 && !strncmp(out, "ID          PID         STATUS      ", 36) && strstr(out, "\nc1 "),
+	   "list: runc's table");
+	free(out);
+}
+
+static void test_exec(struct fake_vmm *f, const char *dir)
+{
+	char process[512];
+	int pipefd[2];
+
+	snprintf(process, sizeof(process), "%s/../process.json", dir);
+	write_file_atomic(process, "{\"args\":[\"echo\",\"hi\"],\"cwd\":\"/\",\"user\":{\"uid\":0,\"gid\":0}}",
+			  strlen("{\"args\":[\"echo\",\"hi\"],\"cwd\":\"/\",\"user\":{\"uid\":0,\"gid\":0}}"),
+			  0600, NULL);
+	if (pipe(pipefd) < 0)
+		return;
+	fflush(stdout);
+	pid_t child = fork();
+	if (child == 0) {
+		dup2(pipefd[1], 1);
+		close(pipefd[0]);
+		char *argv[] = { "exec", "-p", process, "c1", NULL };
+		_exit(cmd_exec(&g, 4, argv));
+	}
+	close(pipefd[1]);
+	usleep(300 * 1000);
+	kill(child, SIGTERM);
+	int status = -1;
+	waitpid(child, &status, 0);
+	char buf[64] = "";
+	ssize_t n = read(pipefd[0], buf, sizeof(buf) - 1);
+	buf[n > 0 ? n : 0] = '\0';
+	close(pipefd[0]);
+	ok(WIFEXITED(status) && WEXITSTATUS(status) == 3, "exec: the proxy exits with the process's status (%d)",
+	   status);
+	ok(!strcmp(buf, "hello\n") && f->exec_nfds == 3, "exec: our stdio went to the VMM (%d fds)", f->exec_nfds);
+	ok(strstr(f->exec_json, "\"args\":[\"echo\",\"hi\"]") != NULL, "exec: the process JSON (%s)", f->exec_json);
+	ok(f->n_session_lines >= 1 && !strcmp(f->session_lines[f->n_session_lines - 1], "signal 15"),
+	   "exec: our SIGTERM forwarded as `signal 15`");
+
+	/* --detach: the proxy stays behind, its pid in the pid file. */
+	char pid_file[512], *text = NULL;
+	snprintf(pid_file, sizeof(pid_file), "%s/../exec.pid", dir);
+	int r = RUN(cmd_exec, "exec", "--detach", "--pid-file", pid_file, "-p", process, "c1");
+	ok(r == 0 && read_file(pid_file, &text, NULL, NULL) == 0, "exec --detach writes the pid file");
+	pid_t proxy = text ? atoi(text) : 0;
+	free(text);
+	ok(proxy > 0 && proc_alive(proxy, 0), "the detached proxy runs");
+	usleep(100 * 1000);
+	char *out;
+	OUTPUT(out, status, cmd_ps, "ps", "-f", "json", "c1");
+	char want[32];
+	snprintf(want, sizeof(want), ",%d]", proxy);
+	ok(strstr(out, want) != NULL, "ps --format json lists the exec proxy");
+	free(out);
+	kill(proxy, SIGTERM);
+	waitpid(proxy, &status, 0);
+	ok(WIFEXITED(status) && WEXITSTATUS(status) == 3, "the detached proxy ends with the process's status");
+}
+
+static void test_delete(pid_t vmm, pid_t vmm2, const char *dir2)
+{
+	ok(RUN(cmd_delete, "delete", "c1") == 1 && !strcmp(status_of("c1"), "running"),
+	   "delete of a running container without --force fails");
+	ok(RUN(cmd_delete, "delete", "--force", "c1") == 0 && !strcmp(status_of("c1"), "gone") &&
+		   !proc_alive(vmm, 0),
+	   "delete --force kills the VMM and removes the state");
+	ok(RUN(cmd_delete, "delete", "-f", "c1") == 0, "delete --force of nothing succeeds");
+	ok(RUN(cmd_delete, "delete", "c1") == 1, "delete of nothing fails");
+
+	/* A paused container's guest cannot take a signal: KILL ends its VM. */
+	ok(RUN(cmd_start, "start", "c2") == 0 && RUN(cmd_pause, "pause", "c2") == 0 &&
+		   RUN(cmd_kill, "kill", "c2", "KILL") == 0,
+	   "kill KILL of a paused container");
+	proc_wait_gone(vmm2, 0, 2000);
+	ok(!proc_alive(vmm2, 0) && !strcmp(status_of("c2"), "stopped"), "... killed its VMM: stopped");
+	ok(RUN(cmd_kill, "kill", "c2") == 1, "kill of a stopped container fails");
+	ok(RUN(cmd_delete, "delete", "c2") == 0 && access(dir2, F_OK) < 0, "delete of a stopped container");
+}
+
+static void test_console_socket(void)
+{
+	char path[512];
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int master = -1, slave = -1;
+	char *name = NULL;
+	novm_error_t err = NULL;
+
+	snprintf(path, sizeof(path), "%s/console.sock", root);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%.100s", path);
+	int listener = socket(AF_UNIX, SOCK_STREAM, 0);
+	bind(listener, (struct sockaddr *)&sa, sizeof(sa));
+	listen(listener, 1);
+	ok(pty_open(&master, &slave, &name, &err) == 0 && !strncmp(name, "/dev/pts/", 9), "a pty pair (%s)",
+	   name ? name : "");
+	ok(console_socket_send(path, master, name, &err) == 0, "the master sent to the console socket");
+	int conn = accept(listener, NULL, NULL);
+	char payload[64] = "";
+	int fds[3], nfds = 0;
+	fake_read_line(conn, payload, sizeof(payload), fds, &nfds);
+	ok(nfds == 1 && !strcmp(payload, name), "one fd, the pty name as payload (%s)", payload);
+	if (nfds == 1) {
+		char buf[8] = "";
+		ok(write(fds[0], "x\n", 2) == 2 && read(slave, buf, sizeof(buf)) > 0 && buf[0] == 'x',
+		   "the received fd is the master of our slave");
+		close(fds[0]);
+	}
+	close(conn);
+	close(listener);
+	close(master);
+	close(slave);
+	free(name);
+}
+
+int main(void)
+{
+	struct fake_vmm f;
+	sigset_t forwarded;
+
+	if (!mkdtemp(root))
+		return 99;
+	g.root = root;
+	/* Before any thread: exec forwards these through a signalfd. */
+	exec_session_signals(&forwarded);
+	sigprocmask(SIG_BLOCK, &forwarded, NULL);
+
+	pid_t vmm = sleeper(), vmm2 = sleeper();
+	char *dir = make_container("c1", vmm), *dir2 = make_container("c2", vmm2);
+	struct fake_vmm f2;
+	if (fake_vmm_start(&f, dir, replies) < 0 || fake_vmm_start(&f2, dir2, replies) < 0)
+		return 99;
+	test_client(dir);
+	test_lifecycle(&f, vmm);
+	test_exec(&f, dir);
+	test_delete(vmm, vmm2, dir2);
+	test_console_socket();
+	fake_vmm_stop(&f);
+	fake_vmm_stop(&f2);
+	free(dir);
+	free(dir2);
+	remove_tree(root, NULL);
+	return tap_done();
+}
