@@ -126,6 +126,9 @@ int link_open(struct link *l, const char *path, int wait_ms, novm_error_t *err)
 	tio.c_cc[VTIME] = 0;
 	if (tcsetattr(fd, TCSANOW, &tio) < 0)
 		return novm_error(err, errno, "channel: tcsetattr `%s`", path);
+	/* Whatever came or was echoed before the port went raw is noise: the
+	 * host speaks only after PROTO_READY. */
+	tcflush(fd, TCIOFLUSH);
 	l->fd = steal_fd(&fd);
 	return 0;
 }

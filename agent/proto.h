@@ -10,6 +10,8 @@
 #include <stdint.h>
 
 #define PROTO_MAX_PAYLOAD (64 * 1024)
+/* PROTO_READY carries a kernel release: anything longer is not one. */
+#define PROTO_READY_MAX 256
 
 struct proto_header {
 	uint32_t len;		/* payload bytes following the header */

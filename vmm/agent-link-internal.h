@@ -44,6 +44,7 @@ struct agent_link {
 	/* Frame reassembly; only the I/O loop thread touches it. */
 	uint8_t *frame;
 	size_t frame_len;
+	bool synced;	/* the agent's PROTO_READY was seen */
 
 	/* Session 0.  Its owner is whoever asked to start it. */
 	struct link_session init;

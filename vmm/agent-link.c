@@ -205,6 +205,13 @@ static void on_receive(void *opaque, const uint8_t *data, size_t len)
 			continue;
 		memcpy(&hdr, link->frame, sizeof(hdr));
 		uint32_t payload_len = le32toh(hdr.len);
+		if (!link->synced && (le16toh(hdr.type) != PROTO_READY || hdr.session ||
+				      payload_len > PROTO_READY_MAX)) {
+			/* Bytes before the agent's first frame are noise (a tty echo
+			 * while the port was not yet raw): slide to the next byte. */
+			memmove(link->frame, link->frame + 1, --link->frame_len);
+			continue;
+		}
 		if (payload_len > PROTO_MAX_PAYLOAD) {
 			vm_request_exit(link->vm, VM_EXIT_ERROR, "agent sent a %u-byte frame (limit %u)",
 					payload_len, PROTO_MAX_PAYLOAD);
@@ -212,6 +219,7 @@ static void on_receive(void *opaque, const uint8_t *data, size_t len)
 			return;
 		}
 		if (link->frame_len == sizeof(hdr) + payload_len) {
+			link->synced = true;
 			handle_frame(link, le16toh(hdr.type), le32toh(hdr.session),
 				     link->frame + sizeof(hdr), payload_len);
 			link->frame_len = 0;
