@@ -29,7 +29,8 @@ static void usage(FILE *out)
 		"  --memory MiB        guest memory (default 256)\n"
 		"  --share TAG=DIR[:ro]  serve DIR to the guest by virtio-fs under TAG (repeatable)\n"
 		"  --store DIR         kernel store (default $NOVM_KERNEL_STORE or %s)\n"
-		"  --print-initrd      print the path of the default initramfs and exit\n",
+		"  --print-initrd      print the path of the default initramfs and exit\n"
+		"  --print-cmdline     print the kernel command line and exit\n",
 		KSTORE_DEFAULT_ROOT);
 }
 
@@ -92,6 +93,7 @@ int cmd_boot(int argc, char **argv)
 		{ "memory", required_argument, NULL, 'm' },
 		{ "store", required_argument, NULL, 's' },
 		{ "print-initrd", no_argument, NULL, 'P' },
+		{ "print-cmdline", no_argument, NULL, 'L' },
 		{ "share", required_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -101,7 +103,7 @@ int cmd_boot(int argc, char **argv)
 	const char *kernel = NULL, *initrd = NULL, *extra = NULL, *raw = NULL;
 	const char *store = kstore_root();
 	long cpus = 1, memory = 256;
-	bool print_initrd = false;
+	bool print_initrd = false, print_cmdline = false;
 	struct vm_share shares[8];
 	int nr_shares = 0;
 	struct kernel_ref ref = { 0 };
@@ -116,6 +118,7 @@ int cmd_boot(int argc, char **argv)
 		case 'C': raw = optarg; break;
 		case 's': store = optarg; break;
 		case 'P': print_initrd = true; break;
+		case 'L': print_cmdline = true; break;
 		case 'S':
 			if (nr_shares == (int)ARRAY_SIZE(shares)) {
 				fprintf(stderr, "novm boot: at most %zu --share options\n", ARRAY_SIZE(shares));
@@ -156,6 +159,11 @@ int cmd_boot(int argc, char **argv)
 	}
 	if (asprintf(&cmdline, "%s%s%s", raw ? raw : VMM_DEFAULT_CMDLINE, extra ? " " : "", extra ? extra : "") < 0)
 		goto out;
+	if (print_cmdline) {
+		printf("%s\n", cmdline);
+		status = 0;
+		goto out;
+	}
 
 	struct vm_config cfg = {
 		.kernel_path = ref.vmlinux,
