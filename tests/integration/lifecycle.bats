@@ -304,15 +304,14 @@ PY
 @test "three containers at once" {
 	need_vm
 	make_bundle "$B" sleep 1000
-	local id pids=()
+	local id
+	# Created one after the other, then all three live at once.  Booting
+	# three guests at the same moment locks up the nested harness's emulated
+	# L1 kernel (soft lockups in kvm-amd under TCG), not something we test.
 	for id in m1 m2 m3; do
 		timeout -k 10 180 "$NOVM_RUNC" --root "$RUNC_ROOT" create --bundle "$B" "$id" </dev/null \
-			>"$BATS_TEST_TMPDIR/$id.out" 2>"$BATS_TEST_TMPDIR/$id.err" 3>&- &
-		pids+=($!)
+			>"$BATS_TEST_TMPDIR/$id.out" 2>"$BATS_TEST_TMPDIR/$id.err" 3>&- || true
 	done
-	# Only the three creates: a bare `wait` would also wait for any other
-	# child of the test shell.
-	wait "${pids[@]}" || true
 	for id in m1 m2 m3; do
 		[ "$(state_field "$id" status)" = created ] ||
 			{ show_run "$id: $(cat "$BATS_TEST_TMPDIR/$id.err")"; false; }
