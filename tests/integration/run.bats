@@ -96,6 +96,10 @@ cfg["linux"]["seccomp"] = {"defaultAction": "SCMP_ACT_ALLOW", "architectures": [
 
 @test "files: a file written in the guest appears on the host with content, mode and owner" {
 	make_bundle "$B" sh -c 'echo guest-data > /tmp/out.txt && chmod 640 /tmp/out.txt && chown 1234:5678 /tmp/out.txt'
+	# runc's default spec keeps only AUDIT_WRITE, KILL and NET_BIND_SERVICE: chown needs CAP_CHOWN.
+	edit_config "$B" '
+for k in ("bounding", "effective", "permitted"):
+    cfg["process"]["capabilities"][k].append("CAP_CHOWN")'
 	runc_run "$B" c1
 	assert_run_status 0
 	[ "$(cat "$B/rootfs/tmp/out.txt")" = guest-data ]
