@@ -305,8 +305,10 @@ int vmm_run(const struct vm_config *cfg, struct vmm_result *result, novm_error_t
 	sigemptyset(&ignore.sa_mask);
 	sigaction(SIGPIPE, &ignore, &old_sigpipe);
 	/* The virtio-fs server keeps an fd per file the guest knows. */
-	struct rlimit nofile;
-	if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max) {
+	struct rlimit nofile = { 1 << 20, 1 << 20 };
+	/* Root may raise the hard limit (up to fs.nr_open); others get theirs. */
+	if (setrlimit(RLIMIT_NOFILE, &nofile) < 0 && getrlimit(RLIMIT_NOFILE, &nofile) == 0 &&
+	    nofile.rlim_cur < nofile.rlim_max) {
 		nofile.rlim_cur = nofile.rlim_max;
 		setrlimit(RLIMIT_NOFILE, &nofile);
 	}

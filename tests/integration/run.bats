@@ -138,7 +138,8 @@ for k in ("bounding", "effective", "permitted"):
 @test "files: a 200 MiB file written and read back has the same sha256 on both sides" {
 	make_bundle "$B" sh -c 'head -c 209715200 /dev/urandom > /big && sha256sum /big | cut -d" " -f1 && sync && echo 3 > /proc/sys/vm/drop_caches && sha256sum /big | cut -d" " -f1'
 	edit_config "$B" 'cfg["annotations"] = {"org.novm.memory": "512"}'
-	runc_run "$B" c1
+	# 200 MiB through urandom and two sha256 passes is minutes under emulation.
+	NOVM_RUN_TIMEOUT=900 runc_run "$B" c1
 	assert_run_status 0
 	local host
 	host=$(sha256sum "$B/rootfs/big" | cut -d' ' -f1)
