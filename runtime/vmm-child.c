@@ -234,7 +234,13 @@ void vmm_child_main(const struct vmm_child_args *a)
 		cvm->vcpus, (unsigned long long)(cvm->memory >> 20), cvm->kernel.vmlinux);
 	if (vmm_run(&cfg, &res, &err) < 0)
 		fail(report_fd, &err);
-	if (res.container_status < 0) {
+	if (res.container_status < 0 && res.created) {
+		/* The caller stopped listening on the ready pipe once the
+		 * container was created: the container's stderr is the one
+		 * place left where a user (or `docker logs`) sees why. */
+		fprintf(stderr, "novm: container %s: the VM stopped before its process exited: %s\n",
+			a->id, res.agent_error[0] ? res.agent_error : res.message);
+	} else if (res.container_status < 0) {
 		/* Never created, or gone before its process ran: say why, in case
 		 * the VMM could not (the parent reads the first line only). */
 		novm_error(&err, 0, "%s", res.agent_error[0] ? res.agent_error : res.message);

@@ -45,6 +45,7 @@ struct vmm {
 	bool pause_up;
 	/* The ready pipe until something was reported on it. */
 	_Atomic int ready_fd;
+	atomic_bool created;	/* "ok" was reported */
 };
 
 /* The first report on the ready pipe wins; the pipe is closed after it.
@@ -78,7 +79,10 @@ static void report_ready(struct vmm *vmm, const char *fmt, ...)
 
 static void on_created(void *opaque)
 {
-	report_ready(opaque, "ok");
+	struct vmm *vmm = opaque;
+
+	atomic_store(&vmm->created, true);
+	report_ready(vmm, "ok");
 }
 
 static int check_config(const struct vm_config *cfg, novm_error_t *err)
@@ -267,6 +271,7 @@ static void describe_exit(const struct vmm *vmm, struct vmm_result *result)
 	const struct vm *vm = &vmm->vm;
 
 	result->reason = atomic_load(&vm->exit_reason);
+	result->created = atomic_load(&vmm->created);
 	result->container_status = result->container_signal = -1;
 	if (vmm->agent) {
 		result->container_status = agent_link_status(vmm->agent, &result->container_signal);

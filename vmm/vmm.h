@@ -27,6 +27,7 @@ struct vmm_result {
 	int container_status;
 	int container_signal;
 	char agent_error[512];
+	bool created;	/* container mode: the runtime was told "created" */
 };
 
 /* Builds the VM from `cfg`, runs it until the guest stops, tears it down.

@@ -58,9 +58,7 @@ expect_error() {
 	mv "$B/rootfs" "$B/other-root"
 	edit_config "$B" 'cfg["root"]["path"] = "other-root"; cfg["process"]["args"] = ["cat", "/etc/hostname"]'
 	# Run from elsewhere: the path must be taken relative to --bundle, not the cwd.
-	RUNC_ROOT=$BATS_TEST_TMPDIR/runc-root
-	run --separate-stderr bash -c 'cd / && timeout 180 "$1" --root "$2" run --bundle "$3" c1' _ \
-		"$NOVM_RUNC" "$RUNC_ROOT" "$B"
+	runc_run / --bundle "$B" c1
 	assert_run_status 0
 	assert_stdout novm
 }

@@ -12,6 +12,10 @@ setup() {
 	B=$BATS_TEST_TMPDIR/bundle
 }
 
+teardown() {
+	[ -z "${XATTR_DIR:-}" ] || rm -rf "$XATTR_DIR"
+}
+
 @test "run: output reaches stdout, from inside the VM" {
 	make_bundle "$B" sh -c 'echo hello from $(uname -r)'
 	runc_run "$B" c1
@@ -35,9 +39,7 @@ setup() {
 
 @test "run: stdin reaches the process" {
 	make_bundle "$B" cat
-	RUNC_ROOT=$BATS_TEST_TMPDIR/runc-root
-	run --separate-stderr bash -c 'cd "$1" && echo hi | timeout 180 "$2" --root "$3" run c1' _ \
-		"$B" "$NOVM_RUNC" "$RUNC_ROOT"
+	RUNC_STDIN=hi runc_run "$B" c1
 	assert_run_status 0
 	assert_stdout hi
 }
@@ -136,10 +138,17 @@ for k in ("bounding", "effective", "permitted"):
 }
 
 @test "files: a 200 MiB file written and read back has the same sha256 on both sides" {
-	make_bundle "$B" sh -c 'head -c 209715200 /dev/urandom > /big && sha256sum /big | cut -d" " -f1 && sync && echo 3 > /proc/sys/vm/drop_caches && sha256sum /big | cut -d" " -f1'
-	edit_config "$B" 'cfg["annotations"] = {"org.novm.memory": "512"}'
-	# 200 MiB through urandom and two sha256 passes is minutes under emulation.
-	NOVM_RUN_TIMEOUT=900 runc_run "$B" c1
+	# 1 MiB writes: 4 KiB ones (busybox head) take minutes under emulation.
+	# The second sum reads the file back from the host: the page cache was
+	# dropped (CAP_SYS_ADMIN and a writable /proc/sys for that).
+	make_bundle "$B" sh -c 'dd if=/dev/urandom of=/big bs=1M count=200 2>/dev/null && sha256sum /big | cut -d" " -f1 && sync && echo 3 > /proc/sys/vm/drop_caches && sha256sum /big | cut -d" " -f1'
+	edit_config "$B" '
+cfg["annotations"] = {"org.novm.memory": "512"}
+cfg["process"]["capabilities"]["effective"].append("CAP_SYS_ADMIN")
+cfg["process"]["capabilities"]["permitted"].append("CAP_SYS_ADMIN")
+cfg["process"]["capabilities"]["bounding"].append("CAP_SYS_ADMIN")
+cfg["linux"]["readonlyPaths"].remove("/proc/sys")'
+	NOVM_RUN_TIMEOUT=400 runc_run "$B" c1
 	assert_run_status 0
 	local host
 	host=$(sha256sum "$B/rootfs/big" | cut -d' ' -f1)
@@ -156,10 +165,10 @@ for k in ("bounding", "effective", "permitted"):
 	[ "${lines[0]}" = 10000 ] && [ "${lines[1]}" = 10000 ] || { show_run "incomplete listing"; false; }
 }
 
-@test "files: mv, hard links, symlinks, xattrs and chmod behave as on the host" {
+@test "files: mv, hard links, symlinks and chmod behave as on the host" {
 	make_bundle "$B" sh -c '
 cd /tmp && echo a > f && mv f g && ln g h && ln -s g s && chmod 704 g &&
-setfattr -n user.k -v v g 2>/dev/null; echo "$(cat s) $(stat -c %h g) $(stat -c %a h) $(readlink s)"'
+echo "$(cat s) $(stat -c %h g) $(stat -c %a h) $(readlink s)"'
 	runc_run "$B" c1
 	assert_run_status 0
 	assert_stdout "a 2 704 g"
@@ -169,13 +178,34 @@ setfattr -n user.k -v v g 2>/dev/null; echo "$(cat s) $(stat -c %h g) $(stat -c 
 	[ "$(stat -c %a "$B/rootfs/tmp/g")" = 704 ]
 }
 
-@test "files: user xattrs set in the guest are on the host file" {
-	command -v getfattr >/dev/null || skip "getfattr (package attr) not installed"
-	make_bundle "$B" sh -c 'cd /tmp && echo a > x && setfattr -n user.novm -v yes x && getfattr -n user.novm --only-values x'
-	[ -x "$B/rootfs/bin/setfattr" ] || skip "busybox has no setfattr applet"
+@test "files: xattrs set, read, listed and removed in the guest are the host file's" {
+	# tmpfs, the harness's overlay upper layer, has no user xattrs before
+	# Linux 6.6: there the bundle goes to the shared directory (9p to the
+	# host's file system).
+	if [ -n "${NOVM_IN_HARNESS:-}" ]; then
+		XATTR_DIR=$(mktemp -d "$NOVM_HARNESS_OUT/xattr.XXXXXX")
+		B=$XATTR_DIR/bundle
+	fi
+	python3 -c 'import os, sys; os.setxattr(sys.argv[1], "user.probe", b"1")' "${XATTR_DIR:-$BATS_TEST_TMPDIR}" ||
+		skip "no user xattrs on the file system of ${XATTR_DIR:-$BATS_TEST_TMPDIR}"
+	# busybox has no setfattr: a static helper of ours does the calls.
+	make_bundle "$B" sh -c '
+cd /tmp && echo a > x &&
+xattr-tool set x user.novm yes && xattr-tool get x user.novm &&
+xattr-tool get x user.fromhost && xattr-tool rm x user.gone &&
+xattr-tool list x | sort | tr "\n" " "; echo
+xattr-tool get x user.gone'
+	install -m 0755 "$NOVM_BUILDDIR/tests/integration/xattr-tool" "$B/rootfs/bin/xattr-tool"
+	mkdir -p "$B/rootfs/tmp" && echo a >"$B/rootfs/tmp/x"
+	python3 -c 'import os, sys; os.setxattr(sys.argv[1], "user.fromhost", b"hi"); os.setxattr(sys.argv[1], "user.gone", b"1")' \
+		"$B/rootfs/tmp/x"
 	runc_run "$B" c1
-	assert_run_status 0
-	[ "$(getfattr -n user.novm --only-values "$B/rootfs/tmp/x")" = yes ]
+	assert_run_status 1	# the last get: the attribute is gone
+	[ "${lines[0]}" = yes ] && [ "${lines[1]}" = hi ] || { show_run "values differ"; false; }
+	[ "${lines[2]}" = "user.fromhost user.novm " ] || { show_run "list differs"; false; }
+	[[ $stderr == *"No data available"* ]] || { show_run "no ENODATA for a removed attribute"; false; }
+	python3 -c 'import os, sys; v = os.getxattr(sys.argv[1], "user.novm"); assert v == b"yes", v
+assert "user.gone" not in os.listxattr(sys.argv[1])' "$B/rootfs/tmp/x"
 }
 
 @test "escapes: symlinks to host files outside the share never expose them" {
@@ -197,11 +227,11 @@ setfattr -n user.k -v v g 2>/dev/null; echo "$(cat s) $(stat -c %h g) $(stat -c 
 	# The guest renames a directory back and forth while reading through it;
 	# the host swaps the directory for a symlink pointing outside the share.
 	make_bundle "$B" sh -c '
-i=0; while [ $i -lt 300 ]; do cat /race/d/secret 2>/dev/null; mv /race/d /race/e 2>/dev/null; mv /race/e /race/d 2>/dev/null; i=$((i+1)); done; echo done'
+i=0; while [ $i -lt 100 ]; do cat /race/d/secret 2>/dev/null; mv /race/d /race/e 2>/dev/null; mv /race/e /race/d 2>/dev/null; i=$((i+1)); done; echo done'
 	mkdir -p "$B/rootfs/race/d"
 	echo inside >"$B/rootfs/race/d/secret"
 	(
-		for _ in $(seq 1 3000); do
+		while :; do
 			mv -T "$B/rootfs/race/d" "$B/rootfs/race/real" 2>/dev/null &&
 				ln -sfn "$(dirname "$secret")" "$B/rootfs/race/d" &&
 				rm -f "$B/rootfs/race/d" && mv -T "$B/rootfs/race/real" "$B/rootfs/race/d" 2>/dev/null

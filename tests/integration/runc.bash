@@ -29,13 +29,28 @@ PY
 }
 
 # runc_run DIR [run options...] ID: `novm-runc run` in DIR with its own
-# --root; sets $status, $output (stdout), $stderr like bats `run`.
+# --root; sets $status, $output (stdout), $stderr like bats `run`.  With
+# RUNC_STDIN set, that line is the container's stdin.
 runc_run() {
 	local dir=$1
 	shift
 	RUNC_ROOT=${RUNC_ROOT:-$BATS_TEST_TMPDIR/runc-root}
-	run --separate-stderr bash -c 'cd "$1" && shift && exec timeout -k 5 "$@"' _ "$dir" \
-		"$NOVM_RUN_TIMEOUT" "$NOVM_RUNC" --root "$RUNC_ROOT" run "$@"
+	# A run that timed out leaves its VMM (a session of its own, as runc's
+	# container would be) holding the stdout that bats waits on: delete it.
+	run --separate-stderr bash -c '
+		dir=$1 limit=$2 runc=$3 root=$4
+		shift 4
+		cd "$dir" || exit 1
+		if [ -n "${RUNC_STDIN+set}" ]; then
+			printf "%s\n" "$RUNC_STDIN" | timeout -k 5 "$limit" "$runc" --root "$root" run "$@"
+		else
+			timeout -k 5 "$limit" "$runc" --root "$root" run "$@"
+		fi
+		rc=$?
+		if [ $rc -eq 124 ] || [ $rc -eq 137 ]; then
+			"$runc" --root "$root" delete --force "${!#}" >/dev/null 2>&1
+		fi
+		exit $rc' _ "$dir" "$NOVM_RUN_TIMEOUT" "$NOVM_RUNC" "$RUNC_ROOT" "$@"
 	[ "$status" -ne 124 ] || stderr+=$'\n'"(test: novm-runc run did not finish within $NOVM_RUN_TIMEOUT s)"
 }
 
