@@ -133,13 +133,13 @@ static void start_exec(struct container *c, const struct link_frame *f)
 		agent_log("exec: session %u is in use", f->session);
 		return;
 	}
-	if (agent_process_parse((const char *)f->payload, f->len, &proc, &err) < 0) {
+	if (oci_process_parse("EXEC", (const char *)f->payload, f->len, &proc, &err) < 0) {
 		report_setup_failure(c, f->session, &err);
 		return;
 	}
 	if (session_create(&c->sessions, f->session, &proc, true, false, &err) < 0)
 		report_setup_failure(c, f->session, &err);
-	agent_process_release(&proc);
+	oci_process_release(&proc);
 }
 
 static void dispatch(struct container *c, const struct link_frame *f)

@@ -10,7 +10,6 @@
 #include "oci/spec-internal.h"
 
 #define CONFIG_DOC "CONFIG"
-#define EXEC_DOC "EXEC"
 
 /* ---- shim over oci/ ----
  * oci_spec_parse() resolves root.path against a bundle on this machine and
@@ -170,41 +169,4 @@ void agent_config_release(struct agent_config *cfg)
 	free(cfg->shares);
 	free(cfg->hostname);
 	memset(cfg, 0, sizeof(*cfg));
-}
-
-int agent_process_parse(const char *text, size_t len, struct oci_process *out,
-			novm_error_t *err)
-{
-	cleanup_json_doc struct json_doc *doc = NULL;
-	cleanup_free char *wrapped = NULL;
-	struct json_node root;
-
-	memset(out, 0, sizeof(*out));
-	/* The payload must be one object on its own before it is spliced into
-	 * {"process": ...} for oci_parse_process(), which reads that member. */
-	if (json_doc_parse(EXEC_DOC, text, len, &doc, err) < 0)
-		return -1;
-	json_doc_root(doc, &root);
-	if (!json_present(&root) || json_want_object(&root, NULL, err) < 0)
-		return json_error(&root, err, "expected a process object");
-	json_doc_free(doc);
-	doc = NULL;
-
-	if (asprintf(&wrapped, "{\"process\":%.*s}", (int)len, text) < 0)
-		return novm_error(err, ENOMEM, EXEC_DOC);
-	if (json_doc_parse(EXEC_DOC, wrapped, strlen(wrapped), &doc, err) < 0)
-		return -1;
-	json_doc_root(doc, &root);
-	if (oci_parse_process(&root, out, err) < 0) {
-		oci_process_release(out);
-		memset(out, 0, sizeof(*out));
-		return -1;
-	}
-	return 0;
-}
-
-void agent_process_release(struct oci_process *p)
-{
-	oci_process_release(p);
-	memset(p, 0, sizeof(*p));
 }

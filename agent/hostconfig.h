@@ -47,10 +47,5 @@ void agent_config_release(struct agent_config *cfg);
 /* The share that is the root (destination "/"), or NULL. */
 const struct agent_share *agent_config_root_share(const struct agent_config *cfg);
 
-/* Parses a PROTO_EXEC payload, an OCI `process` object, into *out (zeroed
- * first; release with agent_process_release()). */
-int agent_process_parse(const char *text, size_t len, struct oci_process *out,
-			novm_error_t *err);
-void agent_process_release(struct oci_process *p);
 
 #endif

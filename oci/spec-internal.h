@@ -37,7 +37,6 @@ int oci_spec_from_node(const struct json_node *config, struct oci_spec **out,
 
 int oci_parse_process(const struct json_node *root, struct oci_process *process,
 		      novm_error_t *err);
-void oci_process_release(struct oci_process *process);
 
 int oci_parse_linux(const struct json_node *root, struct oci_linux *linux_, bool *present,
 		    novm_error_t *err);

@@ -2,6 +2,7 @@
  * here so that a bad bundle fails at `create` on the host with a clear
  * message rather than inside a VM. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/capability.h>
@@ -242,4 +243,36 @@ void oci_process_release(struct oci_process *p)
 	for (size_t i = 0; p->rlimits && i < p->n_rlimits; i++)
 		free(p->rlimits[i].type);
 	free(p->rlimits);
+	memset(p, 0, sizeof(*p));
+}
+
+int oci_process_parse(const char *doc_name, const char *text, size_t len, struct oci_process *out,
+		      novm_error_t *err)
+{
+	cleanup_json_doc struct json_doc *doc = NULL;
+	cleanup_free char *wrapped = NULL;
+	struct json_node root;
+
+	memset(out, 0, sizeof(*out));
+	/* One object on its own, checked before it is spliced into
+	 * {"process": ...}: oci_parse_process() reads that member, and its
+	 * errors then name "process.<field>" as they do for config.json. */
+	if (json_doc_parse(doc_name, text, len, &doc, err) < 0)
+		return -1;
+	json_doc_root(doc, &root);
+	if (!json_present(&root) || json_want_object(&root, NULL, err) < 0)
+		return json_error(&root, err, "expected a process object");
+	json_doc_free(doc);
+	doc = NULL;
+
+	if (asprintf(&wrapped, "{\"process\":%.*s}", (int)len, text) < 0)
+		return novm_error(err, ENOMEM, "%s", doc_name);
+	if (json_doc_parse(doc_name, wrapped, strlen(wrapped), &doc, err) < 0)
+		return -1;
+	json_doc_root(doc, &root);
+	if (oci_parse_process(&root, out, err) < 0) {
+		oci_process_release(out);
+		return -1;
+	}
+	return 0;
 }

@@ -220,6 +220,14 @@ int oci_spec_parse(const char *bundle_dir, const char *text, size_t len, struct 
 
 void oci_spec_free(struct oci_spec *spec);
 
+/* A `process` object on its own (`exec --process`, the agent's EXEC
+ * payload), checked as in config.json: errors name "process.<field>".
+ * *out is zeroed first; release it with oci_process_release(), which
+ * zeroes it again. */
+int oci_process_parse(const char *doc_name, const char *text, size_t len, struct oci_process *out,
+		      novm_error_t *err);
+void oci_process_release(struct oci_process *process);
+
 static inline void cleanup_oci_spec_fn(struct oci_spec **spec)
 {
 	oci_spec_free(*spec);

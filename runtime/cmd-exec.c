@@ -368,7 +368,7 @@ int cmd_exec(const struct runtime_globals *g, int argc, char **argv)
 	if (o.detach) {
 		if (run_detached(&px, &err) < 0)
 			goto fail;
-		exec_process_release(&process);
+		oci_process_release(&process);
 		exec_options_release(&o);
 		return 0;
 	}
@@ -376,7 +376,7 @@ int cmd_exec(const struct runtime_globals *g, int argc, char **argv)
 		goto fail;
 	run_proxy(&px, &err);
 fail:
-	exec_process_release(&process);
+	oci_process_release(&process);
 	exec_options_release(&o);
 	novm_error_wrap(&err, "exec failed");
 	log_error_and_release(&err);

@@ -204,36 +204,8 @@ int exec_process_apply(const struct oci_process *base, const struct exec_flags *
 	*out = p;
 	return 0;
 fail:
-	exec_process_release(&p);
+	oci_process_release(&p);
 	return -1;
-}
-
-int exec_process_parse(const char *name, const char *text, size_t len, struct oci_process *out,
-		       novm_error_t *err)
-{
-	cleanup_json_doc struct json_doc *doc = NULL;
-	cleanup_free char *wrapped = NULL;
-	struct json_node root;
-
-	memset(out, 0, sizeof(*out));
-	if (json_doc_parse(name, text, len, &doc, err) < 0)
-		return -1;
-	json_doc_root(doc, &root);
-	if (!json_present(&root) || json_want_object(&root, NULL, err) < 0)
-		return json_error(&root, err, "expected a process object");
-	json_doc_free(doc);
-	doc = NULL;
-	/* oci_parse_process() reads the `process` member of a document. */
-	if (asprintf(&wrapped, "{\"process\":%.*s}", (int)len, text) < 0)
-		return novm_error(err, ENOMEM, "%s", name);
-	if (json_doc_parse(name, wrapped, strlen(wrapped), &doc, err) < 0)
-		return -1;
-	json_doc_root(doc, &root);
-	if (oci_parse_process(&root, out, err) < 0) {
-		exec_process_release(out);
-		return -1;
-	}
-	return 0;
 }
 
 int exec_process_load(const char *path, struct oci_process *out, novm_error_t *err)
@@ -244,7 +216,7 @@ int exec_process_load(const char *path, struct oci_process *out, novm_error_t *e
 	memset(out, 0, sizeof(*out));
 	if (read_file(path, &text, &len, err) < 0)
 		return -1;
-	return exec_process_parse(path, text, len, out, err);
+	return oci_process_parse(path, text, len, out, err);
 }
 
 static void gen_strv(struct json_gen *gen, const char *key, const struct oci_strv *v)
@@ -316,8 +288,3 @@ int exec_process_json(const struct oci_process *p, char **json, size_t *len, nov
 	return json_gen_finish(gen, "process", json, len, err);
 }
 
-void exec_process_release(struct oci_process *p)
-{
-	oci_process_release(p);
-	memset(p, 0, sizeof(*p));
-}

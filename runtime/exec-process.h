@@ -36,13 +36,7 @@ int exec_process_apply(const struct oci_process *base, const struct exec_flags *
 /* Reads and checks a --process file. */
 int exec_process_load(const char *path, struct oci_process *out, novm_error_t *err);
 
-/* Parses a process object (the --process document) and checks it. */
-int exec_process_parse(const char *name, const char *text, size_t len, struct oci_process *out,
-		       novm_error_t *err);
-
 /* The process object as JSON (compact, heap). */
 int exec_process_json(const struct oci_process *p, char **json, size_t *len, novm_error_t *err);
-
-void exec_process_release(struct oci_process *p);
 
 #endif

@@ -225,12 +225,12 @@ static void test_exec_payload(void)
 	novm_error_t err = NULL;
 	const char *good = "{\"args\": [\"id\", \"-u\"], \"cwd\": \"/\", \"env\": [\"A=1\"],"
 			   " \"user\": {\"uid\": 7, \"gid\": 8}}";
-	int r = agent_process_parse(good, strlen(good), &p, &err);
+	int r = oci_process_parse("EXEC", good, strlen(good), &p, &err);
 
 	ok(r == 0 && p.args.len == 2 && str_eq(p.args.items[1], "-u") && p.user.uid == 7 &&
 	   p.env.len == 1, "EXEC payload parses into a process");
 	if (r == 0)
-		agent_process_release(&p);
+		oci_process_release(&p);
 	novm_error_release(&err);
 
 	static const struct {
@@ -243,11 +243,11 @@ static void test_exec_payload(void)
 		{ "{\"args\": [\"x\"], \"cwd\": \"/\"}}{", "invalid JSON" },
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		r = agent_process_parse(bad[i].text, strlen(bad[i].text), &p, &err);
+		r = oci_process_parse("EXEC", bad[i].text, strlen(bad[i].text), &p, &err);
 		ok(r < 0 && err_has(err, bad[i].want), "bad EXEC %zu fails naming \"%s\": %s", i,
 		   bad[i].want, err ? err->msg : "(accepted)");
 		if (r == 0)
-			agent_process_release(&p);
+			oci_process_release(&p);
 		novm_error_release(&err);
 	}
 }

@@ -66,18 +66,18 @@ static void test_apply(const struct oci_process *base)
 	char *json = NULL;
 	size_t len;
 	struct oci_process back;
-	ok(exec_process_json(&p, &json, &len, &err) == 0 && exec_process_parse("json", json, len, &back, &err) == 0,
+	ok(exec_process_json(&p, &json, &len, &err) == 0 && oci_process_parse("json", json, len, &back, &err) == 0,
 	   "the JSON reads back as a process");
 	if (!err) {
 		ok(back.args.len == 3 && !strcmp(back.cwd, "/tmp") && back.user.uid == 1000 &&
 			   back.user.n_additional_gids == 2 && has(&back.capabilities.permitted, "CAP_NET_ADMIN") &&
 			   back.n_rlimits == 1 && back.no_new_privileges && !back.terminal && back.env.len == 3,
 		   "... with every field");
-		exec_process_release(&back);
+		oci_process_release(&back);
 	}
 	novm_error_release(&err);
 	free(json);
-	exec_process_release(&p);
+	oci_process_release(&p);
 }
 
 static bool apply_fails(const struct oci_process *base, struct exec_flags *f, const char *msg)
@@ -109,10 +109,10 @@ static void test_errors(const struct oci_process *base)
 
 	struct oci_process p;
 	novm_error_t err = NULL;
-	ok(exec_process_parse("p.json", "[1]", 3, &p, &err) < 0 && strstr(err->msg, "expected a process object"),
+	ok(oci_process_parse("p.json", "[1]", 3, &p, &err) < 0 && strstr(err->msg, "expected a process object"),
 	   "a --process file that is not an object");
 	novm_error_release(&err);
-	ok(exec_process_parse("p.json", "{\"cwd\":\"/\"}", 11, &p, &err) < 0 && strstr(err->msg, "args"),
+	ok(oci_process_parse("p.json", "{\"cwd\":\"/\"}", 11, &p, &err) < 0 && strstr(err->msg, "args"),
 	   "a --process file without args names the field (%s)", err ? err->msg : "");
 	novm_error_release(&err);
 	ok(exec_process_load("/nonexistent/p.json", &p, &err) < 0, "a --process file that is missing");
@@ -124,13 +124,13 @@ int main(void)
 	struct oci_process base;
 	novm_error_t err = NULL;
 
-	if (exec_process_parse("base", base_json, strlen(base_json), &base, &err) < 0) {
+	if (oci_process_parse("base", base_json, strlen(base_json), &base, &err) < 0) {
 		printf("# %s\n", err->msg);
 		return 1;
 	}
 	ok(base.terminal && base.user.uid == 5, "the container's process");
 	test_apply(&base);
 	test_errors(&base);
-	exec_process_release(&base);
+	oci_process_release(&base);
 	return tap_done();
 }

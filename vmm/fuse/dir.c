@@ -168,24 +168,10 @@ int fuse_op_readdirplus(struct fuse_req *req)
 
 int fuse_op_releasedir(struct fuse_req *req)
 {
-	struct fuse_release_in in;
-	int r = fuse_in_read(&req->in, &in, sizeof(in));
-
-	return r < 0 ? r : handle_release(&req->srv->handles, in.fh, FUSE_HANDLE_DIR);
+	return fuse_release_handle(req, FUSE_HANDLE_DIR);
 }
 
 int fuse_op_fsyncdir(struct fuse_req *req)
 {
-	cleanup_handle struct fuse_handle *h = NULL;
-	struct fuse_fsync_in in;
-	int r;
-
-	r = fuse_in_read(&req->in, &in, sizeof(in));
-	if (r < 0)
-		return r;
-	h = handle_get(&req->srv->handles, in.fh, FUSE_HANDLE_DIR);
-	if (!h)
-		return -EBADF;
-	r = (in.fsync_flags & FUSE_FSYNC_FDATASYNC) ? fdatasync(h->fd) : fsync(h->fd);
-	return r < 0 ? -errno : 0;
+	return fuse_fsync_handle(req, FUSE_HANDLE_DIR);
 }

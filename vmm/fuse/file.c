@@ -281,15 +281,15 @@ int fuse_op_flush(struct fuse_req *req)
 	return close(fd) < 0 ? -errno : 0;
 }
 
-int fuse_op_release(struct fuse_req *req)
+int fuse_release_handle(struct fuse_req *req, enum fuse_handle_kind kind)
 {
 	struct fuse_release_in in;
 	int r = fuse_in_read(&req->in, &in, sizeof(in));
 
-	return r < 0 ? r : handle_release(&req->srv->handles, in.fh, FUSE_HANDLE_FILE);
+	return r < 0 ? r : handle_release(&req->srv->handles, in.fh, kind);
 }
 
-int fuse_op_fsync(struct fuse_req *req)
+int fuse_fsync_handle(struct fuse_req *req, enum fuse_handle_kind kind)
 {
 	cleanup_handle struct fuse_handle *h = NULL;
 	struct fuse_fsync_in in;
@@ -298,11 +298,21 @@ int fuse_op_fsync(struct fuse_req *req)
 	r = fuse_in_read(&req->in, &in, sizeof(in));
 	if (r < 0)
 		return r;
-	h = handle_get(&req->srv->handles, in.fh, FUSE_HANDLE_FILE);
+	h = handle_get(&req->srv->handles, in.fh, kind);
 	if (!h)
 		return -EBADF;
 	r = (in.fsync_flags & FUSE_FSYNC_FDATASYNC) ? fdatasync(h->fd) : fsync(h->fd);
 	return r < 0 ? -errno : 0;
+}
+
+int fuse_op_release(struct fuse_req *req)
+{
+	return fuse_release_handle(req, FUSE_HANDLE_FILE);
+}
+
+int fuse_op_fsync(struct fuse_req *req)
+{
+	return fuse_fsync_handle(req, FUSE_HANDLE_FILE);
 }
 
 int fuse_op_fallocate(struct fuse_req *req)

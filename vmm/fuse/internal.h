@@ -81,6 +81,10 @@ int fuse_op_fallocate(struct fuse_req *req);
 int fuse_op_lseek(struct fuse_req *req);
 int fuse_op_copy_file_range(struct fuse_req *req);
 
+/* RELEASE/RELEASEDIR and FSYNC/FSYNCDIR of a handle of that kind (file.c). */
+int fuse_release_handle(struct fuse_req *req, enum fuse_handle_kind kind);
+int fuse_fsync_handle(struct fuse_req *req, enum fuse_handle_kind kind);
+
 /* dir.c */
 int fuse_op_opendir(struct fuse_req *req);
 int fuse_op_readdir(struct fuse_req *req);
