@@ -42,7 +42,9 @@ vmm_libvmm_a_SOURCES += \
 	vmm/control.h vmm/control-internal.h vmm/control.c vmm/control-request.c \
 	vmm/control-proto.c vmm/control-vm.c
 
-check_PROGRAMS += tests/unit/test-control
-TESTS += tests/unit/test-control
+check_PROGRAMS += tests/unit/test-control tests/unit/test-relay
+TESTS += tests/unit/test-control tests/unit/test-relay
 tests_unit_test_control_SOURCES = tests/unit/test-control.c tests/unit/tap.h
 tests_unit_test_control_LDADD = $(VMM_LIBS)
+tests_unit_test_relay_SOURCES = tests/unit/test-relay.c tests/unit/tap.h
+tests_unit_test_relay_LDADD = $(VMM_LIBS)

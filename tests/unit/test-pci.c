@@ -1,5 +1,5 @@
-/* PCI and virtio-pci without KVM: a minimal struct vm (vm_fd = -1, so
- * ioeventfds and irqfds fail and the MMIO fallbacks are used), driven the way
+/* PCI and virtio-pci without KVM: the fake VM of virtio-driver.h (vm_fd = -1,
+ * so ioeventfds and irqfds fail and the MMIO fallbacks are used), driven the way
  * the Linux kernel drives it: conf1 probe, capability walk, BAR sizing and
  * moving, then the virtio-pci modern driver sequence against virtio-rng
  * with a real I/O loop thread serving the queue. */
@@ -15,6 +15,7 @@
 #include <linux/virtio_ring.h>
 
 #include "tap.h"
+#include "virtio-driver.h"
 #include "vmm/devices/pci.h"
 #include "vmm/virtio/core.h"
 #include "vmm/virtio/pci.h"
@@ -31,56 +32,7 @@
 static struct vm vm;
 static uint8_t *ram;
 
-/* ioloop_add() leaks its source records on purpose (see ioloop.c); keep
- * --enable-sanitizers builds quiet about them. */
-const char *__lsan_default_suppressions(void);
-const char *__lsan_default_suppressions(void)
-{
-	return "leak:ioloop_add\n";
-}
-
-/* ---- port I/O and MMIO the way a CPU does them ---- */
-
-static uint32_t io_in(uint16_t port, uint32_t len)
-{
-	uint32_t v = 0;
-	bus_access(&vm.pio, port, (uint8_t *)&v, len, false);
-	return v;
-}
-
-static void io_out(uint16_t port, uint32_t len, uint32_t v)
-{
-	bus_access(&vm.pio, port, (uint8_t *)&v, len, true);
-}
-
-static uint64_t mmio_read(uint64_t addr, uint32_t len)
-{
-	uint64_t v = 0;
-	bus_access(&vm.mmio, addr, (uint8_t *)&v, len, false);
-	return v;
-}
-
-static void mmio_write(uint64_t addr, uint32_t len, uint64_t v)
-{
-	bus_access(&vm.mmio, addr, (uint8_t *)&v, len, true);
-}
-
-static uint32_t conf_addr(int bus, int slot, int fn, int reg)
-{
-	return 0x80000000u | bus << 16 | slot << 11 | fn << 8 | (reg & 0xfc);
-}
-
-static uint32_t cfg_read(int slot, int reg, uint32_t len)
-{
-	io_out(0xcf8, 4, conf_addr(0, slot, 0, reg));
-	return io_in(0xcfc + (reg & 3), len);
-}
-
-static void cfg_write(int slot, int reg, uint32_t len, uint32_t v)
-{
-	io_out(0xcf8, 4, conf_addr(0, slot, 0, reg));
-	io_out(0xcfc + (reg & 3), len, v);
-}
+/* ---- waiting for the I/O thread ---- */
 
 static bool wait_for(bool (*cond)(void))
 {
@@ -95,13 +47,8 @@ static bool wait_for(bool (*cond)(void))
 /* ---- the virtio device ---- */
 
 static int rng_slot = -1;
-static uint64_t bar;
+static struct drv_device dev = { .vm = &vm };
 static int cap_common, cap_notify, cap_isr, cap_device, cap_pci_cfg, cap_msix;
-
-static uint64_t common(int off)
-{
-	return bar + VIRTIO_PCI_COMMON_OFFSET + off;
-}
 
 static struct vring_desc *desc_table(void)
 {
@@ -135,9 +82,9 @@ static void publish(uint16_t head)
 
 static void kick(void)
 {
-	uint32_t off = cfg_read(rng_slot, cap_notify + VIRTIO_PCI_CAP_OFFSET, 4);
-	uint16_t noff = (uint16_t)mmio_read(common(VIRTIO_PCI_COMMON_Q_NOFF), 2);
-	mmio_write(bar + off + noff * VIRTIO_PCI_NOTIFY_MULTIPLIER, 2, 0);
+	uint32_t off = drv_cfg_read(&vm, rng_slot, cap_notify + VIRTIO_PCI_CAP_OFFSET, 4);
+	uint16_t noff = (uint16_t)drv_common_read(&dev, VIRTIO_PCI_COMMON_Q_NOFF, 2);
+	drv_mmio_write(&vm, dev.bar + off + noff * VIRTIO_PCI_NOTIFY_MULTIPLIER, 2, 0);
 }
 
 static uint16_t expected_used;
@@ -148,21 +95,21 @@ static bool used_reached(void)
 
 static bool needs_reset(void)
 {
-	return mmio_read(common(VIRTIO_PCI_COMMON_STATUS), 1) & VIRTIO_CONFIG_S_NEEDS_RESET;
+	return drv_status(&dev) & VIRTIO_CONFIG_S_NEEDS_RESET;
 }
 
 static uint8_t pba_byte(void)
 {
-	return (uint8_t)mmio_read(bar + VIRTIO_PCI_MSIX_PBA_OFFSET, 1);
+	return (uint8_t)drv_mmio_read(&vm, dev.bar + VIRTIO_PCI_MSIX_PBA_OFFSET, 1);
 }
 
 static void msix_entry(int vector, uint32_t addr, uint32_t data, bool masked)
 {
-	uint64_t e = bar + VIRTIO_PCI_MSIX_TABLE_OFFSET + vector * 16;
-	mmio_write(e + 0, 4, addr);
-	mmio_write(e + 4, 4, 0);
-	mmio_write(e + 8, 4, data);
-	mmio_write(e + 12, 4, masked);
+	uint64_t e = dev.bar + VIRTIO_PCI_MSIX_TABLE_OFFSET + vector * 16;
+	drv_mmio_write(&vm, e + 0, 4, addr);
+	drv_mmio_write(&vm, e + 4, 4, 0);
+	drv_mmio_write(&vm, e + 8, 4, data);
+	drv_mmio_write(&vm, e + 12, 4, masked);
 }
 
 /* ---- tests ---- */
@@ -170,52 +117,57 @@ static void msix_entry(int vector, uint32_t addr, uint32_t data, bool masked)
 static void test_conf1_probe(void)
 {
 	/* arch/x86/pci/direct.c: pci_check_type1() */
-	io_out(0xcfb, 1, 0x01);
-	io_out(0xcf8, 4, 0x80000000);
-	ok(io_in(0xcf8, 4) == 0x80000000, "CONFIG_ADDRESS latches a dword write");
-	ok(cfg_read(0, PCI_VENDOR_ID, 2) == 0x1b36 && cfg_read(0, PCI_DEVICE_ID, 2) == 0x0008,
+	drv_io_out(&vm, 0xcfb, 1, 0x01);
+	drv_io_out(&vm, 0xcf8, 4, 0x80000000);
+	ok(drv_io_in(&vm, 0xcf8, 4) == 0x80000000, "CONFIG_ADDRESS latches a dword write");
+	ok(drv_cfg_read(&vm, 0, PCI_VENDOR_ID, 2) == 0x1b36 &&
+		   drv_cfg_read(&vm, 0, PCI_DEVICE_ID, 2) == 0x0008,
 	   "00:00.0 is the host bridge");
-	ok(cfg_read(0, PCI_CLASS_DEVICE, 2) == 0x0600, "host bridge class (sanity check of direct.c)");
-	ok(cfg_read(0, PCI_VENDOR_ID, 4) == 0x00081b36, "dword read of vendor/device");
+	ok(drv_cfg_read(&vm, 0, PCI_CLASS_DEVICE, 2) == 0x0600,
+	   "host bridge class (sanity check of direct.c)");
+	ok(drv_cfg_read(&vm, 0, PCI_VENDOR_ID, 4) == 0x00081b36, "dword read of vendor/device");
 
 	for (int slot = 1; slot < 32; slot++)
-		if (cfg_read(slot, PCI_VENDOR_ID, 2) == 0x1af4)
+		if (drv_cfg_read(&vm, slot, PCI_VENDOR_ID, 2) == 0x1af4)
 			rng_slot = rng_slot < 0 ? slot : rng_slot;
 	ok(rng_slot > 0, "a virtio device is on bus 0 (slot %d)", rng_slot);
 	if (rng_slot < 0)
 		rng_slot = 1;
-	ok(cfg_read(rng_slot, PCI_DEVICE_ID, 2) == 0x1044, "device id 0x1040 + 4 (rng)");
-	ok(cfg_read(rng_slot, PCI_REVISION_ID, 1) >= 1, "revision >= 1 (non-transitional)");
-	ok(cfg_read(rng_slot, PCI_SUBSYSTEM_VENDOR_ID, 2) == 0x1af4, "subsystem vendor");
-	ok(cfg_read(rng_slot, PCI_HEADER_TYPE, 1) == 0, "single-function type 0 header");
-	ok(cfg_read(rng_slot, PCI_INTERRUPT_PIN, 1) == 0, "no INTx pin");
+	ok(drv_cfg_read(&vm, rng_slot, PCI_DEVICE_ID, 2) == 0x1044, "device id 0x1040 + 4 (rng)");
+	ok(drv_cfg_read(&vm, rng_slot, PCI_REVISION_ID, 1) >= 1,
+	   "revision >= 1 (non-transitional)");
+	ok(drv_cfg_read(&vm, rng_slot, PCI_SUBSYSTEM_VENDOR_ID, 2) == 0x1af4, "subsystem vendor");
+	ok(drv_cfg_read(&vm, rng_slot, PCI_HEADER_TYPE, 1) == 0, "single-function type 0 header");
+	ok(drv_cfg_read(&vm, rng_slot, PCI_INTERRUPT_PIN, 1) == 0, "no INTx pin");
 
-	ok(cfg_read(rng_slot + 1, PCI_VENDOR_ID, 2) == 0xffff, "empty slot reads all ones");
-	io_out(0xcf8, 4, conf_addr(0, rng_slot, 1, 0));
-	ok(io_in(0xcfc, 2) == 0xffff, "function 1 does not exist");
-	io_out(0xcf8, 4, conf_addr(1, rng_slot, 0, 0));
-	ok(io_in(0xcfc, 2) == 0xffff, "bus 1 does not exist");
-	io_out(0xcf8, 4, conf_addr(0, rng_slot, 0, 0) & ~0x80000000u);
-	ok(io_in(0xcfc, 4) == 0xffffffff, "disabled CONFIG_ADDRESS selects nothing");
+	ok(drv_cfg_read(&vm, rng_slot + 1, PCI_VENDOR_ID, 2) == 0xffff,
+	   "empty slot reads all ones");
+	drv_io_out(&vm, 0xcf8, 4, drv_conf_addr(0, rng_slot, 1, 0));
+	ok(drv_io_in(&vm, 0xcfc, 2) == 0xffff, "function 1 does not exist");
+	drv_io_out(&vm, 0xcf8, 4, drv_conf_addr(1, rng_slot, 0, 0));
+	ok(drv_io_in(&vm, 0xcfc, 2) == 0xffff, "bus 1 does not exist");
+	drv_io_out(&vm, 0xcf8, 4, drv_conf_addr(0, rng_slot, 0, 0) & ~0x80000000u);
+	ok(drv_io_in(&vm, 0xcfc, 4) == 0xffffffff, "disabled CONFIG_ADDRESS selects nothing");
 
-	cfg_write(rng_slot, PCI_VENDOR_ID, 2, 0x1234);
-	ok(cfg_read(rng_slot, PCI_VENDOR_ID, 2) == 0x1af4, "vendor id is read-only");
+	drv_cfg_write(&vm, rng_slot, PCI_VENDOR_ID, 2, 0x1234);
+	ok(drv_cfg_read(&vm, rng_slot, PCI_VENDOR_ID, 2) == 0x1af4, "vendor id is read-only");
 }
 
 static void test_capabilities(void)
 {
-	ok(cfg_read(rng_slot, PCI_STATUS, 2) & PCI_STATUS_CAP_LIST, "status announces a capability list");
+	ok(drv_cfg_read(&vm, rng_slot, PCI_STATUS, 2) & PCI_STATUS_CAP_LIST,
+	   "status announces a capability list");
 
-	int pos = cfg_read(rng_slot, PCI_CAPABILITY_LIST, 1), n = 0;
+	int pos = drv_cfg_read(&vm, rng_slot, PCI_CAPABILITY_LIST, 1), n = 0;
 	bool sane = true;
 	while (pos && n++ < 48) {
 		if (pos < 0x40 || pos > 0xfc || (pos & 3)) {
 			sane = false;
 			break;
 		}
-		int id = cfg_read(rng_slot, pos, 1);
+		int id = drv_cfg_read(&vm, rng_slot, pos, 1);
 		if (id == PCI_CAP_ID_VNDR) {
-			int type = cfg_read(rng_slot, pos + VIRTIO_PCI_CAP_CFG_TYPE, 1);
+			int type = drv_cfg_read(&vm, rng_slot, pos + VIRTIO_PCI_CAP_CFG_TYPE, 1);
 			int *slot = type == VIRTIO_PCI_CAP_COMMON_CFG ? &cap_common :
 				    type == VIRTIO_PCI_CAP_NOTIFY_CFG ? &cap_notify :
 				    type == VIRTIO_PCI_CAP_ISR_CFG	 ? &cap_isr :
@@ -227,91 +179,86 @@ static void test_capabilities(void)
 		} else if (id == PCI_CAP_ID_MSIX) {
 			cap_msix = pos;
 		}
-		pos = cfg_read(rng_slot, pos + PCI_CAP_LIST_NEXT, 1);
+		pos = drv_cfg_read(&vm, rng_slot, pos + PCI_CAP_LIST_NEXT, 1);
 	}
 	ok(sane && pos == 0, "capability list is well formed and ends");
 	ok(cap_common && cap_notify && cap_isr && cap_pci_cfg, "common, notify, ISR and PCI_CFG caps");
 	ok(!cap_device, "no device-config cap for a device without config");
-	ok(cfg_read(rng_slot, cap_common + VIRTIO_PCI_CAP_BAR, 1) == 0 &&
-		   cfg_read(rng_slot, cap_common + VIRTIO_PCI_CAP_LENGTH, 4) >=
+	ok(drv_cfg_read(&vm, rng_slot, cap_common + VIRTIO_PCI_CAP_BAR, 1) == 0 &&
+		   drv_cfg_read(&vm, rng_slot, cap_common + VIRTIO_PCI_CAP_LENGTH, 4) >=
 			   sizeof(struct virtio_pci_common_cfg),
 	   "common cfg in BAR 0 and long enough");
-	ok(cfg_read(rng_slot, cap_notify + VIRTIO_PCI_NOTIFY_CAP_MULT, 4) == 4,
+	ok(drv_cfg_read(&vm, rng_slot, cap_notify + VIRTIO_PCI_NOTIFY_CAP_MULT, 4) == 4,
 	   "notify_off_multiplier 4");
-	ok(cfg_read(rng_slot, cap_notify + VIRTIO_PCI_CAP_LENGTH, 4) >= 2, "notify region covers queue 0");
+	ok(drv_cfg_read(&vm, rng_slot, cap_notify + VIRTIO_PCI_CAP_LENGTH, 4) >= 2,
+	   "notify region covers queue 0");
 	ok(cap_msix, "MSI-X capability present");
-	uint16_t ctrl = (uint16_t)cfg_read(rng_slot, cap_msix + PCI_MSIX_FLAGS, 2);
+	uint16_t ctrl = (uint16_t)drv_cfg_read(&vm, rng_slot, cap_msix + PCI_MSIX_FLAGS, 2);
 	ok((ctrl & PCI_MSIX_FLAGS_QSIZE) == 1, "two MSI-X vectors (queue + config)");
-	ok(cfg_read(rng_slot, cap_msix + PCI_MSIX_TABLE, 4) == VIRTIO_PCI_MSIX_TABLE_OFFSET &&
-		   cfg_read(rng_slot, cap_msix + PCI_MSIX_PBA, 4) == VIRTIO_PCI_MSIX_PBA_OFFSET,
+	ok(drv_cfg_read(&vm, rng_slot, cap_msix + PCI_MSIX_TABLE, 4) ==
+			   VIRTIO_PCI_MSIX_TABLE_OFFSET &&
+		   drv_cfg_read(&vm, rng_slot, cap_msix + PCI_MSIX_PBA, 4) ==
+			   VIRTIO_PCI_MSIX_PBA_OFFSET,
 	   "MSI-X table and PBA in BAR 0");
 }
 
 static void test_bars(void)
 {
-	uint32_t orig = cfg_read(rng_slot, PCI_BASE_ADDRESS_0, 4);
-	bar = orig & PCI_BASE_ADDRESS_MEM_MASK;
-	ok(bar >= PCI_MMIO_START && bar + VIRTIO_PCI_BAR_SIZE <= PCI_MMIO_END &&
-		   !(bar & (VIRTIO_PCI_BAR_SIZE - 1)),
+	uint32_t orig = drv_cfg_read(&vm, rng_slot, PCI_BASE_ADDRESS_0, 4);
+	dev.bar = orig & PCI_BASE_ADDRESS_MEM_MASK;
+	ok(dev.bar >= PCI_MMIO_START && dev.bar + VIRTIO_PCI_BAR_SIZE <= PCI_MMIO_END &&
+		   !(dev.bar & (VIRTIO_PCI_BAR_SIZE - 1)),
 	   "BAR 0 pre-assigned in the 32-bit window, naturally aligned (%#llx)",
-	   (unsigned long long)bar);
-	ok(cfg_read(rng_slot, PCI_COMMAND, 2) & PCI_COMMAND_MEMORY, "memory decoding enabled");
-	ok(mmio_read(common(VIRTIO_PCI_COMMON_NUMQ), 2) == 1, "common cfg reachable: one queue");
+	   (unsigned long long)dev.bar);
+	ok(drv_cfg_read(&vm, rng_slot, PCI_COMMAND, 2) & PCI_COMMAND_MEMORY,
+	   "memory decoding enabled");
+	ok(drv_common_read(&dev, VIRTIO_PCI_COMMON_NUMQ, 2) == 1,
+	   "common cfg reachable: one queue");
 
 	/* drivers/pci/probe.c __pci_read_base(): decode off, write ~0, read. */
-	uint16_t cmd = (uint16_t)cfg_read(rng_slot, PCI_COMMAND, 2);
-	cfg_write(rng_slot, PCI_COMMAND, 2, cmd & ~PCI_COMMAND_MEMORY);
+	uint16_t cmd = (uint16_t)drv_cfg_read(&vm, rng_slot, PCI_COMMAND, 2);
+	drv_cfg_write(&vm, rng_slot, PCI_COMMAND, 2, cmd & ~PCI_COMMAND_MEMORY);
 	uint64_t v = 0;
-	ok(!bus_access(&vm.mmio, common(VIRTIO_PCI_COMMON_NUMQ), (uint8_t *)&v, 2, false),
+	ok(!bus_access(&vm.mmio, drv_common(&dev, VIRTIO_PCI_COMMON_NUMQ), (uint8_t *)&v, 2, false),
 	   "decoding off: BAR gone from the MMIO bus");
-	cfg_write(rng_slot, PCI_BASE_ADDRESS_0, 4, 0xffffffff);
-	uint32_t mask = cfg_read(rng_slot, PCI_BASE_ADDRESS_0, 4);
+	drv_cfg_write(&vm, rng_slot, PCI_BASE_ADDRESS_0, 4, 0xffffffff);
+	uint32_t mask = drv_cfg_read(&vm, rng_slot, PCI_BASE_ADDRESS_0, 4);
 	ok(mask == (uint32_t)~(VIRTIO_PCI_BAR_SIZE - 1), "sizing probe reports %#x bytes, 32-bit memory",
 	   VIRTIO_PCI_BAR_SIZE);
-	cfg_write(rng_slot, PCI_BASE_ADDRESS_1, 4, 0xffffffff);
-	ok(cfg_read(rng_slot, PCI_BASE_ADDRESS_1, 4) == 0, "BAR 1 unimplemented");
-	cfg_write(rng_slot, PCI_ROM_ADDRESS, 4, 0xffffffff);
-	ok(cfg_read(rng_slot, PCI_ROM_ADDRESS, 4) == 0, "no expansion ROM");
-	cfg_write(rng_slot, PCI_BASE_ADDRESS_0, 4, orig);
-	cfg_write(rng_slot, PCI_COMMAND, 2, cmd);
-	ok(mmio_read(common(VIRTIO_PCI_COMMON_NUMQ), 2) == 1, "restored BAR decodes again");
+	drv_cfg_write(&vm, rng_slot, PCI_BASE_ADDRESS_1, 4, 0xffffffff);
+	ok(drv_cfg_read(&vm, rng_slot, PCI_BASE_ADDRESS_1, 4) == 0, "BAR 1 unimplemented");
+	drv_cfg_write(&vm, rng_slot, PCI_ROM_ADDRESS, 4, 0xffffffff);
+	ok(drv_cfg_read(&vm, rng_slot, PCI_ROM_ADDRESS, 4) == 0, "no expansion ROM");
+	drv_cfg_write(&vm, rng_slot, PCI_BASE_ADDRESS_0, 4, orig);
+	drv_cfg_write(&vm, rng_slot, PCI_COMMAND, 2, cmd);
+	ok(drv_common_read(&dev, VIRTIO_PCI_COMMON_NUMQ, 2) == 1, "restored BAR decodes again");
 
 	/* Sizing with decoding left on must not map over the APIC area. */
-	cfg_write(rng_slot, PCI_BASE_ADDRESS_0, 4, 0xffffffff);
+	drv_cfg_write(&vm, rng_slot, PCI_BASE_ADDRESS_0, 4, 0xffffffff);
 	ok(!bus_access(&vm.mmio, 0xffff8000, (uint8_t *)&v, 4, false),
 	   "probe value with decoding on is not mapped");
-	cfg_write(rng_slot, PCI_BASE_ADDRESS_0, 4, orig);
+	drv_cfg_write(&vm, rng_slot, PCI_BASE_ADDRESS_0, 4, orig);
 
 	/* The guest moves the BAR. */
 	uint64_t moved = 0xd0000000;
-	cfg_write(rng_slot, PCI_BASE_ADDRESS_0, 4, (uint32_t)moved);
-	ok(!bus_access(&vm.mmio, common(VIRTIO_PCI_COMMON_NUMQ), (uint8_t *)&v, 2, false),
+	drv_cfg_write(&vm, rng_slot, PCI_BASE_ADDRESS_0, 4, (uint32_t)moved);
+	ok(!bus_access(&vm.mmio, drv_common(&dev, VIRTIO_PCI_COMMON_NUMQ), (uint8_t *)&v, 2, false),
 	   "old BAR address released after a move");
-	bar = moved;
-	ok(mmio_read(common(VIRTIO_PCI_COMMON_NUMQ), 2) == 1, "BAR answers at its new address");
+	dev.bar = moved;
+	ok(drv_common_read(&dev, VIRTIO_PCI_COMMON_NUMQ, 2) == 1, "BAR answers at its new address");
 }
 
 static uint32_t feature_word(int off_select, int off_value, uint32_t select)
 {
-	mmio_write(common(off_select), 4, select);
-	return (uint32_t)mmio_read(common(off_value), 4);
-}
-
-static void set_status(uint8_t s)
-{
-	mmio_write(common(VIRTIO_PCI_COMMON_STATUS), 1, s);
-}
-
-static uint8_t get_status(void)
-{
-	return (uint8_t)mmio_read(common(VIRTIO_PCI_COMMON_STATUS), 1);
+	drv_common_write(&dev, off_select, 4, select);
+	return (uint32_t)drv_common_read(&dev, off_value, 4);
 }
 
 static void test_negotiation(void)
 {
-	set_status(0);
-	ok(get_status() == 0, "reset reads back 0");
-	set_status(VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER);
+	drv_set_status(&dev, 0);
+	ok(drv_status(&dev) == 0, "reset reads back 0");
+	drv_set_status(&dev, VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER);
 
 	uint32_t lo = feature_word(VIRTIO_PCI_COMMON_DFSELECT, VIRTIO_PCI_COMMON_DF, 0);
 	uint32_t hi = feature_word(VIRTIO_PCI_COMMON_DFSELECT, VIRTIO_PCI_COMMON_DF, 1);
@@ -320,23 +267,25 @@ static void test_negotiation(void)
 	   "EVENT_IDX and INDIRECT_DESC offered");
 
 	/* Without VERSION_1 the device must refuse FEATURES_OK. */
-	mmio_write(common(VIRTIO_PCI_COMMON_GFSELECT), 4, 0);
-	mmio_write(common(VIRTIO_PCI_COMMON_GF), 4, lo);
-	mmio_write(common(VIRTIO_PCI_COMMON_GFSELECT), 4, 1);
-	mmio_write(common(VIRTIO_PCI_COMMON_GF), 4, 0);
-	set_status(get_status() | VIRTIO_CONFIG_S_FEATURES_OK);
-	ok(!(get_status() & VIRTIO_CONFIG_S_FEATURES_OK), "FEATURES_OK refused without VERSION_1");
+	drv_common_write(&dev, VIRTIO_PCI_COMMON_GFSELECT, 4, 0);
+	drv_common_write(&dev, VIRTIO_PCI_COMMON_GF, 4, lo);
+	drv_common_write(&dev, VIRTIO_PCI_COMMON_GFSELECT, 4, 1);
+	drv_common_write(&dev, VIRTIO_PCI_COMMON_GF, 4, 0);
+	drv_set_status(&dev, drv_status(&dev) | VIRTIO_CONFIG_S_FEATURES_OK);
+	ok(!(drv_status(&dev) & VIRTIO_CONFIG_S_FEATURES_OK),
+	   "FEATURES_OK refused without VERSION_1");
 
 	/* Unknown feature bits are refused too. */
-	mmio_write(common(VIRTIO_PCI_COMMON_GF), 4, 1 | 1u << 30);
-	set_status(get_status() | VIRTIO_CONFIG_S_FEATURES_OK);
-	ok(!(get_status() & VIRTIO_CONFIG_S_FEATURES_OK), "FEATURES_OK refused for unoffered bits");
+	drv_common_write(&dev, VIRTIO_PCI_COMMON_GF, 4, 1 | 1u << 30);
+	drv_set_status(&dev, drv_status(&dev) | VIRTIO_CONFIG_S_FEATURES_OK);
+	ok(!(drv_status(&dev) & VIRTIO_CONFIG_S_FEATURES_OK),
+	   "FEATURES_OK refused for unoffered bits");
 
-	mmio_write(common(VIRTIO_PCI_COMMON_GF), 4, 1);
-	set_status(get_status() | VIRTIO_CONFIG_S_FEATURES_OK);
-	ok(get_status() & VIRTIO_CONFIG_S_FEATURES_OK, "FEATURES_OK accepted with VERSION_1");
-	mmio_write(common(VIRTIO_PCI_COMMON_GFSELECT), 4, 0);
-	mmio_write(common(VIRTIO_PCI_COMMON_GF), 4, 0);
+	drv_common_write(&dev, VIRTIO_PCI_COMMON_GF, 4, 1);
+	drv_set_status(&dev, drv_status(&dev) | VIRTIO_CONFIG_S_FEATURES_OK);
+	ok(drv_status(&dev) & VIRTIO_CONFIG_S_FEATURES_OK, "FEATURES_OK accepted with VERSION_1");
+	drv_common_write(&dev, VIRTIO_PCI_COMMON_GFSELECT, 4, 0);
+	drv_common_write(&dev, VIRTIO_PCI_COMMON_GF, 4, 0);
 	ok(feature_word(VIRTIO_PCI_COMMON_GFSELECT, VIRTIO_PCI_COMMON_GF, 0) == lo,
 	   "features frozen after FEATURES_OK");
 }
@@ -345,40 +294,41 @@ static void setup_queue_and_msix(void)
 {
 	/* Enable MSI-X the way drivers/pci/msi does: enable + mask all,
 	 * program the entries, then unmask the function. */
-	uint16_t ctrl = (uint16_t)cfg_read(rng_slot, cap_msix + PCI_MSIX_FLAGS, 2);
-	cfg_write(rng_slot, cap_msix + PCI_MSIX_FLAGS, 2,
-		  ctrl | PCI_MSIX_FLAGS_ENABLE | PCI_MSIX_FLAGS_MASKALL);
+	uint16_t ctrl = (uint16_t)drv_cfg_read(&vm, rng_slot, cap_msix + PCI_MSIX_FLAGS, 2);
+	drv_cfg_write(&vm, rng_slot, cap_msix + PCI_MSIX_FLAGS, 2,
+		      ctrl | PCI_MSIX_FLAGS_ENABLE | PCI_MSIX_FLAGS_MASKALL);
 	msix_entry(0, 0xfee00000, 0x41, false);
 	msix_entry(1, 0xfee00000, 0x42, false);
-	cfg_write(rng_slot, cap_msix + PCI_MSIX_FLAGS, 2, ctrl | PCI_MSIX_FLAGS_ENABLE);
+	drv_cfg_write(&vm, rng_slot, cap_msix + PCI_MSIX_FLAGS, 2, ctrl | PCI_MSIX_FLAGS_ENABLE);
 
-	mmio_write(common(VIRTIO_PCI_COMMON_MSIX), 2, 0);
-	ok(mmio_read(common(VIRTIO_PCI_COMMON_MSIX), 2) == 0, "config vector 0 accepted");
+	drv_common_write(&dev, VIRTIO_PCI_COMMON_MSIX, 2, 0);
+	ok(drv_common_read(&dev, VIRTIO_PCI_COMMON_MSIX, 2) == 0, "config vector 0 accepted");
 
-	mmio_write(common(VIRTIO_PCI_COMMON_Q_SELECT), 2, 0);
-	ok(mmio_read(common(VIRTIO_PCI_COMMON_Q_SIZE), 2) == 256, "queue 0 offers 256 entries");
-	mmio_write(common(VIRTIO_PCI_COMMON_Q_SIZE), 2, QSIZE);
-	mmio_write(common(VIRTIO_PCI_COMMON_Q_DESCLO), 4, DESC_GPA);
-	mmio_write(common(VIRTIO_PCI_COMMON_Q_DESCHI), 4, 0);
-	mmio_write(common(VIRTIO_PCI_COMMON_Q_AVAILLO), 4, AVAIL_GPA);
-	mmio_write(common(VIRTIO_PCI_COMMON_Q_AVAILHI), 4, 0);
-	mmio_write(common(VIRTIO_PCI_COMMON_Q_USEDLO), 4, USED_GPA);
-	mmio_write(common(VIRTIO_PCI_COMMON_Q_USEDHI), 4, 0);
-	mmio_write(common(VIRTIO_PCI_COMMON_Q_MSIX), 2, 7);
-	ok(mmio_read(common(VIRTIO_PCI_COMMON_Q_MSIX), 2) == VIRTIO_MSI_NO_VECTOR,
+	drv_common_write(&dev, VIRTIO_PCI_COMMON_Q_SELECT, 2, 0);
+	ok(drv_common_read(&dev, VIRTIO_PCI_COMMON_Q_SIZE, 2) == 256, "queue 0 offers 256 entries");
+	drv_common_write(&dev, VIRTIO_PCI_COMMON_Q_SIZE, 2, QSIZE);
+	drv_common_write(&dev, VIRTIO_PCI_COMMON_Q_DESCLO, 4, DESC_GPA);
+	drv_common_write(&dev, VIRTIO_PCI_COMMON_Q_DESCHI, 4, 0);
+	drv_common_write(&dev, VIRTIO_PCI_COMMON_Q_AVAILLO, 4, AVAIL_GPA);
+	drv_common_write(&dev, VIRTIO_PCI_COMMON_Q_AVAILHI, 4, 0);
+	drv_common_write(&dev, VIRTIO_PCI_COMMON_Q_USEDLO, 4, USED_GPA);
+	drv_common_write(&dev, VIRTIO_PCI_COMMON_Q_USEDHI, 4, 0);
+	drv_common_write(&dev, VIRTIO_PCI_COMMON_Q_MSIX, 2, 7);
+	ok(drv_common_read(&dev, VIRTIO_PCI_COMMON_Q_MSIX, 2) == VIRTIO_MSI_NO_VECTOR,
 	   "vector beyond the table reads back NO_VECTOR");
-	mmio_write(common(VIRTIO_PCI_COMMON_Q_MSIX), 2, 1);
-	ok(mmio_read(common(VIRTIO_PCI_COMMON_Q_MSIX), 2) == 1, "queue vector 1 accepted");
-	mmio_write(common(VIRTIO_PCI_COMMON_Q_ENABLE), 2, 1);
-	ok(mmio_read(common(VIRTIO_PCI_COMMON_Q_ENABLE), 2) == 1, "queue enabled");
-	mmio_write(common(VIRTIO_PCI_COMMON_Q_SIZE), 2, 4);
-	ok(mmio_read(common(VIRTIO_PCI_COMMON_Q_SIZE), 2) == QSIZE, "queue size frozen once enabled");
-	mmio_write(common(VIRTIO_PCI_COMMON_Q_SELECT), 2, 1);
-	ok(mmio_read(common(VIRTIO_PCI_COMMON_Q_SIZE), 2) == 0, "queue 1 does not exist");
-	mmio_write(common(VIRTIO_PCI_COMMON_Q_SELECT), 2, 0);
+	drv_common_write(&dev, VIRTIO_PCI_COMMON_Q_MSIX, 2, 1);
+	ok(drv_common_read(&dev, VIRTIO_PCI_COMMON_Q_MSIX, 2) == 1, "queue vector 1 accepted");
+	drv_common_write(&dev, VIRTIO_PCI_COMMON_Q_ENABLE, 2, 1);
+	ok(drv_common_read(&dev, VIRTIO_PCI_COMMON_Q_ENABLE, 2) == 1, "queue enabled");
+	drv_common_write(&dev, VIRTIO_PCI_COMMON_Q_SIZE, 2, 4);
+	ok(drv_common_read(&dev, VIRTIO_PCI_COMMON_Q_SIZE, 2) == QSIZE,
+	   "queue size frozen once enabled");
+	drv_common_write(&dev, VIRTIO_PCI_COMMON_Q_SELECT, 2, 1);
+	ok(drv_common_read(&dev, VIRTIO_PCI_COMMON_Q_SIZE, 2) == 0, "queue 1 does not exist");
+	drv_common_write(&dev, VIRTIO_PCI_COMMON_Q_SELECT, 2, 0);
 
-	set_status(get_status() | VIRTIO_CONFIG_S_DRIVER_OK);
-	ok(get_status() & VIRTIO_CONFIG_S_DRIVER_OK, "DRIVER_OK");
+	drv_set_status(&dev, drv_status(&dev) | VIRTIO_CONFIG_S_DRIVER_OK);
+	ok(drv_status(&dev) & VIRTIO_CONFIG_S_DRIVER_OK, "DRIVER_OK");
 }
 
 static void test_rng_requests(void)
@@ -397,8 +347,9 @@ static void test_rng_requests(void)
 		nonzero += buf[i] != 0;
 	ok(nonzero > 32, "buffer filled with random bytes");
 	ok(buf[64] == 0, "nothing written past the buffer");
-	ok(mmio_read(bar + VIRTIO_PCI_ISR_OFFSET, 1) == 1, "ISR shows a queue interrupt");
-	ok(mmio_read(bar + VIRTIO_PCI_ISR_OFFSET, 1) == 0, "reading ISR cleared it");
+	ok(drv_mmio_read(&vm, dev.bar + VIRTIO_PCI_ISR_OFFSET, 1) == 1,
+	   "ISR shows a queue interrupt");
+	ok(drv_mmio_read(&vm, dev.bar + VIRTIO_PCI_ISR_OFFSET, 1) == 0, "reading ISR cleared it");
 
 	/* A masked vector collects a pending bit and fires on unmask. */
 	msix_entry(1, 0xfee00000, 0x42, true);
@@ -408,34 +359,38 @@ static void test_rng_requests(void)
 	expected_used = 2;
 	ok(wait_for(used_reached), "second request served");
 	ok(pba_byte() == 0x2, "masked vector 1 is pending in the PBA");
-	mmio_write(bar + VIRTIO_PCI_MSIX_TABLE_OFFSET + 16 + 12, 4, 0);
+	drv_mmio_write(&vm, dev.bar + VIRTIO_PCI_MSIX_TABLE_OFFSET + 16 + 12, 4, 0);
 	ok(pba_byte() == 0, "unmasking delivers and clears the pending bit");
 
 	/* Same with the function mask. */
-	uint16_t ctrl = (uint16_t)cfg_read(rng_slot, cap_msix + PCI_MSIX_FLAGS, 2);
-	cfg_write(rng_slot, cap_msix + PCI_MSIX_FLAGS, 2, ctrl | PCI_MSIX_FLAGS_MASKALL);
+	uint16_t ctrl = (uint16_t)drv_cfg_read(&vm, rng_slot, cap_msix + PCI_MSIX_FLAGS, 2);
+	drv_cfg_write(&vm, rng_slot, cap_msix + PCI_MSIX_FLAGS, 2, ctrl | PCI_MSIX_FLAGS_MASKALL);
 	desc_table()[2] = (struct vring_desc){ BUF_GPA + 128, 16, VRING_DESC_F_WRITE, 0 };
 	publish(2);
 	kick();
 	expected_used = 3;
 	ok(wait_for(used_reached), "third request served");
 	ok(pba_byte() == 0x2, "function mask leaves the vector pending");
-	cfg_write(rng_slot, cap_msix + PCI_MSIX_FLAGS, 2, ctrl & ~PCI_MSIX_FLAGS_MASKALL);
+	drv_cfg_write(&vm, rng_slot, cap_msix + PCI_MSIX_FLAGS, 2, ctrl & ~PCI_MSIX_FLAGS_MASKALL);
 	ok(pba_byte() == 0, "clearing the function mask delivers it");
 }
 
 static void test_pci_cfg_window(void)
 {
-	cfg_write(rng_slot, cap_pci_cfg + VIRTIO_PCI_CAP_BAR, 1, 0);
-	cfg_write(rng_slot, cap_pci_cfg + VIRTIO_PCI_CAP_OFFSET, 4, VIRTIO_PCI_COMMON_NUMQ);
-	cfg_write(rng_slot, cap_pci_cfg + VIRTIO_PCI_CAP_LENGTH, 4, 2);
-	ok(cfg_read(rng_slot, cap_pci_cfg + 16, 2) == 1, "PCI_CFG window reads num_queues");
-	cfg_write(rng_slot, cap_pci_cfg + VIRTIO_PCI_CAP_OFFSET, 4, VIRTIO_PCI_COMMON_Q_SELECT);
-	cfg_write(rng_slot, cap_pci_cfg + 16, 2, 5);
-	ok(mmio_read(common(VIRTIO_PCI_COMMON_Q_SELECT), 2) == 5, "PCI_CFG window writes queue_select");
-	mmio_write(common(VIRTIO_PCI_COMMON_Q_SELECT), 2, 0);
-	cfg_write(rng_slot, cap_pci_cfg + VIRTIO_PCI_CAP_LENGTH, 4, 3);
-	ok(cfg_read(rng_slot, cap_pci_cfg + 16, 4) == 5, "bad window length is ignored");
+	drv_cfg_write(&vm, rng_slot, cap_pci_cfg + VIRTIO_PCI_CAP_BAR, 1, 0);
+	drv_cfg_write(&vm, rng_slot, cap_pci_cfg + VIRTIO_PCI_CAP_OFFSET, 4,
+		      VIRTIO_PCI_COMMON_NUMQ);
+	drv_cfg_write(&vm, rng_slot, cap_pci_cfg + VIRTIO_PCI_CAP_LENGTH, 4, 2);
+	ok(drv_cfg_read(&vm, rng_slot, cap_pci_cfg + 16, 2) == 1,
+	   "PCI_CFG window reads num_queues");
+	drv_cfg_write(&vm, rng_slot, cap_pci_cfg + VIRTIO_PCI_CAP_OFFSET, 4,
+		      VIRTIO_PCI_COMMON_Q_SELECT);
+	drv_cfg_write(&vm, rng_slot, cap_pci_cfg + 16, 2, 5);
+	ok(drv_common_read(&dev, VIRTIO_PCI_COMMON_Q_SELECT, 2) == 5,
+	   "PCI_CFG window writes queue_select");
+	drv_common_write(&dev, VIRTIO_PCI_COMMON_Q_SELECT, 2, 0);
+	drv_cfg_write(&vm, rng_slot, cap_pci_cfg + VIRTIO_PCI_CAP_LENGTH, 4, 3);
+	ok(drv_cfg_read(&vm, rng_slot, cap_pci_cfg + 16, 4) == 5, "bad window length is ignored");
 }
 
 static void test_malformed_and_reset(void)
@@ -443,14 +398,15 @@ static void test_malformed_and_reset(void)
 	publish(QSIZE + 1);	/* head index out of range */
 	kick();
 	ok(wait_for(needs_reset), "bad descriptor index sets NEEDS_RESET");
-	ok(get_status() & VIRTIO_CONFIG_S_DRIVER_OK, "other status bits kept");
+	ok(drv_status(&dev) & VIRTIO_CONFIG_S_DRIVER_OK, "other status bits kept");
 
-	set_status(0);
-	ok(get_status() == 0, "reset clears the status");
-	ok(mmio_read(common(VIRTIO_PCI_COMMON_Q_ENABLE), 2) == 0, "reset disables the queue");
-	ok(mmio_read(common(VIRTIO_PCI_COMMON_Q_SIZE), 2) == 256, "reset restores the queue size");
-	ok(mmio_read(common(VIRTIO_PCI_COMMON_Q_MSIX), 2) == VIRTIO_MSI_NO_VECTOR &&
-		   mmio_read(common(VIRTIO_PCI_COMMON_MSIX), 2) == VIRTIO_MSI_NO_VECTOR,
+	drv_set_status(&dev, 0);
+	ok(drv_status(&dev) == 0, "reset clears the status");
+	ok(drv_common_read(&dev, VIRTIO_PCI_COMMON_Q_ENABLE, 2) == 0, "reset disables the queue");
+	ok(drv_common_read(&dev, VIRTIO_PCI_COMMON_Q_SIZE, 2) == 256,
+	   "reset restores the queue size");
+	ok(drv_common_read(&dev, VIRTIO_PCI_COMMON_Q_MSIX, 2) == VIRTIO_MSI_NO_VECTOR &&
+		   drv_common_read(&dev, VIRTIO_PCI_COMMON_MSIX, 2) == VIRTIO_MSI_NO_VECTOR,
 	   "reset forgets the vectors");
 	ok(feature_word(VIRTIO_PCI_COMMON_GFSELECT, VIRTIO_PCI_COMMON_GF, 1) == 0,
 	   "reset forgets the driver features");
@@ -459,9 +415,9 @@ static void test_malformed_and_reset(void)
 static void test_reset_port(void)
 {
 	ok(atomic_load(&vm.exit_reason) == VM_RUNNING, "VM running before 0xcf9");
-	io_out(0xcf9, 1, 0x02);
+	drv_io_out(&vm, 0xcf9, 1, 0x02);
 	ok(atomic_load(&vm.exit_reason) == VM_RUNNING, "0xcf9 without RST_CPU does nothing");
-	io_out(0xcf9, 1, 0x06);
+	drv_io_out(&vm, 0xcf9, 1, 0x06);
 	ok(atomic_load(&vm.exit_reason) == VM_EXIT_RESET, "0xcf9 RST_CPU requests a VM reset");
 }
 
@@ -470,20 +426,11 @@ int main(void)
 	novm_error_t err = NULL;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);	/* keep TAP lines if a sanitizer exits */
-	ram = aligned_alloc(4096, RAM_SIZE);
-	memset(&vm, 0, sizeof(vm));
-	vm.kvm_fd = vm.vm_fd = vm.exit_fd = -1;
-	pthread_mutex_init(&vm.gsi_lock, NULL);
-	pthread_mutex_init(&vm.exit_lock, NULL);
-	vm.next_gsi = 24;
-	bus_init(&vm.pio);
-	bus_init(&vm.mmio);
-	if (!ram || guest_memory_add(&vm.mem, 0, RAM_SIZE, ram) < 0 ||
-	    ioloop_init(&vm.loop, &err) < 0) {
+	if (fake_vm_init(&vm, &ram, RAM_SIZE, &err) < 0) {
 		printf("1..0 # SKIP cannot set up a fake VM\n");
 		return 77;
 	}
-	memset(ram, 0, RAM_SIZE);
+	dev.ram = ram;
 
 	ok(pci_init(&vm, &err) == 0, "pci_init");
 	ok(virtio_rng_init(&vm, &err) == 0, "virtio_rng_init");
@@ -511,9 +458,6 @@ int main(void)
 	pci_exit(&vm);
 	ok(vm.pci == NULL && !bus_access(&vm.pio, 0xcf8, (uint8_t[4]){ 0 }, 4, false),
 	   "pci_exit released the ports");
-	bus_destroy(&vm.pio);
-	bus_destroy(&vm.mmio);
-	free(vm.routing);
-	free(ram);
+	fake_vm_destroy(&vm, ram);
 	return tap_done();
 }

@@ -1,9 +1,7 @@
-/* virtio-console without KVM: a minimal struct vm (vm_fd = -1: notifies
- * reach the device as MMIO writes), a real I/O loop thread, and a driver
- * written here that negotiates EVENT_IDX and kicks only when the device asks
- * for it, as Linux does.  Checks guest-to-host bytes, host-to-guest bytes
- * waiting for buffers and filling them in order, back-pressure, and pending
- * bytes surviving a device reset. */
+/* virtio-console without KVM: the fake VM and the EVENT_IDX driver of
+ * virtio-driver.h, with a real I/O loop thread serving the queues.  Checks
+ * guest-to-host bytes, host-to-guest bytes waiting for buffers and filling
+ * them in order, back-pressure, and pending bytes surviving a device reset. */
 #include <errno.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -13,32 +11,26 @@
 #include <time.h>
 
 #include <linux/pci_regs.h>
-#include <linux/virtio_config.h>
 #include <linux/virtio_console.h>
 #include <linux/virtio_pci.h>
 #include <linux/virtio_ring.h>
 
+#include "cleanup.h"
 #include "tap.h"
+#include "virtio-driver.h"
 #include "vmm/devices/pci.h"
 #include "vmm/virtio/console.h"
 #include "vmm/virtio/pci.h"
 #include "vmm/vm.h"
 
 #define RAM_SIZE (16ULL << 20)
-#define RING_GPA 0x100000ULL	/* queue n's rings at RING_GPA + n * 0x10000 */
+#define RING_GPA 0x100000ULL	/* queue n's rings at RING_GPA + n * DRV_RING_STRIDE */
 #define BUF_GPA 0x200000ULL
 #define QSIZE 64
 #define BIG_BUF (64u << 10)
 
 static struct vm vm;
 static uint8_t *ram;
-static uint64_t bar;
-
-const char *__lsan_default_suppressions(void);
-const char *__lsan_default_suppressions(void)
-{
-	return "leak:ioloop_add\n";	/* deliberate, see ioloop.c */
-}
 
 /* ---- what the host side saw ---- */
 
@@ -66,140 +58,11 @@ static void on_writable(void *opaque)
 
 static const struct virtio_console_ops ops = { .receive = on_receive, .writable = on_writable };
 
-/* ---- a minimal virtio-pci driver ---- */
+/* ---- the guest driver ---- */
 
-static uint64_t mmio_read(uint64_t addr, uint32_t len)
-{
-	uint64_t v = 0;
-	bus_access(&vm.mmio, addr, (uint8_t *)&v, len, false);
-	return v;
-}
-
-static void mmio_write(uint64_t addr, uint32_t len, uint64_t v)
-{
-	bus_access(&vm.mmio, addr, (uint8_t *)&v, len, true);
-}
-
-static uint64_t common(int off)
-{
-	return bar + VIRTIO_PCI_COMMON_OFFSET + off;
-}
-
-static uint32_t cfg_read(int slot, int reg, uint32_t len)
-{
-	uint32_t addr = 0x80000000u | slot << 11 | (reg & 0xfc), v = 0;
-	bus_access(&vm.pio, 0xcf8, (uint8_t *)&addr, 4, true);
-	bus_access(&vm.pio, 0xcfc + (reg & 3), (uint8_t *)&v, len, false);
-	return v;
-}
-
-static int find_slot(uint16_t device_id)
-{
-	for (int slot = 1; slot < 32; slot++)
-		if (cfg_read(slot, PCI_VENDOR_ID, 2) == 0x1af4 &&
-		    cfg_read(slot, PCI_DEVICE_ID, 2) == device_id)
-			return slot;
-	return -1;
-}
-
-struct drv_queue {
-	uint16_t index;
-	struct vring_desc *desc;
-	struct vring_avail *avail;
-	struct vring_used *used;
-	uint16_t next_desc, avail_idx, posted, last_used;
-};
-
-static struct drv_queue rxq = { .index = 0 }, txq = { .index = 1 };
-
-static uint16_t used_idx(struct drv_queue *q)
-{
-	return __atomic_load_n(&q->used->idx, __ATOMIC_ACQUIRE);
-}
-
-static void queue_setup(struct drv_queue *q)
-{
-	uint64_t base = RING_GPA + q->index * 0x10000ULL;
-
-	q->desc = (struct vring_desc *)(ram + base);
-	q->avail = (struct vring_avail *)(ram + base + 0x1000);
-	q->used = (struct vring_used *)(ram + base + 0x2000);
-	memset(ram + base, 0, 0x3000);
-	q->next_desc = q->avail_idx = q->posted = q->last_used = 0;
-	mmio_write(common(VIRTIO_PCI_COMMON_Q_SELECT), 2, q->index);
-	mmio_write(common(VIRTIO_PCI_COMMON_Q_SIZE), 2, QSIZE);
-	mmio_write(common(VIRTIO_PCI_COMMON_Q_DESCLO), 8, base);
-	mmio_write(common(VIRTIO_PCI_COMMON_Q_AVAILLO), 8, base + 0x1000);
-	mmio_write(common(VIRTIO_PCI_COMMON_Q_USEDLO), 8, base + 0x2000);
-	mmio_write(common(VIRTIO_PCI_COMMON_Q_ENABLE), 2, 1);
-}
-
-static bool driver_setup(void)
-{
-	mmio_write(common(VIRTIO_PCI_COMMON_STATUS), 1, 0);
-	mmio_write(common(VIRTIO_PCI_COMMON_STATUS), 1,
-		   VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER);
-	mmio_write(common(VIRTIO_PCI_COMMON_GFSELECT), 4, 0);
-	mmio_write(common(VIRTIO_PCI_COMMON_GF), 4, 1u << VIRTIO_RING_F_EVENT_IDX);
-	mmio_write(common(VIRTIO_PCI_COMMON_GFSELECT), 4, 1);
-	mmio_write(common(VIRTIO_PCI_COMMON_GF), 4, 1);	/* VERSION_1 */
-	mmio_write(common(VIRTIO_PCI_COMMON_STATUS), 1,
-		   VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER | VIRTIO_CONFIG_S_FEATURES_OK);
-	queue_setup(&rxq);
-	queue_setup(&txq);
-	mmio_write(common(VIRTIO_PCI_COMMON_STATUS), 1,
-		   VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER |
-			   VIRTIO_CONFIG_S_FEATURES_OK | VIRTIO_CONFIG_S_DRIVER_OK);
-	return mmio_read(common(VIRTIO_PCI_COMMON_STATUS), 1) ==
-	       (VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER | VIRTIO_CONFIG_S_FEATURES_OK |
-		VIRTIO_CONFIG_S_DRIVER_OK);
-}
-
-/* Adds a chain of `n` buffers (the first `nr_out` device-readable). */
-static uint16_t add_chain(struct drv_queue *q, const uint64_t *gpa, const uint32_t *len, int n,
-			  int nr_out)
-{
-	uint16_t head = q->next_desc;
-
-	for (int i = 0; i < n; i++) {
-		uint16_t d = q->next_desc;
-		q->next_desc = (uint16_t)((q->next_desc + 1) % QSIZE);
-		q->desc[d] = (struct vring_desc){
-			.addr = gpa[i],
-			.len = len[i],
-			.flags = (uint16_t)((i >= nr_out ? VRING_DESC_F_WRITE : 0) |
-					    (i + 1 < n ? VRING_DESC_F_NEXT : 0)),
-			.next = q->next_desc,
-		};
-	}
-	q->avail->ring[q->avail_idx % QSIZE] = head;
-	q->avail_idx++;
-	q->posted++;
-	return head;
-}
-
-/* Publishes what add_chain queued and kicks only if the device asked for
- * it (avail_event), like virtqueue_kick_prepare() with EVENT_IDX. */
-static void publish(struct drv_queue *q)
-{
-	uint16_t old = q->avail->idx, new_idx = q->avail_idx;
-
-	__atomic_store_n(&q->avail->idx, new_idx, __ATOMIC_SEQ_CST);
-	uint16_t event = __atomic_load_n((uint16_t *)&q->used->ring[QSIZE], __ATOMIC_SEQ_CST);
-	if ((uint16_t)(new_idx - event - 1) < (uint16_t)(new_idx - old))
-		mmio_write(bar + VIRTIO_PCI_NOTIFY_OFFSET + q->index * VIRTIO_PCI_NOTIFY_MULTIPLIER, 2,
-			   q->index);
-}
-
-static bool wait_used(struct drv_queue *q, uint16_t want)
-{
-	for (int i = 0; i < 3000; i++) {
-		if (used_idx(q) == want)
-			return true;
-		nanosleep(&(struct timespec){ 0, 1000000 }, NULL);
-	}
-	return false;
-}
+static struct drv_device dev = { .vm = &vm, .ring_gpa = RING_GPA, .queue_size = QSIZE };
+static struct drv_queue queues[2];
+static struct drv_queue *const rxq = &queues[0], *const txq = &queues[1];
 
 static bool wait_writable(int want)
 {
@@ -216,17 +79,12 @@ static void settle(void)
 	nanosleep(&(struct timespec){ 0, 50000000 }, NULL);
 }
 
-static struct vring_used_elem used_elem(struct drv_queue *q, uint16_t i)
-{
-	return q->used->ring[i % QSIZE];
-}
-
 /* Posts one writable buffer per length, each its own chain. */
 static void post_rx(const uint64_t *gpa, const uint32_t *len, int n)
 {
 	for (int i = 0; i < n; i++)
-		add_chain(&rxq, &gpa[i], &len[i], 1, 0);
-	publish(&rxq);
+		drv_add_chain(rxq, &gpa[i], &len[i], 1, 0);
+	drv_publish(&dev, rxq);
 }
 
 /* ---- tests ---- */
@@ -235,17 +93,21 @@ static struct virtio_console *con;
 
 static void test_identity(void)
 {
-	int slot = find_slot(VIRTIO_PCI_DEVICE_BASE + 3);
+	int slot = drv_find_slot(&vm, VIRTIO_PCI_DEVICE_BASE + 3);
 	ok(slot > 0, "virtio-console on the PCI bus as 1af4:1043");
-	ok((cfg_read(slot, PCI_CLASS_REVISION, 4) >> 16) == 0x0780, "class: other communication");
-	bar = cfg_read(slot, PCI_BASE_ADDRESS_0, 4) & PCI_BASE_ADDRESS_MEM_MASK;
-	ok(mmio_read(common(VIRTIO_PCI_COMMON_NUMQ), 2) == 2, "two queues (receiveq, transmitq)");
-	mmio_write(common(VIRTIO_PCI_COMMON_DFSELECT), 4, 0);
-	ok((mmio_read(common(VIRTIO_PCI_COMMON_DF), 4) & 0xffffff) == 0,
+	ok((drv_cfg_read(&vm, slot, PCI_CLASS_REVISION, 4) >> 16) == 0x0780,
+	   "class: other communication");
+	dev.bar = drv_cfg_read(&vm, slot, PCI_BASE_ADDRESS_0, 4) & PCI_BASE_ADDRESS_MEM_MASK;
+	ok(drv_common_read(&dev, VIRTIO_PCI_COMMON_NUMQ, 2) == 2,
+	   "two queues (receiveq, transmitq)");
+	drv_common_write(&dev, VIRTIO_PCI_COMMON_DFSELECT, 4, 0);
+	ok((drv_common_read(&dev, VIRTIO_PCI_COMMON_DF, 4) & 0xffffff) == 0,
 	   "no device features (no SIZE, MULTIPORT, EMERG_WRITE)");
-	ok(mmio_read(bar + VIRTIO_PCI_DEVICE_OFFSET + 4, 4) == 1, "config: max_nr_ports 1");
-	mmio_write(bar + VIRTIO_PCI_DEVICE_OFFSET + 8, 4, 'x');
-	ok(mmio_read(bar + VIRTIO_PCI_DEVICE_OFFSET + 8, 4) == 0, "config is read-only");
+	ok(drv_mmio_read(&vm, dev.bar + VIRTIO_PCI_DEVICE_OFFSET + 4, 4) == 1,
+	   "config: max_nr_ports 1");
+	drv_mmio_write(&vm, dev.bar + VIRTIO_PCI_DEVICE_OFFSET + 8, 4, 'x');
+	ok(drv_mmio_read(&vm, dev.bar + VIRTIO_PCI_DEVICE_OFFSET + 8, 4) == 0,
+	   "config is read-only");
 }
 
 static void test_transmit(void)
@@ -255,10 +117,10 @@ static void test_transmit(void)
 
 	memcpy(ram + gpa[0], "hello, ", 7);
 	memcpy(ram + gpa[1], "world", 5);
-	add_chain(&txq, gpa, len, 2, 2);
-	publish(&txq);
-	ok(wait_used(&txq, 1), "transmit chain returned");
-	ok(used_elem(&txq, 0).len == 0, "with 0 bytes written");
+	drv_add_chain(txq, gpa, len, 2, 2);
+	drv_publish(&dev, txq);
+	ok(drv_wait_used(txq, 1), "transmit chain returned");
+	ok(drv_used_elem(txq, 0).len == 0, "with 0 bytes written");
 	pthread_mutex_lock(&seen_lock);
 	ok(seen_len == 12 && !memcmp(seen, "hello, world", 12), "callback got both segments in order");
 	pthread_mutex_unlock(&seen_lock);
@@ -268,9 +130,9 @@ static void test_transmit(void)
 	for (uint32_t i = 0; i < big; i++)
 		ram[BUF_GPA + 0x10000 + i] = (uint8_t)(i * 7 + i / 251);
 	gpa[0] = BUF_GPA + 0x10000;
-	add_chain(&txq, gpa, &big, 1, 1);
-	publish(&txq);
-	ok(wait_used(&txq, 2), "large transmit returned");
+	drv_add_chain(txq, gpa, &big, 1, 1);
+	drv_publish(&dev, txq);
+	ok(drv_wait_used(txq, 2), "large transmit returned");
 	pthread_mutex_lock(&seen_lock);
 	ok(seen_len == 12 + big && !memcmp(seen + 12, ram + BUF_GPA + 0x10000, big),
 	   "callback got all %u bytes in order", big);
@@ -279,8 +141,8 @@ static void test_transmit(void)
 
 static bool rx_is(uint16_t i, const char *want)
 {
-	struct vring_used_elem e = used_elem(&rxq, i);
-	uint64_t gpa = rxq.desc[e.id].addr;
+	struct vring_used_elem e = drv_used_elem(rxq, i);
+	uint64_t gpa = rxq->desc[e.id].addr;
 	return e.len == strlen(want) && !memcmp(ram + gpa, want, e.len);
 }
 
@@ -289,15 +151,15 @@ static void test_receive(void)
 	/* Host bytes with no guest buffer: they wait. */
 	ok(virtio_console_send(con, "abcdefghij", 10) == 0, "send with no receive buffer");
 	settle();
-	ok(used_idx(&rxq) == 0, "nothing delivered without buffers");
+	ok(drv_used_idx(rxq) == 0, "nothing delivered without buffers");
 
 	uint64_t gpa[3] = { BUF_GPA, BUF_GPA + 0x1000, BUF_GPA + 0x2000 };
 	uint32_t len[3] = { 4, 4, 16 };
 	post_rx(gpa, len, 2);
-	ok(wait_used(&rxq, 2), "two 4-byte buffers filled after the guest posted them");
+	ok(drv_wait_used(rxq, 2), "two 4-byte buffers filled after the guest posted them");
 	ok(rx_is(0, "abcd") && rx_is(1, "efgh"), "in order, split across buffers");
 	post_rx(&gpa[2], &len[2], 1);
-	ok(wait_used(&rxq, 3), "third buffer filled");
+	ok(drv_wait_used(rxq, 3), "third buffer filled");
 	ok(rx_is(2, "ij"), "with the 2 bytes left");
 
 	/* Guest buffers with no host bytes: the device leaves them posted,
@@ -305,13 +167,13 @@ static void test_receive(void)
 	uint32_t len8[2] = { 8, 8 };
 	post_rx(gpa, len8, 2);
 	settle();
-	ok(used_idx(&rxq) == 3, "empty buffers are not returned");
+	ok(drv_used_idx(rxq) == 3, "empty buffers are not returned");
 	struct iovec iov[2] = { { "01234567", 8 }, { "89ABCDEFXYZ", 11 } };
 	ok(virtio_console_sendv(con, iov, 2) == 0, "sendv of two pieces");
-	ok(wait_used(&rxq, 5), "posted buffers filled on send");
+	ok(drv_wait_used(rxq, 5), "posted buffers filled on send");
 	ok(rx_is(3, "01234567") && rx_is(4, "89ABCDEF"), "pieces joined and split by buffer");
 	post_rx(&gpa[2], &len[2], 1);
-	ok(wait_used(&rxq, 6) && rx_is(5, "XYZ"), "remainder in the next buffer");
+	ok(drv_wait_used(rxq, 6) && rx_is(5, "XYZ"), "remainder in the next buffer");
 	ok(virtio_console_send(con, "", 0) == 0, "empty send is fine");
 }
 
@@ -340,7 +202,7 @@ static size_t drain(int n, bool *in_order)
 {
 	uint64_t gpa[40];
 	uint32_t len[40];
-	uint16_t start = used_idx(&rxq);
+	uint16_t start = drv_used_idx(rxq);
 	size_t got = 0;
 
 	for (int i = 0; i < n; i++) {
@@ -348,11 +210,11 @@ static size_t drain(int n, bool *in_order)
 		len[i] = BIG_BUF;
 	}
 	post_rx(gpa, len, n);
-	if (!wait_used(&rxq, (uint16_t)(start + n)))
+	if (!drv_wait_used(rxq, (uint16_t)(start + n)))
 		return 0;
 	for (int i = 0; i < n; i++) {
-		struct vring_used_elem e = used_elem(&rxq, (uint16_t)(start + i));
-		const uint8_t *p = ram + rxq.desc[e.id].addr;
+		struct vring_used_elem e = drv_used_elem(rxq, (uint16_t)(start + i));
+		const uint8_t *p = ram + rxq->desc[e.id].addr;
 		for (uint32_t j = 0; j < e.len; j++)
 			if (p[j] != pattern(stream_checked + j))
 				*in_order = false;
@@ -395,13 +257,13 @@ static void test_backpressure(void)
 static void test_reset_keeps_pending(void)
 {
 	ok(virtio_console_send(con, "after reset", 11) == 0, "bytes queued");
-	mmio_write(common(VIRTIO_PCI_COMMON_STATUS), 1, 0);
-	ok(mmio_read(common(VIRTIO_PCI_COMMON_STATUS), 1) == 0, "device reset");
-	ok(driver_setup(), "new driver instance up");
+	drv_set_status(&dev, 0);
+	ok(drv_status(&dev) == 0, "device reset");
+	ok(drv_setup(&dev, queues, ARRAY_SIZE(queues)), "new driver instance up");
 	uint64_t gpa = BUF_GPA;
 	uint32_t len = 64;
 	post_rx(&gpa, &len, 1);
-	ok(wait_used(&rxq, 1) && rx_is(0, "after reset"), "pending bytes reach the next driver");
+	ok(drv_wait_used(rxq, 1) && rx_is(0, "after reset"), "pending bytes reach the next driver");
 
 	/* Transmit still works after the reset. */
 	pthread_mutex_lock(&seen_lock);
@@ -410,9 +272,9 @@ static void test_reset_keeps_pending(void)
 	memcpy(ram + BUF_GPA + 0x1000, "again", 5);
 	gpa = BUF_GPA + 0x1000;
 	len = 5;
-	add_chain(&txq, &gpa, &len, 1, 1);
-	publish(&txq);
-	ok(wait_used(&txq, 1), "transmit after reset");
+	drv_add_chain(txq, &gpa, &len, 1, 1);
+	drv_publish(&dev, txq);
+	ok(drv_wait_used(txq, 1), "transmit after reset");
 	pthread_mutex_lock(&seen_lock);
 	ok(seen_len == 5 && !memcmp(seen, "again", 5), "callback got it");
 	pthread_mutex_unlock(&seen_lock);
@@ -434,20 +296,11 @@ int main(void)
 	novm_error_t err = NULL;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	ram = aligned_alloc(4096, RAM_SIZE);
-	memset(&vm, 0, sizeof(vm));
-	vm.kvm_fd = vm.vm_fd = vm.exit_fd = -1;
-	pthread_mutex_init(&vm.gsi_lock, NULL);
-	pthread_mutex_init(&vm.exit_lock, NULL);
-	vm.next_gsi = 24;
-	bus_init(&vm.pio);
-	bus_init(&vm.mmio);
-	if (!ram || guest_memory_add(&vm.mem, 0, RAM_SIZE, ram) < 0 ||
-	    ioloop_init(&vm.loop, &err) < 0) {
+	if (fake_vm_init(&vm, &ram, RAM_SIZE, &err) < 0) {
 		printf("1..0 # SKIP cannot set up a fake VM\n");
 		return 77;
 	}
-	memset(ram, 0, RAM_SIZE);
+	dev.ram = ram;
 
 	ok(pci_init(&vm, &err) == 0, "pci_init");
 	ok(virtio_console_init(&vm, &ops, NULL, &con, &err) == 0, "virtio_console_init");
@@ -461,7 +314,7 @@ int main(void)
 		novm_error_print(&err, "test-virtio-console");
 		return 1;
 	}
-	ok(driver_setup(), "driver set up with EVENT_IDX");
+	ok(drv_setup(&dev, queues, ARRAY_SIZE(queues)), "driver set up with EVENT_IDX");
 	test_transmit();
 	test_receive();
 	test_backpressure();
@@ -473,9 +326,6 @@ int main(void)
 	   "virtio_console_exit removed the device");
 	virtio_console_exit(NULL);
 	pci_exit(&vm);
-	bus_destroy(&vm.pio);
-	bus_destroy(&vm.mmio);
-	free(vm.routing);
-	free(ram);
+	fake_vm_destroy(&vm, ram);
 	return tap_done();
 }

@@ -1,8 +1,7 @@
-/* virtio-fs without KVM: a minimal struct vm (vm_fd = -1: notifies reach the
- * device as MMIO writes), a real I/O loop thread, the real FUSE server on a
- * temporary directory, and a driver written here that lays out requests the
- * way Linux's virtio_fs does (header, arguments, reply header and reply body
- * in separate descriptors) and kicks only when the device asks (EVENT_IDX). */
+/* virtio-fs without KVM: the fake VM and the EVENT_IDX driver of
+ * virtio-driver.h, a real I/O loop thread, and the real FUSE server on a
+ * temporary directory.  Requests are laid out the way Linux's virtio_fs does
+ * (header, arguments, reply header and reply body in separate descriptors). */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -14,21 +13,21 @@
 #include <unistd.h>
 
 #include <linux/fuse.h>
-#include <linux/pci_regs.h>
 #include <linux/virtio_config.h>
 #include <linux/virtio_fs.h>
 #include <linux/virtio_pci.h>
-#include <linux/virtio_ring.h>
 
+#include "cleanup.h"
 #include "tap.h"
 #include "util.h"
+#include "virtio-driver.h"
 #include "vmm/devices/pci.h"
 #include "vmm/virtio/fs.h"
 #include "vmm/virtio/pci.h"
 #include "vmm/vm.h"
 
 #define RAM_SIZE (16ULL << 20)
-#define RING_GPA 0x100000ULL	/* queue n's rings at RING_GPA + n * 0x10000 */
+#define RING_GPA 0x100000ULL	/* queue n's rings at RING_GPA + n * DRV_RING_STRIDE */
 #define SLOT_GPA 0x200000ULL	/* request slot i: in at +0, out at +0x1000 */
 #define SLOT_SIZE 0x2000ULL
 #define QSIZE 256
@@ -39,162 +38,13 @@
 
 static struct vm vm;
 static uint8_t *ram;
-static uint64_t bar;
 static char share[] = "/tmp/test-virtio-fs.XXXXXX";
 
-const char *__lsan_default_suppressions(void);
-const char *__lsan_default_suppressions(void)
-{
-	return "leak:ioloop_add\n";	/* deliberate, see ioloop.c */
-}
+/* ---- the guest driver ---- */
 
-/* ---- a minimal virtio-pci driver ---- */
-
-static uint64_t mmio_read(uint64_t addr, uint32_t len)
-{
-	uint64_t v = 0;
-	bus_access(&vm.mmio, addr, (uint8_t *)&v, len, false);
-	return v;
-}
-
-static void mmio_write(uint64_t addr, uint32_t len, uint64_t v)
-{
-	bus_access(&vm.mmio, addr, (uint8_t *)&v, len, true);
-}
-
-static uint64_t common(int off)
-{
-	return bar + VIRTIO_PCI_COMMON_OFFSET + off;
-}
-
-static uint32_t cfg_read(int slot, int reg, uint32_t len)
-{
-	uint32_t addr = 0x80000000u | slot << 11 | (reg & 0xfc), v = 0;
-	bus_access(&vm.pio, 0xcf8, (uint8_t *)&addr, 4, true);
-	bus_access(&vm.pio, 0xcfc + (reg & 3), (uint8_t *)&v, len, false);
-	return v;
-}
-
-static uint64_t find_bar(uint16_t device_id)
-{
-	for (int slot = 1; slot < 32; slot++)
-		if (cfg_read(slot, PCI_VENDOR_ID, 2) == 0x1af4 &&
-		    cfg_read(slot, PCI_DEVICE_ID, 2) == device_id)
-			return cfg_read(slot, PCI_BASE_ADDRESS_0, 4) & PCI_BASE_ADDRESS_MEM_MASK;
-	return 0;
-}
-
-struct drv_queue {
-	uint16_t index;
-	struct vring_desc *desc;
-	struct vring_avail *avail;
-	struct vring_used *used;
-	uint16_t next_desc, avail_idx;
-};
-
+static struct drv_device dev = { .vm = &vm, .ring_gpa = RING_GPA, .queue_size = QSIZE };
 static struct drv_queue queues[1 + NR_REQUEST_QUEUES];
 static struct drv_queue *const hiprio = &queues[0];
-
-static uint16_t used_idx(struct drv_queue *q)
-{
-	return __atomic_load_n(&q->used->idx, __ATOMIC_ACQUIRE);
-}
-
-static void queue_setup(struct drv_queue *q, uint16_t index)
-{
-	uint64_t base = RING_GPA + index * 0x10000ULL;
-
-	q->index = index;
-	q->desc = (struct vring_desc *)(ram + base);
-	q->avail = (struct vring_avail *)(ram + base + 0x1000);
-	q->used = (struct vring_used *)(ram + base + 0x2000);
-	memset(ram + base, 0, 0x3000);
-	q->next_desc = q->avail_idx = 0;
-	mmio_write(common(VIRTIO_PCI_COMMON_Q_SELECT), 2, index);
-	mmio_write(common(VIRTIO_PCI_COMMON_Q_SIZE), 2, QSIZE);
-	mmio_write(common(VIRTIO_PCI_COMMON_Q_DESCLO), 8, base);
-	mmio_write(common(VIRTIO_PCI_COMMON_Q_AVAILLO), 8, base + 0x1000);
-	mmio_write(common(VIRTIO_PCI_COMMON_Q_USEDLO), 8, base + 0x2000);
-	mmio_write(common(VIRTIO_PCI_COMMON_Q_ENABLE), 2, 1);
-}
-
-static uint8_t status(void)
-{
-	return (uint8_t)mmio_read(common(VIRTIO_PCI_COMMON_STATUS), 1);
-}
-
-static bool driver_setup(void)
-{
-	const uint8_t s = VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER;
-
-	mmio_write(common(VIRTIO_PCI_COMMON_STATUS), 1, 0);
-	mmio_write(common(VIRTIO_PCI_COMMON_STATUS), 1, s);
-	mmio_write(common(VIRTIO_PCI_COMMON_GFSELECT), 4, 0);
-	mmio_write(common(VIRTIO_PCI_COMMON_GF), 4, 1u << VIRTIO_RING_F_EVENT_IDX);
-	mmio_write(common(VIRTIO_PCI_COMMON_GFSELECT), 4, 1);
-	mmio_write(common(VIRTIO_PCI_COMMON_GF), 4, 1);	/* VERSION_1 */
-	mmio_write(common(VIRTIO_PCI_COMMON_STATUS), 1, s | VIRTIO_CONFIG_S_FEATURES_OK);
-	for (uint16_t i = 0; i < 1 + NR_REQUEST_QUEUES; i++)
-		queue_setup(&queues[i], i);
-	mmio_write(common(VIRTIO_PCI_COMMON_STATUS), 1,
-		   s | VIRTIO_CONFIG_S_FEATURES_OK | VIRTIO_CONFIG_S_DRIVER_OK);
-	return status() == (s | VIRTIO_CONFIG_S_FEATURES_OK | VIRTIO_CONFIG_S_DRIVER_OK);
-}
-
-/* Adds a chain of `n` buffers (the first `nr_out` device-readable); zero
- * lengths are left out. */
-static void add_chain(struct drv_queue *q, const uint64_t *gpa, const uint32_t *len, int n,
-		      int nr_out)
-{
-	uint16_t head = q->next_desc, prev = 0;
-	bool first = true;
-
-	for (int i = 0; i < n; i++) {
-		if (!len[i])
-			continue;
-		uint16_t d = q->next_desc;
-		q->next_desc = (uint16_t)((q->next_desc + 1) % QSIZE);
-		if (!first)
-			q->desc[prev].flags |= VRING_DESC_F_NEXT;
-		q->desc[d] = (struct vring_desc){
-			.addr = gpa[i],
-			.len = len[i],
-			.flags = i >= nr_out ? VRING_DESC_F_WRITE : 0,
-			.next = q->next_desc,
-		};
-		prev = d;
-		first = false;
-	}
-	q->avail->ring[q->avail_idx % QSIZE] = head;
-	q->avail_idx++;
-}
-
-/* Publishes and kicks only if the device asked for it (avail_event). */
-static void publish(struct drv_queue *q)
-{
-	uint16_t old = q->avail->idx, new_idx = q->avail_idx;
-
-	__atomic_store_n(&q->avail->idx, new_idx, __ATOMIC_SEQ_CST);
-	uint16_t event = __atomic_load_n((uint16_t *)&q->used->ring[QSIZE], __ATOMIC_SEQ_CST);
-	if ((uint16_t)(new_idx - event - 1) < (uint16_t)(new_idx - old))
-		mmio_write(bar + VIRTIO_PCI_NOTIFY_OFFSET + q->index * VIRTIO_PCI_NOTIFY_MULTIPLIER, 2,
-			   q->index);
-}
-
-static bool wait_used(struct drv_queue *q, uint16_t want)
-{
-	for (int i = 0; i < 3000; i++) {
-		if (used_idx(q) == want)
-			return true;
-		nanosleep(&(struct timespec){ 0, 1000000 }, NULL);
-	}
-	return false;
-}
-
-static struct vring_used_elem used_elem(struct drv_queue *q, uint16_t i)
-{
-	return q->used->ring[i % QSIZE];
-}
 
 /* ---- FUSE requests in guest memory ---- */
 
@@ -228,7 +78,7 @@ static uint64_t add_request(struct drv_queue *q, int slot, uint32_t opcode, uint
 	memset(ram + out, 0, 0x1000);
 	uint64_t gpa[4] = { in, in + sizeof(h), out, out + sizeof(struct fuse_out_header) };
 	uint32_t len[4] = { sizeof(h), arg_len, sizeof(struct fuse_out_header), body_len };
-	add_chain(q, gpa, len, 4, 2);
+	drv_add_chain(q, gpa, len, 4, 2);
 	return h.unique;
 }
 
@@ -238,12 +88,12 @@ static int call(int slot, uint32_t opcode, uint64_t nodeid, const void *arg, uin
 		uint32_t body_len)
 {
 	struct drv_queue *q = &queues[1];
-	uint16_t want = (uint16_t)(used_idx(q) + 1);
+	uint16_t want = (uint16_t)(drv_used_idx(q) + 1);
 	uint64_t id = add_request(q, slot, opcode, nodeid, arg, arg_len, body_len);
 
-	publish(q);
-	if (!wait_used(q, want) || slot_reply(slot)->unique != id ||
-	    used_elem(q, want - 1).len != slot_reply(slot)->len)
+	drv_publish(&dev, q);
+	if (!drv_wait_used(q, want) || slot_reply(slot)->unique != id ||
+	    drv_used_elem(q, want - 1).len != slot_reply(slot)->len)
 		return 1;
 	return slot_reply(slot)->error;
 }
@@ -286,12 +136,13 @@ static void test_config_errors(void)
 					      .nr_request_queues = VIRTIO_FS_MAX_REQUEST_QUEUES };
 	ok(virtio_fs_init(&vm, &cfg, &f, &err) == 0, "36-byte tag, %d request queues",
 	   VIRTIO_FS_MAX_REQUEST_QUEUES);
-	bar = find_bar(FS_DEVICE_ID);
-	ok(mmio_read(common(VIRTIO_PCI_COMMON_NUMQ), 2) == 1 + VIRTIO_FS_MAX_REQUEST_QUEUES,
+	dev.bar = drv_find_bar(&vm, FS_DEVICE_ID);
+	ok(drv_common_read(&dev, VIRTIO_PCI_COMMON_NUMQ, 2) == 1 + VIRTIO_FS_MAX_REQUEST_QUEUES,
 	   "hiprio plus %d request queues", VIRTIO_FS_MAX_REQUEST_QUEUES);
 	struct virtio_fs_config c;
 	for (unsigned i = 0; i < sizeof(c); i++)
-		((uint8_t *)&c)[i] = (uint8_t)mmio_read(bar + VIRTIO_PCI_DEVICE_OFFSET + i, 1);
+		((uint8_t *)&c)[i] =
+			(uint8_t)drv_mmio_read(&vm, dev.bar + VIRTIO_PCI_DEVICE_OFFSET + i, 1);
 	ok(!memcmp(c.tag, long_tag, VIRTIO_FS_TAG_MAX) &&
 		   c.num_request_queues == VIRTIO_FS_MAX_REQUEST_QUEUES,
 	   "config: whole tag, num_request_queues");
@@ -301,17 +152,17 @@ static void test_config_errors(void)
 
 static void test_identity(void)
 {
-	bar = find_bar(FS_DEVICE_ID);
-	ok(bar != 0, "virtio-fs on the PCI bus as 1af4:105a");
-	ok(mmio_read(common(VIRTIO_PCI_COMMON_NUMQ), 2) == 1 + NR_REQUEST_QUEUES,
+	dev.bar = drv_find_bar(&vm, FS_DEVICE_ID);
+	ok(dev.bar != 0, "virtio-fs on the PCI bus as 1af4:105a");
+	ok(drv_common_read(&dev, VIRTIO_PCI_COMMON_NUMQ, 2) == 1 + NR_REQUEST_QUEUES,
 	   "hiprio plus %d request queues", NR_REQUEST_QUEUES);
-	mmio_write(common(VIRTIO_PCI_COMMON_DFSELECT), 4, 0);
-	ok((mmio_read(common(VIRTIO_PCI_COMMON_DF), 4) & 0xffffff) == 0, "no device features");
+	drv_common_write(&dev, VIRTIO_PCI_COMMON_DFSELECT, 4, 0);
+	ok((drv_common_read(&dev, VIRTIO_PCI_COMMON_DF, 4) & 0xffffff) == 0, "no device features");
 	char tag[37] = { 0 };
 	for (unsigned i = 0; i < 36; i++)
-		tag[i] = (char)mmio_read(bar + VIRTIO_PCI_DEVICE_OFFSET + i, 1);
+		tag[i] = (char)drv_mmio_read(&vm, dev.bar + VIRTIO_PCI_DEVICE_OFFSET + i, 1);
 	ok(!strcmp(tag, "testfs"), "config: tag \"%s\", NUL padded", tag);
-	ok(mmio_read(bar + VIRTIO_PCI_DEVICE_OFFSET + 36, 4) == NR_REQUEST_QUEUES,
+	ok(drv_mmio_read(&vm, dev.bar + VIRTIO_PCI_DEVICE_OFFSET + 36, 4) == NR_REQUEST_QUEUES,
 	   "config: num_request_queues %d", NR_REQUEST_QUEUES);
 }
 
@@ -325,7 +176,8 @@ static void test_requests(void)
 				     .flags = FUSE_ASYNC_READ | FUSE_MAX_PAGES };
 	ok(call(0, FUSE_INIT, 0, &init, sizeof(init), sizeof(struct fuse_init_out)) == 0,
 	   "FUSE_INIT answered through the used ring");
-	ok(used_elem(&queues[1], 0).len == sizeof(struct fuse_out_header) + sizeof(struct fuse_init_out),
+	ok(drv_used_elem(&queues[1], 0).len ==
+		   sizeof(struct fuse_out_header) + sizeof(struct fuse_init_out),
 	   "used length is the reply length");
 	struct fuse_init_out *io = slot_body(0);
 	ok(io->major == FUSE_KERNEL_VERSION && io->minor >= 31, "protocol 7.%u agreed", io->minor);
@@ -359,15 +211,15 @@ static void test_burst(void)
 	uint16_t start[1 + NR_REQUEST_QUEUES];
 
 	for (int q = 1; q <= NR_REQUEST_QUEUES; q++)
-		start[q] = used_idx(&queues[q]);
+		start[q] = drv_used_idx(&queues[q]);
 	for (int i = 0; i < BURST; i++)
 		ids[i] = add_request(&queues[1 + i % NR_REQUEST_QUEUES], 10 + i, FUSE_LOOKUP,
 				     FUSE_ROOT_ID, "hello.txt", 10, sizeof(struct fuse_entry_out));
 	for (int q = 1; q <= NR_REQUEST_QUEUES; q++)
-		publish(&queues[q]);
+		drv_publish(&dev, &queues[q]);
 	bool all = true;
 	for (int q = 1; q <= NR_REQUEST_QUEUES; q++)
-		all &= wait_used(&queues[q], (uint16_t)(start[q] + BURST / NR_REQUEST_QUEUES));
+		all &= drv_wait_used(&queues[q], (uint16_t)(start[q] + BURST / NR_REQUEST_QUEUES));
 	ok(all, "%d requests over %d queues all answered", BURST, NR_REQUEST_QUEUES);
 	bool right = true;
 	for (int i = 0; i < BURST; i++) {
@@ -389,22 +241,23 @@ static void test_hiprio_and_malformed(void)
 	memcpy(ram + in + sizeof(h), &forget, sizeof(forget));
 	uint64_t gpa[1] = { in };
 	uint32_t len[1] = { sizeof(h) + sizeof(forget) };
-	add_chain(hiprio, gpa, len, 1, 1);
-	publish(hiprio);
-	ok(wait_used(hiprio, 1) && used_elem(hiprio, 0).len == 0,
+	drv_add_chain(hiprio, gpa, len, 1, 1);
+	drv_publish(&dev, hiprio);
+	ok(drv_wait_used(hiprio, 1) && drv_used_elem(hiprio, 0).len == 0,
 	   "FORGET on the hiprio queue returned with 0 bytes");
 
 	/* Too short to be a FUSE header: returned empty, device keeps going. */
 	struct drv_queue *q = &queues[1];
-	uint16_t want = (uint16_t)(used_idx(q) + 1);
+	uint16_t want = (uint16_t)(drv_used_idx(q) + 1);
 	uint64_t bad[2] = { SLOT_GPA + 101 * SLOT_SIZE, SLOT_GPA + 101 * SLOT_SIZE + 0x1000 };
 	uint32_t bad_len[2] = { 8, 64 };
 	memset(ram + bad[1], 0x5a, 64);
-	add_chain(q, bad, bad_len, 2, 1);
-	publish(q);
-	ok(wait_used(q, want) && used_elem(q, want - 1).len == 0, "8-byte request returned empty");
+	drv_add_chain(q, bad, bad_len, 2, 1);
+	drv_publish(&dev, q);
+	ok(drv_wait_used(q, want) && drv_used_elem(q, want - 1).len == 0,
+	   "8-byte request returned empty");
 	ok(ram[bad[1]] == 0x5a, "and nothing written");
-	ok(!(status() & VIRTIO_CONFIG_S_NEEDS_RESET), "device not broken by it");
+	ok(!(drv_status(&dev) & VIRTIO_CONFIG_S_NEEDS_RESET), "device not broken by it");
 	struct fuse_getattr_in ga = { 0 };
 	ok(call(102, FUSE_GETATTR, FUSE_ROOT_ID, &ga, sizeof(ga), sizeof(struct fuse_attr_out)) == 0,
 	   "next request served normally");
@@ -422,7 +275,7 @@ static void add_big_read(int slot, uint64_t fh)
 	memcpy(ram + in + sizeof(h), &rd, sizeof(rd));
 	uint64_t gpa[4] = { in, in + sizeof(h), out, DATA_GPA };
 	uint32_t len[4] = { sizeof(h), sizeof(rd), sizeof(struct fuse_out_header), BIG_FILE };
-	add_chain(&queues[1], gpa, len, 4, 2);
+	drv_add_chain(&queues[1], gpa, len, 4, 2);
 }
 
 static void test_reset(void)
@@ -439,29 +292,29 @@ static void test_reset(void)
 	/* Reset with 1 MiB reads in flight: once the status reads 0 nothing
 	 * may write into their buffers or the rings any more. */
 	enum { N = 40 };
-	uint16_t used_before = used_idx(&queues[1]);
+	uint16_t used_before = drv_used_idx(&queues[1]);
 	for (int i = 0; i < N; i++)
 		add_big_read(10 + i, fh);
-	publish(&queues[1]);
+	drv_publish(&dev, &queues[1]);
 	/* Reset as soon as the first answer is in: workers busy, jobs queued. */
-	for (int spin = 0; spin < 100000000 && used_idx(&queues[1]) == used_before; spin++)
+	for (int spin = 0; spin < 100000000 && drv_used_idx(&queues[1]) == used_before; spin++)
 		__builtin_ia32_pause();
-	mmio_write(common(VIRTIO_PCI_COMMON_STATUS), 1, 0);
-	uint16_t used_then = used_idx(&queues[1]);
-	ok(status() == 0, "reset with requests in flight (%u of %d answered before)",
+	drv_set_status(&dev, 0);
+	uint16_t used_then = drv_used_idx(&queues[1]);
+	ok(drv_status(&dev) == 0, "reset with requests in flight (%u of %d answered before)",
 	   (uint16_t)(used_then - used_before), N);
 	for (int i = 0; i < N; i++)
 		memset(slot_reply(10 + i), 0xaa, sizeof(struct fuse_out_header));
 	memset(ram + DATA_GPA, 0xaa, BIG_FILE);
 	nanosleep(&(struct timespec){ 0, 100000000 }, NULL);
-	bool untouched = used_idx(&queues[1]) == used_then;
+	bool untouched = drv_used_idx(&queues[1]) == used_then;
 	for (int i = 0; i < N; i++)
 		untouched &= ((uint8_t *)slot_reply(10 + i))[0] == 0xaa;
 	for (uint32_t i = 0; i < BIG_FILE; i += 4096)
 		untouched &= ram[DATA_GPA + i] == 0xaa;
 	ok(untouched, "no late writes into buffers or rings after the reset");
 
-	ok(driver_setup(), "new driver instance up");
+	ok(drv_setup(&dev, queues, ARRAY_SIZE(queues)), "new driver instance up");
 	struct fuse_getattr_in ga = { 0 };
 	ok(call(0, FUSE_GETATTR, FUSE_ROOT_ID, &ga, sizeof(ga), sizeof(struct fuse_attr_out)) == -EIO,
 	   "the reset ended the FUSE session: GETATTR before INIT fails");
@@ -499,20 +352,11 @@ int main(void)
 	novm_error_t err = NULL;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	ram = aligned_alloc(4096, RAM_SIZE);
-	memset(&vm, 0, sizeof(vm));
-	vm.kvm_fd = vm.vm_fd = vm.exit_fd = -1;
-	pthread_mutex_init(&vm.gsi_lock, NULL);
-	pthread_mutex_init(&vm.exit_lock, NULL);
-	vm.next_gsi = 24;
-	bus_init(&vm.pio);
-	bus_init(&vm.mmio);
-	if (!ram || guest_memory_add(&vm.mem, 0, RAM_SIZE, ram) < 0 ||
-	    ioloop_init(&vm.loop, &err) < 0 || make_share() < 0) {
+	if (fake_vm_init(&vm, &ram, RAM_SIZE, &err) < 0 || make_share() < 0) {
 		printf("1..0 # SKIP cannot set up a fake VM and share\n");
 		return 77;
 	}
-	memset(ram, 0, RAM_SIZE);
+	dev.ram = ram;
 
 	ok(pci_init(&vm, &err) == 0, "pci_init");
 	test_config_errors();
@@ -530,7 +374,7 @@ int main(void)
 		novm_error_print(&err, "test-virtio-fs");
 		return 1;
 	}
-	ok(driver_setup(), "driver set up with EVENT_IDX");
+	ok(drv_setup(&dev, queues, ARRAY_SIZE(queues)), "driver set up with EVENT_IDX");
 	test_requests();
 	test_burst();
 	test_hiprio_and_malformed();
@@ -541,10 +385,7 @@ int main(void)
 	ok(pci_bus_find(vm.pci, 0x1af4, FS_DEVICE_ID) == NULL, "virtio_fs_exit removed the device");
 	virtio_fs_exit(NULL);
 	pci_exit(&vm);
-	bus_destroy(&vm.pio);
-	bus_destroy(&vm.mmio);
-	free(vm.routing);
-	free(ram);
+	fake_vm_destroy(&vm, ram);
 	remove_tree(share, &err);
 	novm_error_release(&err);
 	return tap_done();

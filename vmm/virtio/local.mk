@@ -7,11 +7,14 @@ vmm_libvmm_a_SOURCES += \
 	vmm/virtio/pci.h vmm/virtio/pci.c \
 	vmm/virtio/rng.h vmm/virtio/rng.c
 
+# test-pci, test-virtio-fs and test-virtio-console drive their devices through
+# the guest-side driver in tests/unit/virtio-driver.[ch].
 check_PROGRAMS += tests/unit/test-virtqueue tests/unit/test-pci
 TESTS += tests/unit/test-virtqueue tests/unit/test-pci
 tests_unit_test_virtqueue_SOURCES = tests/unit/test-virtqueue.c
 tests_unit_test_virtqueue_LDADD = $(VMM_LIBS)
-tests_unit_test_pci_SOURCES = tests/unit/test-pci.c
+tests_unit_test_pci_SOURCES = tests/unit/test-pci.c tests/unit/tap.h \
+	tests/unit/virtio-driver.h tests/unit/virtio-driver.c
 tests_unit_test_pci_LDADD = $(VMM_LIBS)
 
 # virtio-fs (over the FUSE server in vmm/fuse/) and virtio-console.
@@ -21,7 +24,9 @@ vmm_libvmm_a_SOURCES += \
 
 check_PROGRAMS += tests/unit/test-virtio-fs tests/unit/test-virtio-console
 TESTS += tests/unit/test-virtio-fs tests/unit/test-virtio-console
-tests_unit_test_virtio_fs_SOURCES = tests/unit/test-virtio-fs.c tests/unit/tap.h
+tests_unit_test_virtio_fs_SOURCES = tests/unit/test-virtio-fs.c tests/unit/tap.h \
+	tests/unit/virtio-driver.h tests/unit/virtio-driver.c
 tests_unit_test_virtio_fs_LDADD = $(VMM_LIBS)
-tests_unit_test_virtio_console_SOURCES = tests/unit/test-virtio-console.c tests/unit/tap.h
+tests_unit_test_virtio_console_SOURCES = tests/unit/test-virtio-console.c tests/unit/tap.h \
+	tests/unit/virtio-driver.h tests/unit/virtio-driver.c
 tests_unit_test_virtio_console_LDADD = $(VMM_LIBS)
