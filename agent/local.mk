@@ -16,6 +16,19 @@ AGENT_CONTAINER_PURE_SOURCES = \
 	agent/query.h agent/query.c \
 	agent/proto.h
 
+# Applying a process spec (user, caps, seccomp, rlimits) up to exec: the
+# agent and both container-mode unit tests.
+AGENT_PROCESS_SOURCES = \
+	agent/log.h agent/log.c \
+	agent/procinfo.h agent/procinfo.c \
+	agent/process.h agent/process.c \
+	agent/caps.h agent/caps.c \
+	agent/seccomp.h agent/seccomp.c
+
+# CFLAGS and libraries of the unit tests that link those.
+AGENT_TEST_CFLAGS = $(AM_CFLAGS) $(YAJL_CFLAGS) $(LIBCAP_CFLAGS)
+AGENT_TEST_LIBS = lib/libnovmutil.a $(YAJL_LIBS) $(SECCOMP_LIBS) $(LIBCAP_LIBS)
+
 libexec_novm_PROGRAMS += agent/novm-init
 agent_novm_init_CFLAGS = $(WARN_CFLAGS) $(YAJL_CFLAGS) $(SECCOMP_CFLAGS) $(LIBCAP_CFLAGS)
 agent_novm_init_LDFLAGS = -static
@@ -23,13 +36,11 @@ agent_novm_init_LDFLAGS = -static
 agent_novm_init_LDADD = -lyajl_s $(SECCOMP_LIBS) $(LIBCAP_LIBS)
 agent_novm_init_SOURCES = \
 	agent/main.c \
-	agent/log.h agent/log.c \
 	agent/console.h agent/console.c \
 	agent/mounts.h agent/mounts.c \
 	agent/modules.h agent/modules.c \
 	agent/modorder.h agent/modorder.c \
 	agent/report.h agent/report.c \
-	agent/procinfo.h agent/procinfo.c \
 	agent/action.h agent/action.c \
 	agent/cmdline.h agent/cmdline.c \
 	agent/container.h agent/container.c \
@@ -38,9 +49,7 @@ agent_novm_init_SOURCES = \
 	agent/devnodes.h agent/devnodes.c \
 	agent/rootfs.h agent/rootfs.c \
 	agent/session.h agent/session-internal.h agent/session.c agent/session-io.c \
-	agent/process.h agent/process.c \
-	agent/caps.h agent/caps.c \
-	agent/seccomp.h agent/seccomp.c \
+	$(AGENT_PROCESS_SOURCES) \
 	$(AGENT_OCI_SOURCES) \
 	lib/error.h lib/error.c \
 	lib/util.h lib/util.c
@@ -58,35 +67,21 @@ tests_unit_test_agent_parse_LDADD = lib/libnovmutil.a
 # sysctl keys, /proc parsers, PATH lookup.
 check_PROGRAMS += tests/unit/test-agent-container
 TESTS += tests/unit/test-agent-container
-tests_unit_test_agent_container_CFLAGS = $(AM_CFLAGS) $(YAJL_CFLAGS) $(LIBCAP_CFLAGS)
+tests_unit_test_agent_container_CFLAGS = $(AGENT_TEST_CFLAGS)
 tests_unit_test_agent_container_SOURCES = tests/unit/test-agent-container.c tests/unit/tap.h \
-	$(AGENT_CONTAINER_PURE_SOURCES) \
-	agent/log.h agent/log.c \
-	agent/procinfo.h agent/procinfo.c \
-	agent/process.h agent/process.c \
-	agent/caps.h agent/caps.c \
-	agent/seccomp.h agent/seccomp.c \
-	$(AGENT_OCI_SOURCES)
-tests_unit_test_agent_container_LDADD = lib/libnovmutil.a $(YAJL_LIBS) $(SECCOMP_LIBS) \
-	$(LIBCAP_LIBS)
+	$(AGENT_CONTAINER_PURE_SOURCES) $(AGENT_PROCESS_SOURCES) $(AGENT_OCI_SOURCES)
+tests_unit_test_agent_container_LDADD = $(AGENT_TEST_LIBS)
 
 # What needs root and a kernel (run on the host in forked children): the
 # in-root path resolution, seccomp, capabilities and the whole process
 # setup up to exec.  Skips (77) when not root.
 check_PROGRAMS += tests/unit/test-agent-process
 TESTS += tests/unit/test-agent-process
-tests_unit_test_agent_process_CFLAGS = $(AM_CFLAGS) $(YAJL_CFLAGS) $(LIBCAP_CFLAGS)
+tests_unit_test_agent_process_CFLAGS = $(AGENT_TEST_CFLAGS)
 tests_unit_test_agent_process_SOURCES = tests/unit/test-agent-process.c tests/unit/tap.h \
-	$(AGENT_CONTAINER_PURE_SOURCES) \
-	agent/log.h agent/log.c \
-	agent/procinfo.h agent/procinfo.c \
+	$(AGENT_CONTAINER_PURE_SOURCES) $(AGENT_PROCESS_SOURCES) $(AGENT_OCI_SOURCES) \
 	agent/inroot.h agent/inroot.c \
-	agent/devnodes.h agent/devnodes.c \
-	agent/process.h agent/process.c \
-	agent/caps.h agent/caps.c \
-	agent/seccomp.h agent/seccomp.c \
-	$(AGENT_OCI_SOURCES)
-tests_unit_test_agent_process_LDADD = lib/libnovmutil.a $(YAJL_LIBS) $(SECCOMP_LIBS) \
-	$(LIBCAP_LIBS)
+	agent/devnodes.h agent/devnodes.c
+tests_unit_test_agent_process_LDADD = $(AGENT_TEST_LIBS)
 
 EXTRA_DIST += tests/agent/driver.py
