@@ -138,6 +138,18 @@ int cli_bad_value(struct cli_parser *p, const char *flag, const char *why)
 	return 1;
 }
 
+int cli_check_preserve_fds(struct cli_parser *p)
+{
+	long long n;
+
+	if (!cli_parse_int(p->value, 0, 1 << 20, &n))
+		return cli_bad_value(p, "preserve-fds", "parse error");
+	if (n > 0)
+		return cli_bad_value(p, "preserve-fds",
+				     "host file descriptors cannot be passed into the container's VM");
+	return 0;
+}
+
 int cli_fail(novm_error_t *err)
 {
 	log_error_and_release(err);

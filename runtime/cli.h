@@ -59,6 +59,10 @@ bool cli_check_args(struct cli_parser *p, int min, int max);
  * `invalid value "x" for flag -preserve-fds: ...` with the help. */
 int cli_bad_value(struct cli_parser *p, const char *flag, const char *why);
 
+/* --preserve-fds N: 0 is fine; more is refused (1 returned, message
+ * printed), as host fds cannot cross into a VM. */
+int cli_check_preserve_fds(struct cli_parser *p);
+
 /* Prints the help of `command` (main.c holds the texts). */
 void cli_print_help(const char *command, FILE *out);
 

@@ -25,7 +25,6 @@ int cmd_create(const struct runtime_globals *g, int argc, char **argv)
 	struct created_container c;
 	struct cli_parser p;
 	novm_error_t err = NULL;
-	long long n;
 	int opt;
 
 	cli_init(&p, "create", argc, argv);
@@ -37,9 +36,8 @@ int cmd_create(const struct runtime_globals *g, int argc, char **argv)
 		case OPT_CONSOLE_SOCKET: o.console_socket = p.value; break;
 		case OPT_PID_FILE: o.pid_file = p.value; break;
 		case OPT_PRESERVE_FDS:
-			/* Host fds cannot cross into a VM: accepted, then closed. */
-			if (!cli_parse_int(p.value, 0, 1 << 20, &n))
-				return cli_bad_value(&p, "preserve-fds", "parse error");
+			if (cli_check_preserve_fds(&p))
+				return 1;
 			break;
 		default:
 			break;	/* no pivot_root or keyrings on the host side of a VM */

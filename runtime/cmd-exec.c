@@ -133,8 +133,8 @@ static int parse_options(int argc, char **argv, struct exec_options *o, struct c
 				return 1;
 			break;
 		case OPT_PRESERVE_FDS:
-			if (!cli_parse_int(p->value, 0, 1 << 20, &n))
-				return cli_bad_value(p, "preserve-fds", "parse error");
+			if (cli_check_preserve_fds(p))
+				return 1;
 			break;
 		case OPT_IGNORE_PAUSED: o->ignore_paused = p->bool_value; break;
 		default:

@@ -137,7 +137,6 @@ int cmd_run(const struct runtime_globals *g, int argc, char **argv)
 	novm_error_t err = NULL;
 	struct cli_parser p;
 	sigset_t signals;
-	long long n;
 	int opt, status = 1;
 
 	cli_init(&p, "run", argc, argv);
@@ -151,8 +150,8 @@ int cmd_run(const struct runtime_globals *g, int argc, char **argv)
 		case OPT_KEEP: keep = p.bool_value; break;
 		case OPT_PID_FILE: o.pid_file = p.value; break;
 		case OPT_PRESERVE_FDS:
-			if (!cli_parse_int(p.value, 0, 1 << 20, &n))
-				return cli_bad_value(&p, "preserve-fds", "parse error");
+			if (cli_check_preserve_fds(&p))
+				return 1;
 			break;
 		default: break;
 		}

@@ -26,7 +26,7 @@ const struct command commands[] = {
 	  "   --pid-file value          specify the file to write the process id to\n"
 	  "   --no-pivot                accepted for compatibility (the root filesystem is the VM's own)\n"
 	  "   --no-new-keyring          accepted for compatibility (the VM has its own keyrings)\n"
-	  "   --preserve-fds value      accepted for compatibility; host fds cannot enter a VM (default: 0)\n" },
+	  "   --preserve-fds value      only 0: host fds cannot enter a VM (default: 0)\n" },
 	{ "delete", cmd_delete, "delete any resources held by the container often used with detached container",
 	  "[command options] <container-id>",
 	  ID_TEXT
@@ -61,7 +61,7 @@ const struct command commands[] = {
 	  "   --apparmor value                   accepted for compatibility\n"
 	  "   --no-new-privs                     set the no new privileges value for the process\n"
 	  "   --cap value, -c value              add a capability to the bounding set for the process\n"
-	  "   --preserve-fds value               accepted for compatibility (default: 0)\n"
+	  "   --preserve-fds value               only 0: host fds cannot enter a VM (default: 0)\n"
 	  "   --cgroup value                     accepted for compatibility\n"
 	  "   --ignore-paused                    allow exec in a paused container\n" },
 	{ "features", cmd_features, "show the enabled features", "",
@@ -114,7 +114,7 @@ const struct command commands[] = {
 	  "   --no-subreaper            accepted for compatibility\n"
 	  "   --no-pivot                accepted for compatibility\n"
 	  "   --no-new-keyring          accepted for compatibility\n"
-	  "   --preserve-fds value      accepted for compatibility (default: 0)\n" },
+	  "   --preserve-fds value      only 0: host fds cannot enter a VM (default: 0)\n" },
 	{ "spec", cmd_spec, "create a new specification file", "[command options]",
 	  "OPTIONS:\n"
 	  "   --bundle value, -b value  path to the root of the bundle directory\n"

@@ -389,6 +389,9 @@ PY
 	assert_stderr_has '"state" requires exactly 1 argument(s)'
 	runc_cmd delete --force nope
 	assert_run_status 0
+	runc_cmd create --bundle "$B" --preserve-fds 2 c1
+	assert_run_status 1
+	assert_stderr_has "host file descriptors cannot be passed into the container's VM"
 	runc_cmd checkpoint c1
 	assert_run_status 1
 	assert_stderr_has "checkpoint is not supported by novm"
