@@ -31,7 +31,7 @@ static bool has_option(const struct oci_mount *m, const char *opt)
 }
 
 static int add_share(struct container_vm *vm, const char *tag, const char *path, bool readonly,
-		     novm_error_t *err)
+		     const char *only_name, novm_error_t *err)
 {
 	struct vm_share *shares = realloc(vm->shares, (vm->nr_shares + 1) * sizeof(*shares));
 	char **tags = realloc(vm->share_tags, (vm->nr_shares + 1) * sizeof(*tags));
@@ -46,20 +46,48 @@ static int add_share(struct container_vm *vm, const char *tag, const char *path,
 	if (!shares || !tags || !paths || !(vm->share_tags[vm->nr_shares] = strdup(tag)))
 		return novm_error(err, ENOMEM, "shares");
 	vm->share_paths[vm->nr_shares] = NULL;
-	vm->shares[vm->nr_shares] = (struct vm_share){ vm->share_tags[vm->nr_shares], path, readonly };
+	vm->shares[vm->nr_shares] = (struct vm_share){
+		.tag = vm->share_tags[vm->nr_shares],
+		.path = path,
+		.readonly = readonly,
+		.only_name = only_name,
+	};
 	vm->nr_shares++;
+	return 0;
+}
+
+/* "/a/b/name" as one allocation "/a/b\0name": *dir owns it, *name points
+ * into it.  "/name" gives "/\0name".  -1 when source has no file name. */
+static int split_file_source(const char *source, char **dir, const char **name)
+{
+	const char *slash = strrchr(source, '/');
+	size_t dir_len;
+	char *buf;
+
+	if (!slash || !slash[1])
+		return -1;
+	dir_len = slash == source ? 1 : (size_t)(slash - source);
+	buf = malloc(strlen(source) + 2);
+	if (!buf)
+		return -1;
+	memcpy(buf, source, dir_len);
+	buf[dir_len] = '\0';
+	strcpy(buf + dir_len + 1, slash + 1);
+	*dir = buf;
+	*name = buf + dir_len + 1;
 	return 0;
 }
 
 /* Bind mounts become virtio-fs shares of their own; the agent mounts each
  * at its destination.  A file (Docker's /etc/resolv.conf, hosts, hostname)
- * is served as its directory with a "path" naming it: the agent mounts the
- * directory where only the agent sees it and binds just the file into the
+ * is served as a single-file share of its directory, with a "path" naming
+ * it: the guest sees no sibling of the file, and the agent mounts the
+ * share where only it sees it and binds just the file into the
  * container. */
 static int collect_shares(const struct oci_spec *spec, struct container_vm *vm, FILE *json,
 			  novm_error_t *err)
 {
-	if (add_share(vm, CONTAINER_ROOTFS_TAG, spec->root.path, spec->root.readonly, err) < 0)
+	if (add_share(vm, CONTAINER_ROOTFS_TAG, spec->root.path, spec->root.readonly, NULL, err) < 0)
 		return -1;
 	fprintf(json, "[{\"tag\":\"%s\",\"destination\":\"/\",\"readonly\":%s}", CONTAINER_ROOTFS_TAG,
 		spec->root.readonly ? "true" : "false");
@@ -74,22 +102,16 @@ static int collect_shares(const struct oci_spec *spec, struct container_vm *vm, 
 			continue;
 		if (stat(m->source, &st) < 0)
 			return novm_error(err, errno, "mount %s: source `%s`", m->destination, m->source);
-		if (!(dir = strdup(m->source)))
-			return novm_error(err, ENOMEM, "shares");
-		if (!S_ISDIR(st.st_mode)) {
-			char *slash = strrchr(dir, '/');
-			if (!slash || !slash[1])
-				return novm_error(err, 0, "mount %s: source `%s` must be an absolute path",
-						  m->destination, m->source);
-			file = m->source + (slash - dir) + 1;
-			if (slash == dir)
-				slash[1] = '\0';
-			else
-				*slash = '\0';
+		if (S_ISDIR(st.st_mode)) {
+			if (!(dir = strdup(m->source)))
+				return novm_error(err, ENOMEM, "shares");
+		} else if (split_file_source(m->source, &dir, &file) < 0) {
+			return novm_error(err, 0, "mount %s: source `%s` must be an absolute path to a file",
+					  m->destination, m->source);
 		}
 		snprintf(tag, sizeof(tag), "m%zu", i);
 		bool ro = has_option(m, "ro");
-		if (add_share(vm, tag, dir, ro, err) < 0)
+		if (add_share(vm, tag, dir, ro, file, err) < 0)
 			return -1;
 		vm->share_paths[vm->nr_shares - 1] = steal_pointer(&dir);
 		fprintf(json, ",{\"tag\":\"%s\",\"destination\":", tag);

@@ -34,6 +34,9 @@ struct vm_share {
 	const char *tag;
 	const char *path;
 	bool readonly;
+	/* A single-file share: path is the file's directory and the guest
+	 * sees only this entry of it.  NULL: the whole directory. */
+	const char *only_name;
 };
 
 struct agent_link_config;

@@ -168,6 +168,7 @@ static int create_devices(struct vmm *vmm, const struct vm_config *cfg, novm_err
 			.tag = cfg->shares[i].tag,
 			.root = cfg->shares[i].path,
 			.readonly = cfg->shares[i].readonly,
+			.only_name = cfg->shares[i].only_name,
 			.nr_request_queues = 1,
 			.nr_workers = 4,
 		};

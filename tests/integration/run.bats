@@ -137,6 +137,31 @@ for k in ("bounding", "effective", "permitted"):
 	[ "$(cat "$data/out.txt")" = from-guest ]
 }
 
+@test "files: a file bind mount shows the file and nothing next to it, even to a guest that mounts the share itself" {
+	local data=$BATS_TEST_TMPDIR/hostetc
+	mkdir -p "$data" && echo "nameserver 10.1.1.1" >"$data/resolv.conf" && echo secret >"$data/neighbour"
+	# Docker binds files (resolv.conf, hosts) from a directory of its own;
+	# a guest with CAP_SYS_ADMIN can mount that share's tag again.
+	make_bundle "$B" sh -c '
+cat /etc/resolv.conf; echo "nameserver 10.2.2.2" > /etc/resolv.conf
+mkdir -p /mnt/share && mount -t virtiofs "$TAG" /mnt/share || exit 9
+echo $(ls -a /mnt/share)
+cat /mnt/share/neighbour; touch /mnt/share/new; rm /mnt/share/resolv.conf; true'
+	edit_config "$B" "
+cfg['process']['env'].append('TAG=m%d' % len(cfg['mounts']))
+cfg['mounts'].append({'destination': '/etc/resolv.conf', 'type': 'bind', 'source': '$data/resolv.conf', 'options': ['rbind', 'rw']})
+for k in ('bounding', 'effective', 'permitted'):
+    cfg['process']['capabilities'][k].append('CAP_SYS_ADMIN')"
+	runc_run "$B" c1
+	assert_run_status 0
+	[ "${lines[0]}" = "nameserver 10.1.1.1" ] || { show_run "the bound file was not read"; false; }
+	[ "${lines[1]}" = ". .. resolv.conf" ] || { show_run "the share shows more than the file"; false; }
+	[[ $stderr == *"neighbour: No such file or directory"* ]] || { show_run "the sibling was reachable"; false; }
+	[[ $stderr == *"Operation not permitted"* ]] || { show_run "no EPERM for changes next to the file"; false; }
+	[ "$(cat "$data/resolv.conf")" = "nameserver 10.2.2.2" ]
+	[ "$(cat "$data/neighbour")" = secret ] && [ ! -e "$data/new" ]
+}
+
 @test "files: a 200 MiB file written and read back has the same sha256 on both sides" {
 	# 1 MiB writes: 4 KiB ones (busybox head) take minutes under emulation.
 	# The second sum reads the file back from the host: the page cache was

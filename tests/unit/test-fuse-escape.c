@@ -399,6 +399,120 @@ static void test_random(void)
 	   "the secret is still there and the server still serves");
 }
 
+/* Names in a directory listing reply, space-separated, in order. */
+static void listing_names(const void *body, size_t len, bool plus, char *out, size_t cap)
+{
+	size_t pos = 0, head = plus ? sizeof(struct fuse_direntplus) : sizeof(struct fuse_dirent);
+
+	out[0] = '\0';
+	while (pos + head <= len) {
+		const void *rec = (const char *)body + pos;
+		const struct fuse_dirent *d = plus ? &((const struct fuse_direntplus *)rec)->dirent : rec;
+		size_t size = plus ? FUSE_DIRENTPLUS_SIZE((const struct fuse_direntplus *)rec)
+				   : FUSE_DIRENT_SIZE(d);
+		if (d->namelen == 0 || pos + size > len)
+			break;
+		snprintf(out + strlen(out), cap - strlen(out), "%s%.*s", out[0] ? " " : "",
+			 (int)d->namelen, d->name);
+		pos += size;
+	}
+}
+
+/* True when a listing holds only ".", ".." and resolv.conf, and that. */
+static bool only_the_file(const char *names)
+{
+	char copy[256], *save = NULL;
+	bool file = false;
+
+	snprintf(copy, sizeof(copy), "%s", names);
+	for (char *w = strtok_r(copy, " ", &save); w; w = strtok_r(NULL, " ", &save)) {
+		if (!strcmp(w, "resolv.conf"))
+			file = true;
+		else if (strcmp(w, ".") && strcmp(w, ".."))
+			return false;
+	}
+	return file;
+}
+
+/* A file bind mount is served as a single-file share of its directory:
+ * the guest must not see, make, remove or rename anything else there. */
+static void test_single_file_share(void)
+{
+	struct fuse_server *whole = S, *one = NULL;
+	struct fuse_server_config cfg = { .root = share, .only_name = "resolv.conf" };
+	struct fuse_setattr_in chmod_in = { .valid = FATTR_MODE, .mode = 0777 };
+	struct fuse_entry_out e, file;
+	novm_error_t err = NULL;
+	char names[256], data[64];
+	uint64_t fh, dir_fh;
+	uint32_t written;
+	size_t got;
+	struct stat before, after;
+
+	static const char *const bad_names[] = { "", "a/b", "..", "." };
+	for (size_t i = 0; i < ARRAY_SIZE(bad_names); i++) {
+		struct fuse_server_config bad = { .root = share, .only_name = bad_names[i] };
+		ok(fuse_server_new(&bad, &one, &err) < 0 && err && strstr(err->msg, "not a file name"),
+		   "single-file share of \"%s\" refused", bad_names[i]);
+		novm_error_release(&err);
+	}
+
+	host_write("resolv.conf", "nameserver 10.0.0.1\n");
+	host_write("sibling-secret", "not yours\n");
+	char path[sizeof(share) + 16];
+	snprintf(path, sizeof(path), "%s/sub", share);
+	mkdir(path, 0755);
+	if (fuse_server_new(&cfg, &one, &err) < 0) {
+		ok(false, "single-file server: %s", err->msg);
+		novm_error_release(&err);
+		return;
+	}
+	S = one;
+	t_init();
+	ok(t_lookup(FUSE_ROOT_ID, "resolv.conf", &file) == 0, "the shared file is found");
+	ok(t_lookup(FUSE_ROOT_ID, "sibling-secret", &e) == -ENOENT, "a sibling file is not");
+	ok(t_lookup(FUSE_ROOT_ID, "sub", &e) == -ENOENT, "a sibling directory is not");
+
+	ok(t_opendir(FUSE_ROOT_ID, &dir_fh) == 0, "OPENDIR of the root");
+	for (int plus = 0; plus < 2; plus++) {
+		int r = t_read_op(plus ? FUSE_READDIRPLUS : FUSE_READDIR, FUSE_ROOT_ID, dir_fh, 0, 65536, &got);
+		listing_names(tr_body(T), r == 0 ? got : 0, plus, names, sizeof(names));
+		ok(r == 0 && only_the_file(names), "%s lists only the file (%s)",
+		   plus ? "READDIRPLUS" : "READDIR", names);
+	}
+	/* The node id a READDIR names is the guest's word: the fh decides. */
+	ok(t_read_op(FUSE_READDIR, file.nodeid, dir_fh, 0, 65536, &got) == 0, "READDIR naming another node");
+	listing_names(tr_body(T), got, false, names, sizeof(names));
+	ok(only_the_file(names), "still lists only the file (%s)", names);
+	t_release_op(FUSE_RELEASEDIR, FUSE_ROOT_ID, dir_fh);
+
+	stat(share, &before);
+	ok(t_mkdir(FUSE_ROOT_ID, "new", 0755, &e) == -EPERM, "MKDIR in the root: EPERM");
+	ok(t_create(FUSE_ROOT_ID, "new", O_WRONLY, 0644, &e, &fh) == -EPERM, "CREATE in the root: EPERM");
+	ok(t_symlink(FUSE_ROOT_ID, "new", "/etc/shadow", &e) == -EPERM, "SYMLINK in the root: EPERM");
+	ok(t_link(file.nodeid, FUSE_ROOT_ID, "new", &e) == -EPERM, "LINK into the root: EPERM");
+	ok(t_remove(FUSE_UNLINK, FUSE_ROOT_ID, "resolv.conf") == -EPERM, "UNLINK of the file: EPERM");
+	ok(t_remove(FUSE_UNLINK, FUSE_ROOT_ID, "sibling-secret") == -EPERM, "UNLINK of a sibling: EPERM");
+	ok(t_rename(FUSE_ROOT_ID, "resolv.conf", FUSE_ROOT_ID, "sibling-secret") == -EPERM,
+	   "RENAME over a sibling: EPERM");
+	ok(t_setattr(FUSE_ROOT_ID, &chmod_in, NULL) == -EPERM, "chmod of the root: EPERM");
+	ok(t_setxattr(FUSE_ROOT_ID, "user.x", "1", 1, 0) == -EPERM, "SETXATTR on the root: EPERM");
+	stat(share, &after);
+	ok(before.st_mode == after.st_mode && host_read("sibling-secret", data, sizeof(data)) == 10 &&
+	   (snprintf(path, sizeof(path), "%s/new", share), access(path, F_OK) < 0),
+	   "the host directory is unchanged");
+
+	ok(t_open(file.nodeid, O_WRONLY | O_TRUNC, &fh) == 0 &&
+	   t_write(file.nodeid, fh, 0, "nameserver 9.9.9.9\n", 19, &written) == 0 && written == 19,
+	   "the file itself is writable");
+	t_release(file.nodeid, fh);
+	ok(host_read("resolv.conf", data, sizeof(data)) == 19 && !memcmp(data, "nameserver 9.9.9.9", 18),
+	   "and the write reached the host file");
+
+	fuse_server_free(one);
+	S = whole;
+}
+
 int main(void)
 {
 	/* A hang (say, an open of a FIFO) must fail the test, not stall it. */
@@ -421,6 +535,7 @@ int main(void)
 		test_forged_ids();
 		test_malformed();
 		test_random();
+		test_single_file_share();
 		fuse_server_free(S);
 	}
 	ok(count_fds() == fds_before, "no fd leaked once the server is freed");

@@ -101,6 +101,18 @@ static int add_entry(struct fuse_req *req, struct fuse_handle *h, const struct d
 	return 0;
 }
 
+/* A handle on a single-file share's root lists only that file.  The fd
+ * itself says which directory it is: the guest's node id could lie. */
+static bool lists_only_one(const struct fuse_server *srv, const struct fuse_handle *h)
+{
+	struct stat st;
+
+	if (!srv->only_name)
+		return false;
+	/* When in doubt, filter: hiding is the safe side. */
+	return fstat(h->fd, &st) < 0 || (st.st_dev == srv->root_dev && st.st_ino == srv->root_ino);
+}
+
 static int read_dir(struct fuse_req *req, bool plus)
 {
 	cleanup_handle struct fuse_handle *h = NULL;
@@ -122,6 +134,7 @@ static int read_dir(struct fuse_req *req, bool plus)
 	buf = malloc(GETDENTS_BUF);
 	if (!buf)
 		return -ENOMEM;
+	bool only_one = lists_only_one(req->srv, h);
 
 	pthread_mutex_lock(&h->dir_lock);
 	if (lseek(h->fd, (off_t)in.offset, SEEK_SET) < 0) {
@@ -141,6 +154,9 @@ static int read_dir(struct fuse_req *req, bool plus)
 		for (ssize_t pos = 0; pos < n;) {
 			const struct dirent64 *d = (const struct dirent64 *)(buf + pos);
 			pos += d->d_reclen;
+			if (only_one && !is_dot_or_dotdot(d->d_name) &&
+			    strcmp(d->d_name, req->srv->only_name))
+				continue;
 			r = add_entry(req, h, d, &used, limit, plus);
 			if (r != 0)
 				goto out;

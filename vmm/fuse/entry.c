@@ -149,6 +149,8 @@ int fuse_op_lookup(struct fuse_req *req)
 		return -ESTALE;
 	if (!S_ISDIR(dir->type))
 		return -ENOTDIR;
+	if (fuse_name_hidden(req->srv, dir->nodeid, name))
+		return -ENOENT;
 	if (fuse_reply_room(req) < sizeof(e))
 		return -EINVAL;
 	r = fuse_lookup_at(req->srv, dir->fd, name, &e, NULL);

@@ -8,6 +8,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/stat.h>
 
 #include <linux/fuse.h>
@@ -33,6 +34,9 @@ _Static_assert(FUSE_KERNEL_MINOR_VERSION >= FUSE_SERVER_MINOR, "linux/fuse.h too
 struct fuse_server {
 	int proc_fd;		/* /proc/self/fd: reopens O_PATH fds for I/O */
 	bool readonly;
+	char *only_name;	/* single-file share: the one name in root */
+	dev_t root_dev;		/* root's identity, to know its directory handles */
+	ino_t root_ino;
 	struct inode_table inodes;
 	struct handle_table handles;
 
@@ -41,6 +45,14 @@ struct fuse_server {
 };
 
 typedef int (*fuse_op_fn)(struct fuse_req *req);
+
+/* Single-file shares: whether `name` in the directory `dir_nodeid` is kept
+ * from the guest.  "." and ".." are not names the server looks up. */
+static inline bool fuse_name_hidden(const struct fuse_server *srv, uint64_t dir_nodeid,
+				    const char *name)
+{
+	return srv->only_name && dir_nodeid == FUSE_ROOT_ID && strcmp(name, srv->only_name) != 0;
+}
 
 /* session.c */
 int fuse_op_init(struct fuse_req *req);

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/statfs.h>
 #include <unistd.h>
 
@@ -42,10 +43,23 @@ int fuse_server_new(const struct fuse_server_config *cfg, struct fuse_server **o
 	if (!srv)
 		return novm_error(err, ENOMEM, "virtio-fs");
 	srv->readonly = cfg->readonly;
+	if (cfg->only_name) {
+		/* One plain name, or the guest could be pointed elsewhere. */
+		if (!*cfg->only_name || strchr(cfg->only_name, '/') || !strcmp(cfg->only_name, ".") ||
+		    !strcmp(cfg->only_name, ".."))
+			return novm_error(err, EINVAL, "virtio-fs: `%s` is not a file name in %s",
+					  cfg->only_name, cfg->root);
+		srv->only_name = strdup(cfg->only_name);
+		if (!srv->only_name)
+			return novm_error(err, ENOMEM, "virtio-fs");
+	}
+	srv->root_dev = st.st_dev;
+	srv->root_ino = st.st_ino;
 	pthread_mutex_init(&srv->session_lock, NULL);
 	handle_table_init(&srv->handles, FUSE_SERVER_MAX_HANDLES);
 	r = inode_table_init(&srv->inodes, FUSE_SERVER_MAX_INODES, steal_fd(&root_fd), &st);
 	if (r < 0) {
+		free(srv->only_name);
 		handle_table_destroy(&srv->handles);
 		pthread_mutex_destroy(&srv->session_lock);
 		return novm_error(err, -r, "virtio-fs: inode table");
@@ -63,5 +77,6 @@ void fuse_server_free(struct fuse_server *srv)
 	inode_table_destroy(&srv->inodes);
 	close(srv->proc_fd);
 	pthread_mutex_destroy(&srv->session_lock);
+	free(srv->only_name);
 	free(srv);
 }

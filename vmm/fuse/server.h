@@ -36,6 +36,11 @@ struct fuse_server;
 struct fuse_server_config {
 	const char *root;	/* host directory to share; the host's choice, trusted */
 	bool readonly;		/* every modifying request fails with -EROFS */
+	/* Serve one file of root, not root: the guest finds no other name in
+	 * root and can create, remove, rename or change nothing there
+	 * (-EPERM).  For file bind mounts, whose siblings are not the
+	 * container's to see.  NULL: all of root. */
+	const char *only_name;
 };
 
 int fuse_server_new(const struct fuse_server_config *cfg, struct fuse_server **out,

@@ -358,7 +358,11 @@ int virtio_fs_init(struct vm *vm, const struct virtio_fs_config_host *cfg, struc
 		fs->free_jobs = job;
 	}
 
-	const struct fuse_server_config srv_cfg = { .root = cfg->root, .readonly = cfg->readonly };
+	const struct fuse_server_config srv_cfg = {
+		.root = cfg->root,
+		.readonly = cfg->readonly,
+		.only_name = cfg->only_name,
+	};
 	if (fuse_server_new(&srv_cfg, &fs->srv, err) < 0 ||
 	    virtio_device_init(&fs->vdev, vm, &fs_ops[nr_queues - 1], err) < 0) {
 		fs_destroy(&fs->vdev);	/* vdev not set up: only our own state */

@@ -26,6 +26,7 @@ struct virtio_fs_config_host {
 	const char *tag;	/* unique per VM: the caller's job */
 	const char *root;	/* host directory to share */
 	bool readonly;
+	const char *only_name;	/* see struct fuse_server_config */
 	int nr_request_queues;	/* 0: 1; at most VIRTIO_FS_MAX_REQUEST_QUEUES */
 	int nr_workers;		/* 0: 2; at most VIRTIO_FS_MAX_WORKERS */
 };
