@@ -162,7 +162,10 @@ static void dispatch(struct container *c, const struct link_frame *f)
 			break;
 		}
 		memcpy(&sig, f->payload, sizeof(sig));
-		r = session_signal(&c->sessions, f->session, (int)le32toh(sig), &err);
+		if (f->session == PROTO_SESSION_ALL)
+			r = session_signal_all((int)le32toh(sig), &err);
+		else
+			r = session_signal(&c->sessions, f->session, (int)le32toh(sig), &err);
 		break;
 	}
 	case PROTO_RESIZE: {

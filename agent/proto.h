@@ -12,6 +12,9 @@
 #define PROTO_MAX_PAYLOAD (64 * 1024)
 /* PROTO_READY carries a kernel release: anything longer is not one. */
 #define PROTO_READY_MAX 256
+/* PROTO_SIGNAL to all the container's processes (kill --all), daemons
+ * and other orphans included. */
+#define PROTO_SESSION_ALL 0xffffffffu
 
 struct proto_header {
 	uint32_t len;		/* payload bytes following the header */
@@ -36,7 +39,8 @@ enum proto_type {
 	PROTO_CONFIG = 64,	/* payload: JSON {"config": <OCI config>, "shares": [...]} */
 	PROTO_START = 65,	/* start the prepared process of the session */
 	PROTO_STDIN = 66,	/* payload: bytes; empty payload = EOF */
-	PROTO_SIGNAL = 67,	/* payload: uint32 signal number */
+	PROTO_SIGNAL = 67,	/* payload: uint32 signal number; session
+				 * PROTO_SESSION_ALL: every container process */
 	PROTO_RESIZE = 68,	/* payload: struct proto_winsize */
 	PROTO_EXEC = 69,	/* payload: OCI process JSON; starts a new session */
 	PROTO_QUERY = 70,	/* payload: query name ("ps", "stats") */

@@ -320,6 +320,19 @@ int session_signal(struct session_table *t, uint32_t id, int sig, novm_error_t *
 	return 0;
 }
 
+int session_signal_all(int sig, novm_error_t *err)
+{
+	if (sig <= 0 || sig >= NSIG)
+		return novm_error(err, 0, "invalid signal %d", sig);
+	/* kill(-1) spares only the caller when it is init; anywhere else it
+	 * would reach the whole machine. */
+	if (getpid() != 1)
+		return novm_error(err, 0, "signal to all processes: the agent is not PID 1");
+	if (kill(-1, sig) < 0 && errno != ESRCH)
+		return novm_error(err, errno, "kill -1 %d", sig);
+	return 0;
+}
+
 int session_resize(struct session_table *t, uint32_t id, uint16_t rows, uint16_t cols,
 		   novm_error_t *err)
 {

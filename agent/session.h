@@ -61,6 +61,9 @@ int session_stdin(struct session_table *t, uint32_t id, const void *data, size_t
 
 /* kill() of the session's process only, like runc's kill of the init. */
 int session_signal(struct session_table *t, uint32_t id, int sig, novm_error_t *err);
+/* Every process in the guest but ours (we are PID 1): what runc's
+ * kill --all reaches through the cgroup. */
+int session_signal_all(int sig, novm_error_t *err);
 
 int session_resize(struct session_table *t, uint32_t id, uint16_t rows, uint16_t cols,
 		   novm_error_t *err);

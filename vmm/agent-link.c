@@ -351,14 +351,10 @@ int agent_link_signal(struct agent_link *link, int signo)
 
 int agent_link_signal_all(struct agent_link *link, int signo, novm_error_t *err)
 {
-	int ret = agent_link_signal(link, signo);
+	uint32_t sig = htole32((uint32_t)signo);
+	int ret = link_send_frame(link, PROTO_SIGNAL, PROTO_SESSION_ALL, &sig, sizeof(sig));
 
-	if (ret < 0)
-		return link_send_error(ret, err, "signal");
-	for (size_t i = 0; i < link->nr_sessions; i++)
-		if (!link->sessions[i]->ended)
-			agent_link_session_signal(link, link->sessions[i]->id, signo, NULL);
-	return 0;
+	return ret < 0 ? link_send_error(ret, err, "signal") : 0;
 }
 
 /* ---- queries ---- */

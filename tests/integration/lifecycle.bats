@@ -122,6 +122,27 @@ PY
 	true
 }
 
+@test "kill --all reaches a daemon an exec left behind, not only the sessions" {
+	need_vm
+	# init ignores TERM (and so does its sleep, inheriting that), the
+	# daemon does not: after kill --all TERM only the daemon is gone.
+	make_bundle "$B" sh -c 'trap "" TERM; while :; do sleep 1; done'
+	create_running c1
+	runc_cmd exec c1 sh -c 'setsid sleep 999 </dev/null >/dev/null 2>&1 &'
+	assert_run_status 0
+	runc_cmd ps c1
+	[[ $output == *"sleep 999"* ]] || { show_run "the daemon did not start"; false; }
+	runc_cmd kill --all c1 TERM
+	assert_run_status 0
+	for _ in $(seq 1 50); do
+		runc_cmd ps c1
+		[[ $output == *"sleep 999"* ]] || break
+		sleep 0.2
+	done
+	[[ $output != *"sleep 999"* ]] || { show_run "the daemon outlived kill --all"; false; }
+	[ "$(state_field c1 status)" = running ]
+}
+
 @test "pause and resume" {
 	need_vm
 	create_running c1
