@@ -344,6 +344,34 @@ static void hook_list_release(struct oci_hook_list *list)
 	free(list->hooks);
 }
 
+void oci_hooks_release(struct oci_hooks *hooks)
+{
+	hook_list_release(&hooks->prestart);
+	hook_list_release(&hooks->create_runtime);
+	hook_list_release(&hooks->create_container);
+	hook_list_release(&hooks->start_container);
+	hook_list_release(&hooks->poststart);
+	hook_list_release(&hooks->poststop);
+	memset(hooks, 0, sizeof(*hooks));
+}
+
+int oci_hooks_parse(const char *doc_name, const char *text, size_t len, struct oci_hooks *out,
+		    novm_error_t *err)
+{
+	cleanup_json_doc struct json_doc *doc = NULL;
+	struct json_node root;
+
+	memset(out, 0, sizeof(*out));
+	if (json_doc_parse(doc_name, text, len, &doc, err) < 0)
+		return -1;
+	json_doc_root(doc, &root);
+	if (json_want_object(&root, NULL, err) < 0 || parse_hooks(&root, out, err) < 0) {
+		oci_hooks_release(out);
+		return -1;
+	}
+	return 0;
+}
+
 void oci_spec_free(struct oci_spec *spec)
 {
 	if (!spec)
@@ -361,12 +389,7 @@ void oci_spec_free(struct oci_spec *spec)
 		oci_strv_free(&spec->mounts[i].options);
 	}
 	free(spec->mounts);
-	hook_list_release(&spec->hooks.prestart);
-	hook_list_release(&spec->hooks.create_runtime);
-	hook_list_release(&spec->hooks.create_container);
-	hook_list_release(&spec->hooks.start_container);
-	hook_list_release(&spec->hooks.poststart);
-	hook_list_release(&spec->hooks.poststop);
+	oci_hooks_release(&spec->hooks);
 	oci_kv_free(spec->annotations, spec->n_annotations);
 	oci_linux_release(&spec->linux_);
 	oci_vm_free(spec->vm);

@@ -220,6 +220,13 @@ int oci_spec_parse(const char *bundle_dir, const char *text, size_t len, struct 
 
 void oci_spec_free(struct oci_spec *spec);
 
+/* The `hooks` of a config document, alone (runtime commands after create
+ * read them from the state directory's copy).  *out zeroed first. */
+int oci_hooks_parse(const char *doc_name, const char *text, size_t len, struct oci_hooks *out,
+		    novm_error_t *err);
+void oci_hooks_release(struct oci_hooks *hooks);
+#define cleanup_oci_hooks __attribute__((cleanup(oci_hooks_release)))
+
 /* A `process` object on its own (`exec --process`, the agent's EXEC
  * payload), checked as in config.json: errors name "process.<field>".
  * *out is zeroed first; release it with oci_process_release(), which

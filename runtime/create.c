@@ -16,6 +16,7 @@
 #include "cleanup.h"
 #include "console-socket.h"
 #include "container.h"
+#include "hooks.h"
 #include "log.h"
 #include "oci/spec.h"
 #include "proc.h"
@@ -52,6 +53,27 @@ static int record_state(const char *dir, const char *id, const struct oci_spec *
 }
 
 /* Why the VMM ended before it said anything. */
+/* prestart (deprecated, same point), createRuntime and createContainer,
+ * once the VM holds the created container; a failure fails create. */
+static int run_create_hooks(const char *root, const char *id, const char *dir,
+			    const struct oci_spec *spec, const char *config_text, novm_error_t *err)
+{
+	cleanup_ctr_state struct ctr_state st = { 0 };
+	const struct oci_hooks *h = &spec->hooks;
+
+	if (hooks_save(dir, h, config_text, err) < 0)
+		return -1;
+	if (!h->prestart.len && !h->create_runtime.len && !h->create_container.len)
+		return 0;
+	if (state_load(root, id, &st, err) < 0)
+		return -1;
+	if (hooks_run(&h->prestart, "prestart", &st, err) < 0 ||
+	    hooks_run(&h->create_runtime, "createRuntime", &st, err) < 0 ||
+	    hooks_run(&h->create_container, "createContainer", &st, err) < 0)
+		return -1;
+	return 0;
+}
+
 static int describe_early_exit(pid_t pid, novm_error_t *err)
 {
 	int status = 0;
@@ -282,6 +304,7 @@ int container_create(const struct runtime_globals *g, const struct create_option
 	if (wait_ready(w.ready[0], w.pid, &stop_signals, &w.vmm_failed, err) < 0)
 		goto out_mask;
 	if (record_state(w.dir, o->id, w.spec, OCI_STATUS_CREATED, w.pid, w.created, err) < 0 ||
+	    run_create_hooks(g->root, o->id, w.dir, w.spec, w.config_text, err) < 0 ||
 	    (o->pid_file && write_pid_file(o->pid_file, w.pid, err) < 0))
 		goto out_mask;
 	log_msg(LOG_LEVEL_DEBUG, "container %s created: VMM pid %d", o->id, w.pid);

@@ -10,6 +10,7 @@
 #include "cgroup.h"
 #include "cleanup.h"
 #include "control-client.h"
+#include "hooks.h"
 #include "log.h"
 #include "proc.h"
 
@@ -25,6 +26,13 @@ int ctr_open(const char *root, const char *id, int *lock_fd, struct ctr_state *s
 	return 0;
 }
 
+static int kill_vmm(struct ctr_state *st, novm_error_t *err)
+{
+	if (kill(st->vmm.pid, SIGKILL) < 0 && errno != ESRCH)
+		return novm_error(err, errno, "kill the VMM (pid %d)", st->vmm.pid);
+	return 0;
+}
+
 int ctr_start(struct ctr_state *st, novm_error_t *err)
 {
 	if (!strcmp(st->status, "stopped"))
@@ -33,17 +41,22 @@ int ctr_start(struct ctr_state *st, novm_error_t *err)
 		return novm_error(err, 0, "cannot start an already running container");
 	if (strcmp(st->status, "created"))
 		return novm_error(err, 0, "cannot start a container in the %s state", st->status);
+	cleanup_oci_hooks struct oci_hooks hooks = { 0 };
+	if (hooks_load(st->dir, &hooks, err) < 0)
+		return -1;
+	/* A failed startContainer hook stops the container (the spec's
+	 * lifecycle goes on to delete). */
+	if (hooks_run(&hooks.start_container, "startContainer", st, err) < 0) {
+		kill(st->vmm.pid, SIGKILL);
+		return -1;
+	}
 	if (ctl_call(st->dir, "start", NULL, err) < 0)
 		return -1;
 	st->oci->status = OCI_STATUS_RUNNING;
 	st->status = "running";
-	return state_write(st->dir, st->oci, err);
-}
-
-static int kill_vmm(struct ctr_state *st, novm_error_t *err)
-{
-	if (kill(st->vmm.pid, SIGKILL) < 0 && errno != ESRCH)
-		return novm_error(err, errno, "kill the VMM (pid %d)", st->vmm.pid);
+	if (state_write(st->dir, st->oci, err) < 0)
+		return -1;
+	hooks_run_warn(&hooks.poststart, "poststart", st);
 	return 0;
 }
 
@@ -74,6 +87,13 @@ int ctr_kill(struct ctr_state *st, int signo, bool all, novm_error_t *err)
 
 int ctr_destroy(struct ctr_state *st, novm_error_t *err)
 {
+	cleanup_oci_hooks struct oci_hooks hooks = { 0 };
+
+	/* Unreadable hooks must not keep a container from going away. */
+	if (hooks_load(st->dir, &hooks, err) < 0) {
+		log_msg(LOG_LEVEL_WARNING, "%s", (*err)->msg);
+		novm_error_release(err);
+	}
 	if (st->vmm.pid && proc_alive(st->vmm.pid, st->vmm.start_time)) {
 		if (kill_vmm(st, err) < 0)
 			return -1;
@@ -81,6 +101,10 @@ int ctr_destroy(struct ctr_state *st, novm_error_t *err)
 			return novm_error(err, 0, "the VMM (pid %d) did not stop after SIGKILL", st->vmm.pid);
 	}
 	cgroup_remove(st->vmm.cgroup);
+	st->oci->status = OCI_STATUS_STOPPED;
+	st->oci->pid = 0;
+	st->status = "stopped";
+	hooks_run_warn(&hooks.poststop, "poststop", st);
 	state_remove_dir(st->dir);
 	return 0;
 }

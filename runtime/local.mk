@@ -15,6 +15,7 @@ runtime_libruntime_a_SOURCES = \
 	runtime/create.h runtime/create.c \
 	runtime/vmm-child.h runtime/vmm-child.c \
 	runtime/lifecycle.h runtime/lifecycle.c \
+	runtime/hooks.h runtime/hooks.c \
 	runtime/control-client.h runtime/control-client.c \
 	runtime/console-socket.h runtime/console-socket.c \
 	runtime/cgroup.h runtime/cgroup.c \
@@ -32,7 +33,8 @@ runtime_novm_runc_LDADD = $(RUNTIME_LIBS)
 # Unit tests: the pure parts, the state directory, exec processes, and the
 # commands against a fake VMM control socket (no KVM needed).
 RUNTIME_TESTS = tests/unit/test-runtime-cli tests/unit/test-runtime-state \
-	tests/unit/test-runtime-exec tests/unit/test-runtime-commands
+	tests/unit/test-runtime-exec tests/unit/test-runtime-commands \
+	tests/unit/test-runtime-hooks
 check_PROGRAMS += $(RUNTIME_TESTS)
 TESTS += $(RUNTIME_TESTS)
 tests_unit_test_runtime_cli_SOURCES = tests/unit/test-runtime-cli.c tests/unit/tap.h
@@ -41,6 +43,8 @@ tests_unit_test_runtime_state_SOURCES = tests/unit/test-runtime-state.c tests/un
 tests_unit_test_runtime_state_LDADD = $(RUNTIME_LIBS)
 tests_unit_test_runtime_exec_SOURCES = tests/unit/test-runtime-exec.c tests/unit/tap.h
 tests_unit_test_runtime_exec_LDADD = $(RUNTIME_LIBS)
+tests_unit_test_runtime_hooks_SOURCES = tests/unit/test-runtime-hooks.c tests/unit/tap.h
+tests_unit_test_runtime_hooks_LDADD = $(RUNTIME_LIBS)
 tests_unit_test_runtime_commands_SOURCES = tests/unit/test-runtime-commands.c \
 	tests/unit/test-runtime-fake-vmm.h tests/unit/tap.h
 tests_unit_test_runtime_commands_LDADD = $(RUNTIME_LIBS)

@@ -143,6 +143,50 @@ PY
 	[ "$(state_field c1 status)" = running ]
 }
 
+@test "hooks: prestart to poststop run on the host, in order, with the state on stdin" {
+	need_vm
+	local log=$BATS_TEST_TMPDIR/hooks.log
+	# Each hook appends "<phase> <state JSON on one line>" to the log.
+	cat >"$BATS_TEST_TMPDIR/hook" <<'EOF'
+#!/bin/sh
+printf '%s ' "$1" >>"$LOG"
+tr -d '\n' >>"$LOG"
+echo >>"$LOG"
+EOF
+	chmod +x "$BATS_TEST_TMPDIR/hook"
+	make_bundle "$B" sleep 1000
+	edit_config "$B" "
+hook = lambda phase: {'path': '$BATS_TEST_TMPDIR/hook', 'args': ['hook', phase], 'env': ['LOG=$log']}
+cfg['hooks'] = {p: [hook(p)] for p in ('prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart', 'poststop')}"
+	create_running c1
+	runc_cmd kill c1 KILL
+	wait_state c1 stopped
+	runc_cmd delete c1
+	assert_run_status 0
+	python3 - "$log" "$B" <<'PY'
+import json, sys
+seen = []
+for line in open(sys.argv[1]):
+    phase, _, state = line.partition(" ")
+    state = json.loads(state)
+    assert state["id"] == "c1" and state["bundle"] == sys.argv[2], state
+    seen.append((phase, state["status"]))
+want = [("prestart", "created"), ("createRuntime", "created"), ("createContainer", "created"),
+        ("startContainer", "created"), ("poststart", "running"), ("poststop", "stopped")]
+assert seen == want, seen
+PY
+}
+
+@test "hooks: a failing createRuntime hook fails create with its output; nothing is left" {
+	need_vm
+	make_bundle "$B" sleep 1000
+	edit_config "$B" "cfg['hooks'] = {'createRuntime': [{'path': '/bin/sh', 'args': ['sh', '-c', 'echo hook-said-no >&2; exit 3']}]}"
+	runc_bg c1 create --bundle "$B" c1
+	assert_run_status 1
+	assert_stderr_has "createRuntime hook /bin/sh: exit status 3: hook-said-no"
+	assert_nothing_left
+}
+
 @test "pause and resume" {
 	need_vm
 	create_running c1
