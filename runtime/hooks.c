@@ -99,10 +99,12 @@ static long long now_ms(void)
 static int collect(pid_t pid, int out_fd, int timeout_s, char *output, size_t *used)
 {
 	long long deadline = timeout_s > 0 ? now_ms() + timeout_s * 1000LL : 0;
+	bool eof = false;
 	int status;
 
 	for (;;) {
-		struct pollfd pfd = { out_fd, POLLIN, 0 };
+		/* After EOF poll only sleeps (a negative fd is skipped). */
+		struct pollfd pfd = { eof ? -1 : out_fd, POLLIN, 0 };
 		if (poll(&pfd, 1, 100) > 0) {
 			char buf[512];
 			ssize_t n = read(out_fd, buf, sizeof(buf));
@@ -114,6 +116,8 @@ static int collect(pid_t pid, int out_fd, int timeout_s, char *output, size_t *u
 			}
 			if (n > 0)
 				continue;
+			if (n == 0 || errno != EINTR)
+				eof = true;
 		}
 		if (waitpid(pid, &status, WNOHANG) == pid)
 			return status;

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -86,6 +87,21 @@ int main(void)
 	time_t t0 = time(NULL);
 	ok(hooks_run(&list, "createRuntime", &st, &err) == 0 && time(NULL) - t0 < 10,
 	   "a hook that leaves a daemon holding its output returns when it exits");
+	novm_error_release(&err);
+
+	/* A hook that closes its output and keeps running is waited for
+	 * without spinning. */
+	struct oci_hook quiet = sh_hook("exec >&- 2>&-; sleep 2");
+	struct rusage before, after;
+	list = (struct oci_hook_list){ &quiet, 1 };
+	getrusage(RUSAGE_SELF, &before);
+	ok(hooks_run(&list, "createRuntime", &st, &err) == 0, "a hook that closed its output passes");
+	getrusage(RUSAGE_SELF, &after);
+	long spent_ms = (after.ru_utime.tv_sec - before.ru_utime.tv_sec) * 1000 +
+			(after.ru_utime.tv_usec - before.ru_utime.tv_usec) / 1000 +
+			(after.ru_stime.tv_sec - before.ru_stime.tv_sec) * 1000 +
+			(after.ru_stime.tv_usec - before.ru_stime.tv_usec) / 1000;
+	ok(spent_ms < 500, "and waiting 2 s for it cost %ld ms of CPU", spent_ms);
 	novm_error_release(&err);
 
 	/* Warning-only phases run every hook even after a failure. */
