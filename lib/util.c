@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cleanup.h"
@@ -126,4 +127,12 @@ int copy_file(const char *src, const char *dst, mode_t mode, novm_error_t *err)
 	if (read_file(src, &data, &len, err) < 0)
 		return -1;
 	return write_file_atomic(dst, data, len, mode, err);
+}
+
+int64_t monotonic_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }

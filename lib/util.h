@@ -2,11 +2,15 @@
 #define NOVM_UTIL_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "error.h"
 
 /* Reads a whole file into a NUL-terminated heap buffer. */
+/* CLOCK_MONOTONIC in milliseconds, for deadlines. */
+int64_t monotonic_ms(void);
+
 int read_file(const char *path, char **out, size_t *len, novm_error_t *err);
 
 /* Writes through a temporary file and rename(), so readers never see a

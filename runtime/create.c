@@ -52,7 +52,6 @@ static int record_state(const char *dir, const char *id, const struct oci_spec *
 	return state_write(dir, &st, err);
 }
 
-/* Why the VMM ended before it said anything. */
 /* prestart (deprecated, same point), createRuntime and createContainer,
  * once the VM holds the created container; a failure fails create. */
 static int run_create_hooks(const char *root, const char *id, const char *dir,
@@ -74,6 +73,7 @@ static int run_create_hooks(const char *root, const char *id, const char *dir,
 	return 0;
 }
 
+/* Why the VMM ended before it said anything. */
 static int describe_early_exit(pid_t pid, novm_error_t *err)
 {
 	int status = 0;

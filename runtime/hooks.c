@@ -85,20 +85,12 @@ static __attribute__((noreturn)) void exec_hook(const struct oci_hook *h, int in
 	_exit(127);
 }
 
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
-}
-
 /* Reads the hook's output until it exits (not until EOF: a daemon it
  * started may hold the pipe) or its timeout passes.  Its wait status, or
  * -1 when it was killed for the timeout. */
 static int collect(pid_t pid, int out_fd, int timeout_s, char *output, size_t *used)
 {
-	long long deadline = timeout_s > 0 ? now_ms() + timeout_s * 1000LL : 0;
+	int64_t deadline = timeout_s > 0 ? monotonic_ms() + timeout_s * 1000LL : 0;
 	bool eof = false;
 	int status;
 
@@ -121,7 +113,7 @@ static int collect(pid_t pid, int out_fd, int timeout_s, char *output, size_t *u
 		}
 		if (waitpid(pid, &status, WNOHANG) == pid)
 			return status;
-		if (deadline && now_ms() > deadline) {
+		if (deadline && monotonic_ms() > deadline) {
 			kill(pid, SIGKILL);
 			waitpid(pid, NULL, 0);
 			return -1;

@@ -19,6 +19,7 @@
 #include <linux/kcmp.h>
 
 #include "cleanup.h"
+#include "util.h"
 
 /* ---- fds ---- */
 
@@ -47,14 +48,6 @@ static int reopen_nonblocking(int fd, int access)
 
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
 	return open(path, access | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
-}
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 bool relay_same_file(int a, int b)
@@ -281,10 +274,10 @@ static int sink_queue(struct relay_sink *s, const uint8_t *data, size_t len)
  * bytes.  True when there is room now. */
 static bool sink_wait_for_room(struct relay_sink *s, size_t need)
 {
-	int64_t deadline = now_ms() + RELAY_STALL_MS;
+	int64_t deadline = monotonic_ms() + RELAY_STALL_MS;
 
 	while (!s->broken && s->len + need > RELAY_SINK_MAX) {
-		int64_t left = deadline - now_ms();
+		int64_t left = deadline - monotonic_ms();
 		struct pollfd p = { .fd = s->fd, .events = POLLOUT };
 
 		if (left <= 0)
@@ -330,12 +323,12 @@ size_t relay_sink_write(struct relay_sink *s, const void *data, size_t len)
 
 void relay_sink_flush(struct relay_sink *s, int stall_ms)
 {
-	int64_t deadline = now_ms() + stall_ms;
+	int64_t deadline = monotonic_ms() + stall_ms;
 
 	while (s->len && !s->broken) {
 		size_t before = s->len;
 		struct pollfd p = { .fd = s->fd, .events = POLLOUT };
-		int64_t left = deadline - now_ms();
+		int64_t left = deadline - monotonic_ms();
 
 		if (left <= 0)
 			break;
@@ -343,7 +336,7 @@ void relay_sink_flush(struct relay_sink *s, int stall_ms)
 			break;
 		sink_flush_some(s);
 		if (s->len < before)
-			deadline = now_ms() + stall_ms;
+			deadline = monotonic_ms() + stall_ms;
 	}
 }
 
