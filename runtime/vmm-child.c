@@ -105,18 +105,20 @@ static int setup_terminal(const struct vmm_child_args *a, novm_error_t *err)
 
 /* Window size changes reach the guest as `resize` requests on our own
  * control socket.  Until the VMM answers (its socket is not up yet, or the
- * process not created), the last size is retried. */
+ * process not created), the last size is retried.  The first look needs no
+ * signal: the console socket's listener usually sizes the terminal as soon
+ * as it has the master, before this thread runs. */
 static void *forward_window_size(void *opaque)
 {
 	const char *dir = opaque;
 	const struct timespec retry = { 0, 200 * 1000 * 1000 };
-	bool pending = false;
+	bool pending = true;
 	sigset_t winch;
 
 	sigemptyset(&winch);
 	sigaddset(&winch, SIGWINCH);
-	for (;;) {
-		int sig = sigtimedwait(&winch, NULL, pending ? &retry : NULL);
+	for (bool first = true;; first = false) {
+		int sig = first ? SIGWINCH : sigtimedwait(&winch, NULL, pending ? &retry : NULL);
 		if (sig < 0 && errno != EAGAIN)
 			continue;
 		struct winsize ws;
@@ -133,21 +135,31 @@ static void *forward_window_size(void *opaque)
 	return NULL;
 }
 
+/* SIGWINCH must be blocked (block_window_size_signal) since before the
+ * master left. */
 static void start_window_size_forwarder(const char *dir)
 {
 	pthread_t thread;
 	pthread_attr_t attr;
-	sigset_t winch;
 
 	/* Blocked in every thread (the VMM's inherit it), taken by sigtimedwait. */
-	sigemptyset(&winch);
-	sigaddset(&winch, SIGWINCH);
-	pthread_sigmask(SIG_BLOCK, &winch, NULL);
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	if (pthread_create(&thread, &attr, forward_window_size, (void *)dir) != 0)
 		log_msg(LOG_LEVEL_DEBUG, "no window size forwarding: cannot start its thread");
 	pthread_attr_destroy(&attr);
+}
+
+/* Blocked in every thread (the VMM's inherit it), taken by the forwarder's
+ * sigtimedwait; blocked before the master goes out, or a resize made at
+ * once would be lost to SIGWINCH's default action, which discards it. */
+static void block_window_size_signal(void)
+{
+	sigset_t winch;
+
+	sigemptyset(&winch);
+	sigaddset(&winch, SIGWINCH);
+	pthread_sigmask(SIG_BLOCK, &winch, NULL);
 }
 
 /* The VMM takes its signals through signalfd and kicks vCPUs with
@@ -182,8 +194,10 @@ void vmm_child_main(const struct vmm_child_args *a)
 	 * (which forwards them), not the VMM. */
 	if (setsid() < 0)
 		novm_error(&err, errno, "setsid");
-	if (!err && a->pty_slave >= 0)
+	if (!err && a->pty_slave >= 0) {
+		block_window_size_signal();
 		setup_terminal(a, &err);
+	}
 	if (err)
 		fail(a->ready_fd, &err);
 	if (a->cgroup && cgroup_enter(a->cgroup, &err) < 0) {
