@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "log.h"
 
 int ctl_socket_path(const char *dir, int dir_fd, char **path, novm_error_t *err)
 {
@@ -181,7 +182,8 @@ int ctl_parse_answer(const char *line, const char **data, novm_error_t *err)
 	return novm_error(err, 0, "unexpected answer from the VMM: \"%.80s\"", line);
 }
 
-int ctl_call(const char *dir, const char *request, char **data, novm_error_t *err)
+static int call(const char *dir, const char *request, int timeout_ms, char **data,
+		novm_error_t *err)
 {
 	cleanup_close int fd = -1;
 	cleanup_free char *line = NULL;
@@ -197,7 +199,7 @@ int ctl_call(const char *dir, const char *request, char **data, novm_error_t *er
 	if (ctl_send(fd, line, NULL, 0, err) < 0)
 		return -1;
 	ctl_reader_init(&r, fd);
-	got = ctl_read_line(&r, CTL_CALL_TIMEOUT_MS, &answer, err);
+	got = ctl_read_line(&r, timeout_ms, &answer, err);
 	if (got == 0)
 		novm_error(err, 0, "the VMM closed the control connection without answering");
 	if (got > 0 && ctl_parse_answer(answer, &payload, err) == 0) {
@@ -207,4 +209,27 @@ int ctl_call(const char *dir, const char *request, char **data, novm_error_t *er
 	}
 	ctl_reader_release(&r);
 	return ret;
+}
+
+void ctl_log_stall(const char *dir, const char *request)
+{
+	cleanup_free char *state = NULL;
+	novm_error_t err = NULL;
+
+	if (call(dir, "diag", CTL_DIAG_TIMEOUT_MS, &state, &err) < 0) {
+		log_msg(LOG_LEVEL_WARNING, "the VMM did not answer %s in time, nor diag: %s", request,
+			err->msg);
+		novm_error_release(&err);
+		return;
+	}
+	log_msg(LOG_LEVEL_WARNING, "the VMM did not answer %s in time; its state: %s", request, state);
+}
+
+int ctl_call(const char *dir, const char *request, char **data, novm_error_t *err)
+{
+	if (call(dir, request, CTL_CALL_TIMEOUT_MS, data, err) == 0)
+		return 0;
+	if ((*err)->errno_ == ETIMEDOUT)
+		ctl_log_stall(dir, request);
+	return -1;
 }

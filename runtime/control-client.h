@@ -11,6 +11,7 @@
 
 /* A wedged VMM must not hang a command forever. */
 #define CTL_CALL_TIMEOUT_MS (60 * 1000)
+#define CTL_DIAG_TIMEOUT_MS (5 * 1000)
 
 /* The socket path for `dir` that fits in sockaddr_un: <dir>/control.sock
  * when it is short enough, else the same through /proc/self/fd/<dir_fd>
@@ -23,8 +24,14 @@ int ctl_connect(const char *dir, int *fd, novm_error_t *err);
 
 /* One request (`request` without the newline): the data of the "ok"
  * answer (heap, "" when none) in *data, which may be NULL; an "error"
- * answer becomes an error with the VMM's message. */
+ * answer becomes an error with the VMM's message.  No answer within
+ * CTL_CALL_TIMEOUT_MS: ETIMEDOUT, after ctl_log_stall(). */
 int ctl_call(const char *dir, const char *request, char **data, novm_error_t *err);
+
+/* After `request` got no answer in time: asks the VMM for its state (the
+ * diag request: agent link and virtqueue indices) and logs it as a warning,
+ * or that the VMM did not answer that either. */
+void ctl_log_stall(const char *dir, const char *request);
 
 /* Sends one line (`line` ends with "\n"), with fds attached when nfds > 0. */
 int ctl_send(int fd, const char *line, const int *fds, int nfds, novm_error_t *err);

@@ -49,8 +49,11 @@ int exec_session_start(const char *dir, const char *process_json, size_t len, co
 	    ctl_write_all(s->fd, process_json, len, err) < 0)
 		return -1;
 	got = ctl_read_line(&s->reader, CTL_CALL_TIMEOUT_MS, &line, err);
-	if (got < 0)
+	if (got < 0) {
+		if ((*err)->errno_ == ETIMEDOUT)
+			ctl_log_stall(dir, "exec");
 		return -1;
+	}
 	if (got == 0)
 		return novm_error(err, 0, "the VM stopped before the process started");
 	if (exec_parse_exit(line, &s->status, &s->signo)) {

@@ -5,6 +5,7 @@
 #define NOVM_AGENT_LINK_INTERNAL_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -55,6 +56,12 @@ struct agent_link {
 	void (*created_fn)(void *opaque);
 	void *created_opaque;
 	int status, signo;		/* -1 until its PROTO_EXIT */
+
+	/* For agent_link_describe(): frames each way and the last types. */
+	_Atomic uint64_t frames_sent;
+	_Atomic uint16_t last_sent_type;
+	uint64_t frames_received;	/* I/O loop only */
+	uint16_t last_received_type;
 
 	struct link_session *sessions[AGENT_MAX_SESSIONS];
 	size_t nr_sessions;

@@ -38,6 +38,10 @@ int link_send_frame(struct agent_link *link, uint16_t type, uint32_t session, co
 	pthread_mutex_lock(&link->send_lock);
 	ret = virtio_console_sendv(link->console, iov, len ? 2 : 1);
 	pthread_mutex_unlock(&link->send_lock);
+	if (ret == 0) {
+		atomic_fetch_add(&link->frames_sent, 1);
+		atomic_store(&link->last_sent_type, type);
+	}
 	return ret < 0 ? ret : 0;
 }
 
@@ -220,11 +224,27 @@ static void on_receive(void *opaque, const uint8_t *data, size_t len)
 		}
 		if (link->frame_len == sizeof(hdr) + payload_len) {
 			link->synced = true;
+			link->frames_received++;
+			link->last_received_type = le16toh(hdr.type);
 			handle_frame(link, le16toh(hdr.type), le32toh(hdr.session),
 				     link->frame + sizeof(hdr), payload_len);
 			link->frame_len = 0;
 		}
 	}
+}
+
+void agent_link_describe(struct agent_link *link, FILE *out)
+{
+	fprintf(out,
+		"{\"synced\":%s,\"created\":%s,\"start_pending\":%s,\"frames_sent\":%llu,"
+		"\"last_sent_type\":%u,\"frames_received\":%llu,\"last_received_type\":%u,"
+		"\"partial_frame_bytes\":%zu,\"sessions\":%zu,\"queries\":%zu}",
+		link->synced ? "true" : "false", link->created ? "true" : "false",
+		link->start_ops ? "true" : "false",
+		(unsigned long long)atomic_load(&link->frames_sent),
+		(unsigned)atomic_load(&link->last_sent_type),
+		(unsigned long long)link->frames_received, link->last_received_type,
+		link->frame_len, link->nr_sessions, link->nr_queries);
 }
 
 /* The console has room again: every held stdin chunk gets another try. */

@@ -87,7 +87,7 @@ int control_parse_request(const char *line, struct control_request *req, novm_er
 		enum control_verb verb;
 	} simple[] = {
 		{ "start", CONTROL_START }, { "ps", CONTROL_PS },	  { "stats", CONTROL_STATS },
-		{ "pause", CONTROL_PAUSE }, { "resume", CONTROL_RESUME },
+		{ "pause", CONTROL_PAUSE }, { "resume", CONTROL_RESUME }, { "diag", CONTROL_DIAG },
 	};
 	for (size_t i = 0; i < sizeof(simple) / sizeof(simple[0]); i++) {
 		if (strcmp(w[0], simple[i].name) != 0)

@@ -1,8 +1,10 @@
 /* The control server's requests: what each one asks of the backend, and
  * the answers its callbacks turn into. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 
+#include "cleanup.h"
 #include "control-internal.h"
 
 /* ---- backend callbacks ---- */
@@ -87,6 +89,30 @@ static bool refuse_when_paused(struct conn *c, const char *what)
 	return true;
 }
 
+/* Works while paused: that is when one wants to look. */
+static void answer_diag(struct conn *c)
+{
+	struct control *ctl = c->ctl;
+	cleanup_free char *text = NULL;
+	size_t len = 0;
+
+	if (!ctl->ops->describe) {
+		conn_finish(c, "error diag: not supported");
+		return;
+	}
+	FILE *out = open_memstream(&text, &len);
+	if (!out) {
+		conn_finish(c, "error out of memory");
+		return;
+	}
+	ctl->ops->describe(ctl->backend, out);
+	if (fclose(out) != 0 || !text) {
+		conn_finish(c, "error out of memory");
+		return;
+	}
+	query_reply(c, text, len);	/* longer than a plain answer line may be */
+}
+
 void control_run_exec(struct conn *c)
 {
 	struct control *ctl = c->ctl;
@@ -166,6 +192,9 @@ void control_handle_request(struct conn *c, const char *line)
 			conn_fail(c, &err);
 		else
 			conn_finish(c, "ok");
+		break;
+	case CONTROL_DIAG:
+		answer_diag(c);
 		break;
 	case CONTROL_RESIZE:
 		if (ctl->ops->session_resize(ctl->backend, 0, req.rows, req.cols, &err) < 0)

@@ -1,5 +1,6 @@
 /* The control server's real backend: the VM's agent link and vCPUs. */
 #include "control-internal.h"
+#include "virtio/pci.h"
 #include "vm.h"
 
 static int vm_start(void *be, const struct agent_session_ops *ops, void *opaque, novm_error_t *err)
@@ -72,6 +73,17 @@ static bool vm_is_paused(void *be)
 	return vm_paused(((struct control *)be)->vm);
 }
 
+static void vm_describe(void *be, FILE *out)
+{
+	struct control *ctl = be;
+
+	fputs("{\"agent\":", out);
+	agent_link_describe(ctl->link, out);
+	fputs(",\"devices\":", out);
+	virtio_pci_describe_all(ctl->vm, out);
+	fprintf(out, ",\"paused\":%s}", vm_paused(ctl->vm) ? "true" : "false");
+}
+
 static const struct control_backend_ops vm_backend_ops = {
 	.start = vm_start,
 	.start_forget = vm_start_forget,
@@ -85,6 +97,7 @@ static const struct control_backend_ops vm_backend_ops = {
 	.pause = vm_pause,
 	.resume = vm_resume,
 	.paused = vm_is_paused,
+	.describe = vm_describe,
 };
 
 int control_new_vm(struct vm *vm, struct agent_link *link, const char *path,

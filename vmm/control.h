@@ -18,6 +18,8 @@
  *   stats                   -> ok <JSON {memory, cpu}>
  *   pause | resume          stop / continue the vCPUs -> ok
  *                           (pause when paused, resume when not: error)
+ *   diag                    -> ok <JSON: the agent link and every virtio
+ *                           queue's indices>, to tell why a request stalled
  *   resize <rows> <cols>    session 0's terminal size -> ok (error before
  *                           the container is created: worth a retry)
  *   exec <len>[ tty]        followed by <len> bytes of OCI process JSON (at
@@ -48,6 +50,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 #include "agent-link.h"
@@ -82,6 +85,8 @@ struct control_backend_ops {
 	int (*pause)(void *be, novm_error_t *err);
 	int (*resume)(void *be, novm_error_t *err);
 	bool (*paused)(void *be);
+	/* Writes the backend's state as one JSON object (diag).  Optional. */
+	void (*describe)(void *be, FILE *out);
 };
 
 /* Listens at path (a stale socket there is replaced; paths longer than
@@ -113,6 +118,7 @@ enum control_verb {
 	CONTROL_RESUME,
 	CONTROL_EXEC,
 	CONTROL_RESIZE,
+	CONTROL_DIAG,
 };
 
 struct control_request {

@@ -198,6 +198,31 @@ PY
 	assert_stderr_has "cannot exec in a paused container"
 	runc_cmd pause c1
 	assert_run_status 1
+	# The VMM's diag request (what a command that timed out logs) answers
+	# while the guest is stopped, with the queues the agent used.
+	python3 - "$RUNC_ROOT/c1" <<'PY'
+import json, os, socket, sys
+os.chdir(sys.argv[1])  # the full path may not fit in sun_path
+s = socket.socket(socket.AF_UNIX)
+s.settimeout(10)
+s.connect("control.sock")
+s.sendall(b"diag\n")
+data = b""
+while not data.endswith(b"\n"):
+    chunk = s.recv(65536)
+    assert chunk, data
+    data += chunk
+assert data.startswith(b"ok "), data
+state = json.loads(data[3:])
+assert state["paused"] is True, state
+assert state["agent"]["synced"] and state["agent"]["created"], state["agent"]
+assert state["agent"]["frames_received"] >= 3, state["agent"]
+consoles = [d for d in state["devices"] if d["virtio"]["device"] == "virtio-console"]
+assert len(consoles) == 1, state["devices"]
+rx, tx = consoles[0]["virtio"]["queues"]
+assert rx["ready"] and tx["ready"] and tx["used_idx"] > 0, consoles
+assert any(d["virtio"]["device"] == "virtio-fs" for d in state["devices"]), state["devices"]
+PY
 	runc_cmd resume c1
 	assert_run_status 0
 	[ "$(state_field c1 status)" = running ]

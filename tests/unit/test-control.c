@@ -38,6 +38,7 @@ static void test_parse_request(void)
 	ok(parses("stats", &r) && r.verb == CONTROL_STATS, "stats");
 	ok(parses("pause", &r) && r.verb == CONTROL_PAUSE, "pause");
 	ok(parses("resume", &r) && r.verb == CONTROL_RESUME, "resume");
+	ok(parses("diag", &r) && r.verb == CONTROL_DIAG, "diag");
 	ok(parses("kill 9", &r) && r.verb == CONTROL_KILL && r.signo == 9 && !r.all, "kill 9");
 	ok(parses("kill 15 all", &r) && r.signo == 15 && r.all, "kill 15 all");
 	ok(parses("exec 120", &r) && r.verb == CONTROL_EXEC && r.exec_len == 120 && !r.tty,
@@ -323,6 +324,15 @@ static bool fake_paused(void *be)
 	return ((struct fake *)be)->paused;
 }
 
+/* Longer than a plain answer line may be, as a VM's many queues are. */
+static void fake_describe(void *be, FILE *out)
+{
+	fprintf(out, "{\"paused\":%s,\"queues\":[", ((struct fake *)be)->paused ? "true" : "false");
+	for (int i = 0; i < 200; i++)
+		fprintf(out, "%s{\"index\":%d,\"last_avail\":%d}", i ? "," : "", i, i * 7);
+	fputs("]}", out);
+}
+
 static const struct control_backend_ops fake_ops = {
 	.start = fake_start,
 	.start_forget = fake_start_forget,
@@ -336,6 +346,7 @@ static const struct control_backend_ops fake_ops = {
 	.pause = fake_pause,
 	.resume = fake_resume,
 	.paused = fake_paused,
+	.describe = fake_describe,
 };
 
 static struct control *ctl;
@@ -454,6 +465,10 @@ static void test_server(void)
 	ok(strncmp(a, "error", 5) == 0, "pause twice -> %s", a);
 	a = call("ps\n");
 	ok(strncmp(a, "error", 5) == 0 && f.calls_query == 0, "ps while paused -> %s", a);
+	a = call("diag\n");
+	ok(strncmp(a, "ok {\"paused\":true,", 18) == 0 && strlen(a) > CONTROL_MAX_LINE &&
+		   strstr(a, "{\"index\":199,\"last_avail\":1393}]}"),
+	   "diag while paused -> the whole state, longer than a line (%zu bytes)", strlen(a));
 	a = call("resume\n");
 	ok(strcmp(a, "ok") == 0 && !f.paused, "resume -> ok");
 	a = call("resize 30 100\n");

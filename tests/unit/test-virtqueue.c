@@ -357,6 +357,41 @@ static void test_reset(void)
 	ok(!virtq_is_ready(&q) && virtq_pop(&q, &req) == 0, "a reset queue pops nothing");
 }
 
+/* The diagnosis shows the driver's indices next to ours: after two entries
+ * published and one consumed, last_avail 1 against avail_idx 2. */
+static void test_describe(void)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *out;
+
+	setup(true, false);
+	set_desc(desc_table(), 0, DATA_GPA, 8, VRING_DESC_F_WRITE, 0);
+	set_desc(desc_table(), 1, DATA_GPA + 0x100, 8, VRING_DESC_F_WRITE, 0);
+	publish(0);
+	publish(1);
+	*used_event() = 7;
+	ok(virtq_pop(&q, &req) == 1, "pop one of two");
+	virtq_push(&q, &req, 8);
+	out = open_memstream(&text, &len);
+	virtq_describe(&q, out);
+	fclose(out);
+	ok(text && strstr(text, "\"ready\":true") && strstr(text, "\"last_avail\":1,\"avail_idx\":2") &&
+		   strstr(text, "\"used_idx\":1,\"used_event\":7") &&
+		   strstr(text, "\"need_notify\":true"),
+	   "describe: our indices next to the driver's (%s)", text ? text : "");
+	free(text);
+
+	virtq_reset(&q);
+	text = NULL;
+	out = open_memstream(&text, &len);
+	virtq_describe(&q, out);
+	fclose(out);
+	ok(text && !strcmp(text, "{\"index\":0,\"ready\":false,\"broken\":false}"),
+	   "describe: a stopped queue says only that (%s)", text ? text : "");
+	free(text);
+}
+
 int main(void)
 {
 	ram = aligned_alloc(4096, RAM_SIZE);
@@ -372,6 +407,7 @@ int main(void)
 	test_malformed();
 	test_event_idx();
 	test_reset();
+	test_describe();
 
 	virtq_destroy(&q);
 	free(ram);

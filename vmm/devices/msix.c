@@ -166,6 +166,23 @@ void msix_notify(struct msix *m, uint16_t vector)
 	pthread_mutex_unlock(&m->lock);
 }
 
+void msix_describe_vector(struct msix *m, uint16_t vector, FILE *out)
+{
+	if (vector >= m->nr_vectors) {
+		fprintf(out, "{\"vector\":null}");
+		return;
+	}
+	pthread_mutex_lock(&m->lock);
+	const struct msix_vector *v = &m->vectors[vector];
+	fprintf(out,
+		"{\"vector\":%u,\"enabled\":%s,\"function_masked\":%s,\"masked\":%s,"
+		"\"pending\":%s,\"irqfd\":%s,\"sent\":%llu}",
+		vector, m->enabled ? "true" : "false", m->function_masked ? "true" : "false",
+		vector_masked(v) ? "true" : "false", v->pending ? "true" : "false",
+		v->fd >= 0 ? "true" : "false", (unsigned long long)m->nr_sent);
+	pthread_mutex_unlock(&m->lock);
+}
+
 void msix_config_write(struct msix *m, struct pci_device *dev, uint32_t offset, uint32_t len)
 {
 	uint32_t ctrl_off = m->cap + PCI_MSIX_FLAGS;

@@ -16,6 +16,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "error.h"
 
@@ -75,5 +76,8 @@ void msix_pba_access(struct msix *m, uint64_t offset, uint8_t *data, uint32_t le
 
 /* Raises `vector` (no-op for an out-of-range vector or with MSI-X off). */
 void msix_notify(struct msix *m, uint16_t vector);
+/* Writes a vector's delivery state as one JSON object (masked, pending,
+ * messages sent by the whole table), for diagnosing lost interrupts. */
+void msix_describe_vector(struct msix *m, uint16_t vector, FILE *out);
 
 #endif

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -217,6 +218,16 @@ static void console_reset(struct virtio_device *vdev)
 	pthread_mutex_unlock(&con->serve_lock);
 }
 
+static void console_describe(struct virtio_device *vdev, FILE *out)
+{
+	struct virtio_console *con = from_vdev(vdev);
+
+	pthread_mutex_lock(&con->pending_lock);
+	fprintf(out, ",\"pending_bytes\":%zu,\"refused\":%s", con->len,
+		con->refused ? "true" : "false");
+	pthread_mutex_unlock(&con->pending_lock);
+}
+
 static void console_destroy(struct virtio_device *vdev)
 {
 	struct virtio_console *con = from_vdev(vdev);
@@ -237,6 +248,7 @@ static const struct virtio_device_ops console_ops = {
 	.config_size = sizeof(struct virtio_console_config),
 	.reset = console_reset,
 	.queue_notify = console_queue_notify,
+	.describe = console_describe,
 	.destroy = console_destroy,
 };
 

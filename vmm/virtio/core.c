@@ -265,6 +265,23 @@ void virtio_queue_kick(struct virtio_device *vdev, uint16_t index)
 		eventfd_write(vdev->kick_fds[index], 1);
 }
 
+void virtio_device_describe(struct virtio_device *vdev, FILE *out)
+{
+	/* Not vdev->lock: this may run on the I/O loop, which must never
+	 * take it.  The status is atomic; the rest has locks of its own. */
+	fprintf(out, "{\"device\":\"%s\",\"status\":%u,\"queues\":[", vdev->ops->name,
+		(unsigned)atomic_load(&vdev->status));
+	for (uint16_t i = 0; i < vdev->ops->nr_queues; i++) {
+		if (i)
+			fputc(',', out);
+		virtq_describe(&vdev->queues[i], out);
+	}
+	fputc(']', out);
+	if (vdev->ops->describe)
+		vdev->ops->describe(vdev, out);
+	fputc('}', out);
+}
+
 void virtio_device_needs_reset(struct virtio_device *vdev, const char *why)
 {
 	uint8_t old = atomic_fetch_or(&vdev->status, VIRTIO_CONFIG_S_NEEDS_RESET);

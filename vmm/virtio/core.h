@@ -27,6 +27,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <linux/virtio_config.h>
 
@@ -57,6 +58,9 @@ struct virtio_device_ops {
 	void (*reset)(struct virtio_device *vdev);
 	/* The driver kicked queue `index`; runs on the I/O loop thread. */
 	void (*queue_notify)(struct virtio_device *vdev, uint16_t index);
+	/* Writes the device's own state for a diagnosis as JSON object
+	 * members, each preceded by a comma; any thread.  Optional. */
+	void (*describe)(struct virtio_device *vdev, FILE *out);
 	/* Frees the device's own state, including the struct embedding vdev;
 	 * called last by virtio_device_exit.  Required. */
 	void (*destroy)(struct virtio_device *vdev);
@@ -132,6 +136,11 @@ int virtio_queue_kick_fd(struct virtio_device *vdev, uint16_t index);
 /* Any thread: schedules queue_notify on the I/O loop (used when the notify
  * write reaches us as an MMIO exit instead of an ioeventfd). */
 void virtio_queue_kick(struct virtio_device *vdev, uint16_t index);
+
+/* Writes the device's state as one JSON object: name, status, features and
+ * every queue (virtq_describe), then the device's own members.  Any thread;
+ * for diagnosing a stalled device. */
+void virtio_device_describe(struct virtio_device *vdev, FILE *out);
 
 /* --- device side --- */
 

@@ -508,3 +508,30 @@ void virtio_pci_remove(struct virtio_device *vdev)
 	pci_bus_remove_device(vp->pci.bus, &vp->pci);
 	vp->pci.ops->destroy(&vp->pci);
 }
+
+void virtio_pci_describe_all(struct vm *vm, FILE *out)
+{
+	bool first = true;
+
+	fputc('[', out);
+	/* Without the bus lock: the slots only change before the I/O loop
+	 * starts and after it stops, and a vCPU holding the lock may be
+	 * waiting for the thread this runs on. */
+	for (int slot = 0; vm->pci && slot < PCI_SLOTS; slot++) {
+		struct pci_device *dev = vm->pci->slots[slot];
+		if (!dev || dev->ops != &pci_ops)
+			continue;
+		struct virtio_pci *vp = from_pci(dev);
+		fprintf(out, "%s{\"slot\":%d,\"virtio\":", first ? "" : ",", slot);
+		virtio_device_describe(vp->vdev, out);
+		fputs(",\"queue_vectors\":[", out);
+		for (uint16_t i = 0; i < nr_queues(vp); i++) {
+			if (i)
+				fputc(',', out);
+			msix_describe_vector(&vp->msix, atomic_load(&vp->queue_vectors[i]), out);
+		}
+		fputs("]}", out);
+		first = false;
+	}
+	fputc(']', out);
+}

@@ -14,6 +14,8 @@
 #ifndef NOVM_VIRTIO_PCI_H
 #define NOVM_VIRTIO_PCI_H
 
+#include <stdio.h>
+
 #include "error.h"
 
 struct vm;
@@ -40,5 +42,10 @@ int virtio_pci_add(struct vm *vm, struct virtio_device *vdev, novm_error_t *err)
 /* Takes a device added with virtio_pci_add off the bus and destroys
  * transport and device (the device's ops->destroy frees its state). */
 void virtio_pci_remove(struct virtio_device *vdev);
+
+/* Writes a JSON array describing every virtio device on vm->pci: its slot,
+ * virtio_device_describe() and each queue's MSI-X vector state.  While the
+ * devices exist (between their setup and pci_exit); any thread. */
+void virtio_pci_describe_all(struct vm *vm, FILE *out);
 
 #endif

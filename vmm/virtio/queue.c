@@ -296,6 +296,27 @@ bool virtq_notify(struct virtq *q)
 	return need;
 }
 
+void virtq_describe(struct virtq *q, FILE *out)
+{
+	pthread_mutex_lock(&q->lock);
+	fprintf(out, "{\"index\":%u,\"ready\":%s,\"broken\":%s", q->index,
+		q->ready ? "true" : "false", q->broken ? "true" : "false");
+	if (q->ready) {
+		fprintf(out,
+			",\"size\":%u,\"event_idx\":%s,\"last_avail\":%u,\"avail_idx\":%u,"
+			"\"avail_flags\":%u,\"used_idx\":%u,\"used_event\":%u,\"avail_event\":%u,"
+			"\"signalled_used\":%u,\"need_notify\":%s",
+			q->size, q->event_idx ? "true" : "false", q->last_avail,
+			le16toh(load_acquire16(&q->avail->idx)),
+			le16toh(load_relaxed16(&q->avail->flags)), q->used_idx,
+			le16toh(load_relaxed16(&q->avail->ring[q->size])),
+			le16toh(load_relaxed16((uint16_t *)&q->used->ring[q->size])),
+			q->signalled_used, q->need_notify ? "true" : "false");
+	}
+	pthread_mutex_unlock(&q->lock);
+	fputc('}', out);
+}
+
 size_t virtq_req_read(const struct virtq_req *req, size_t offset, void *dst, size_t len)
 {
 	size_t done = 0;

@@ -22,6 +22,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/uio.h>
 
 #include <linux/virtio_ring.h>
@@ -110,6 +111,11 @@ void virtq_push(struct virtq *q, const struct virtq_req *req, uint32_t written);
 /* Interrupts the driver if it has not suppressed it (avail flags or the
  * used_event index).  Returns true when ops->interrupt was called. */
 bool virtq_notify(struct virtq *q);
+
+/* Writes the queue's state as one JSON object: our indices next to what the
+ * driver last wrote (avail idx and flags, used_event), which is what tells a
+ * lost notification from a driver that stopped.  Any thread. */
+void virtq_describe(struct virtq *q, FILE *out);
 
 /* Copies between a request's buffers and a flat host buffer; return the
  * number of bytes copied. */
