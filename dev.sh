@@ -21,7 +21,7 @@ PACKAGES=(
 	autoconf automake libtool pkg-config gcc make libc6-dev
 	libyajl-dev libseccomp-dev libelf-dev zlib1g-dev liblzma-dev libcap-dev
 	libzstd-dev liblz4-dev linux-libc-dev
-	qemu-system-x86 busybox-static cpio    # the nested test harness
+	busybox-static cpio                    # the nested test harness (and its QEMU, below)
 	bats time procps xz-utils python3 attr # tests and the benchmark
 )
 
@@ -30,6 +30,7 @@ step() { printf '\n==> %s\n' "$*"; }
 do_deps() {
 	step "packages"
 	novm_ensure_packages "${PACKAGES[@]}"
+	novm_ensure_harness_qemu
 	echo "all installed"
 }
 

@@ -42,6 +42,38 @@ novm_ensure_packages() {
 	fi
 }
 
+# The harness's QEMU.  Its L1 runs under TCG emulating AMD-V; bookworm's QEMU
+# 7.2 now and then livelocks there for good (both vCPU threads busy, L1 silent)
+# and runs it at about half the speed of bookworm-backports' QEMU 10, which is
+# installed when the machine is bookworm and can reach backports.  Otherwise,
+# or with NOVM_HARNESS_BACKPORTS=0, bookworm's own.
+NOVM_BACKPORTS_SOURCES=/etc/apt/sources.list.d/novm-bookworm-backports.sources
+novm_ensure_harness_qemu() {
+	local version codename
+	version=$(dpkg-query -W -f='${Version}' qemu-system-x86 2>/dev/null || true)
+	if [ -n "$version" ] && dpkg --compare-versions "$version" ge 1:10; then
+		return 0
+	fi
+	codename=$(. /etc/os-release 2>/dev/null && echo "${VERSION_CODENAME:-}")
+	if [ "${NOVM_HARNESS_BACKPORTS:-1}" != 1 ] || [ "$codename" != bookworm ] || [ "$(id -u)" != 0 ]; then
+		novm_ensure_packages qemu-system-x86
+		return 0
+	fi
+	if ! grep -rqs '^[^#]*bookworm-backports' /etc/apt/sources.list /etc/apt/sources.list.d/; then
+		printf '%s\n' 'Types: deb' 'URIs: http://deb.debian.org/debian' 'Suites: bookworm-backports' \
+			'Components: main' 'Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg' \
+			>"$NOVM_BACKPORTS_SOURCES"
+	fi
+	novm_say "installing QEMU from bookworm-backports for the nested harness"
+	export DEBIAN_FRONTEND=noninteractive
+	if apt-get update -q >/dev/null &&
+		apt-get install -y -q --no-install-recommends -t bookworm-backports qemu-system-x86 >/dev/null; then
+		return 0
+	fi
+	novm_say "warning: QEMU from bookworm-backports could not be installed; the harness uses bookworm's"
+	novm_ensure_packages qemu-system-x86
+}
+
 # The store's default entry directory, or nothing when there is none.
 novm_default_kernel_dir() {
 	[ -e "$NOVM_STORE/default" ] || return 1
