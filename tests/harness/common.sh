@@ -74,6 +74,36 @@ novm_ensure_harness_qemu() {
 	novm_ensure_packages qemu-system-x86
 }
 
+# Prints the path of QEMU's C virtiofsd, the benchmark's peer.  QEMU 8 dropped
+# it, so next to the backports QEMU it comes from bookworm's own
+# qemu-system-common 7.2, unpacked (not installed) into a cache.
+NOVM_BENCH_CACHE=${NOVM_BENCH_CACHE:-/var/cache/novm-bench}
+novm_c_virtiofsd() {
+	local version tmp
+	if [ -x /usr/lib/qemu/virtiofsd ]; then
+		echo /usr/lib/qemu/virtiofsd
+		return 0
+	fi
+	version=$(apt-cache madison qemu-system-common 2>/dev/null |
+		awk -F' *[|] *' '$2 ~ /^1:7\./ { print $2; exit }')
+	[ -n "$version" ] || novm_die "no qemu-system-common 7.x (with the C virtiofsd) known to apt"
+	if [ ! -x "$NOVM_BENCH_CACHE/virtiofsd-$version" ]; then
+		novm_say "fetching the C virtiofsd from qemu-system-common $version"
+		mkdir -p "$NOVM_BENCH_CACHE"
+		tmp=$(mktemp -d "$NOVM_BENCH_CACHE/tmp.XXXXXX")
+		chown _apt "$tmp" 2>/dev/null || chmod 777 "$tmp"
+		if ! (cd "$tmp" && apt-get download -q "qemu-system-common=$version" >/dev/null) ||
+			! dpkg-deb -x "$tmp"/qemu-system-common_*.deb "$tmp/x" ||
+			[ ! -x "$tmp/x/usr/lib/qemu/virtiofsd" ]; then
+			rm -rf "$tmp"
+			novm_die "could not unpack virtiofsd from qemu-system-common $version"
+		fi
+		mv "$tmp/x/usr/lib/qemu/virtiofsd" "$NOVM_BENCH_CACHE/virtiofsd-$version"
+		rm -rf "$tmp"
+	fi
+	echo "$NOVM_BENCH_CACHE/virtiofsd-$version"
+}
+
 # The store's default entry directory, or nothing when there is none.
 novm_default_kernel_dir() {
 	[ -e "$NOVM_STORE/default" ] || return 1
