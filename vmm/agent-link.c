@@ -37,11 +37,11 @@ int link_send_frame(struct agent_link *link, uint16_t type, uint32_t session, co
 	const struct iovec iov[2] = { { &hdr, sizeof(hdr) }, { (void *)payload, len } };
 	pthread_mutex_lock(&link->send_lock);
 	ret = virtio_console_sendv(link->console, iov, len ? 2 : 1);
-	pthread_mutex_unlock(&link->send_lock);
 	if (ret == 0) {
 		atomic_fetch_add(&link->frames_sent, 1);
 		atomic_store(&link->last_sent_type, type);
 	}
+	pthread_mutex_unlock(&link->send_lock);
 	return ret < 0 ? ret : 0;
 }
 

@@ -90,13 +90,13 @@ int agent_link_query(struct agent_link *link, const char *name, agent_reply_fn f
 		     uint32_t *id, novm_error_t *err);
 void agent_link_query_forget(struct agent_link *link, uint32_t id);
 
-/* After the VM stopped: the process's status (exit code or 128+signal) and
- * signal, or -1 when it never reported one; and the agent's error message
- * when it could not start the process (NULL otherwise). */
 /* Writes the link's state as one JSON object: frames each way, the last
  * types, what is pending.  I/O loop. */
 void agent_link_describe(struct agent_link *link, FILE *out);
 
+/* After the VM stopped: the process's status (exit code or 128+signal) and
+ * signal, or -1 when it never reported one; and the agent's error message
+ * when it could not start the process (NULL otherwise). */
 int agent_link_status(const struct agent_link *link, int *signo);
 const char *agent_link_error(const struct agent_link *link);
 

@@ -48,14 +48,17 @@ novm_ensure_packages() {
 # installed when the machine is bookworm and can reach backports.  Otherwise,
 # or with NOVM_HARNESS_BACKPORTS=0, bookworm's own.
 NOVM_BACKPORTS_SOURCES=/etc/apt/sources.list.d/novm-bookworm-backports.sources
+# A failed try is not repeated for a day: every bats file calls this.
+NOVM_BACKPORTS_FAILED=/var/cache/novm-harness/backports-failed
 novm_ensure_harness_qemu() {
 	local version codename
-	version=$(dpkg-query -W -f='${Version}' qemu-system-x86 2>/dev/null || true)
-	if [ -n "$version" ] && dpkg --compare-versions "$version" ge 1:10; then
-		return 0
+	if [ -z "$(novm_missing_packages qemu-system-x86)" ]; then
+		version=$(dpkg-query -W -f='${Version}' qemu-system-x86)
+		dpkg --compare-versions "$version" ge 1:10 && return 0
 	fi
 	codename=$(. /etc/os-release 2>/dev/null && echo "${VERSION_CODENAME:-}")
-	if [ "${NOVM_HARNESS_BACKPORTS:-1}" != 1 ] || [ "$codename" != bookworm ] || [ "$(id -u)" != 0 ]; then
+	if [ "${NOVM_HARNESS_BACKPORTS:-1}" != 1 ] || [ "$codename" != bookworm ] || [ "$(id -u)" != 0 ] ||
+		[ -n "$(find "$NOVM_BACKPORTS_FAILED" -mmin -1440 2>/dev/null)" ]; then
 		novm_ensure_packages qemu-system-x86
 		return 0
 	fi
@@ -71,6 +74,7 @@ novm_ensure_harness_qemu() {
 		return 0
 	fi
 	novm_say "warning: QEMU from bookworm-backports could not be installed; the harness uses bookworm's"
+	mkdir -p "${NOVM_BACKPORTS_FAILED%/*}" && : >"$NOVM_BACKPORTS_FAILED"
 	novm_ensure_packages qemu-system-x86
 }
 
@@ -89,8 +93,8 @@ novm_c_virtiofsd() {
 	[ -n "$version" ] || novm_die "no qemu-system-common 7.x (with the C virtiofsd) known to apt"
 	if [ ! -x "$NOVM_BENCH_CACHE/virtiofsd-$version" ]; then
 		novm_say "fetching the C virtiofsd from qemu-system-common $version"
-		mkdir -p "$NOVM_BENCH_CACHE"
-		tmp=$(mktemp -d "$NOVM_BENCH_CACHE/tmp.XXXXXX")
+		mkdir -p "$NOVM_BENCH_CACHE" || novm_die "cannot create $NOVM_BENCH_CACHE"
+		tmp=$(mktemp -d "$NOVM_BENCH_CACHE/tmp.XXXXXX") || novm_die "cannot write to $NOVM_BENCH_CACHE"
 		chown _apt "$tmp" 2>/dev/null || chmod 777 "$tmp"
 		if ! (cd "$tmp" && apt-get download -q "qemu-system-common=$version" >/dev/null) ||
 			! dpkg-deb -x "$tmp"/qemu-system-common_*.deb "$tmp/x" ||
