@@ -60,11 +60,11 @@ static int parse_share(char *arg, struct vm_share *share)
 	}
 	*eq = '\0';
 	len = strlen(eq + 1);
+	/* Whole: fields this option does not set (only_name) stay NULL. */
+	*share = (struct vm_share){ .tag = arg, .path = eq + 1 };
 	share->readonly = len > 3 && !strcmp(eq + 1 + len - 3, ":ro");
 	if (share->readonly)
 		eq[1 + len - 3] = '\0';
-	share->tag = arg;
-	share->path = eq + 1;
 	return 0;
 }
 

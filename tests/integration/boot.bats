@@ -104,3 +104,39 @@ setup_file() {
 	expect matches "$second" '^[0-9a-f]{64}$'
 	expect [ "$first" != "$second" ]
 }
+
+@test "--share: a guest mounts both tags, reads the host's file, writes back, and the :ro one refuses" {
+	local entry init=$BATS_TEST_TMPDIR/initramfs rw=$BATS_TEST_TMPDIR/rw ro=$BATS_TEST_TMPDIR/ro m
+	entry=$(novm_default_kernel_dir)
+	mkdir -p "$rw" "$ro" "$init"/{bin,dev,proc,sys,rw,ro,mods}
+	echo from-host >"$rw/hello"
+	echo read-only >"$ro/kept"
+	cp /bin/busybox "$init/bin/busybox"
+	for m in $(cat "$entry/modules/order"); do cp "$entry/modules/$m" "$init/mods/"; done
+	cp "$entry/modules/order" "$init/mods/order"
+	# A bare busybox /init, not our agent: `novm boot --share` is the VMM alone.
+	cat >"$init/init" <<'INIT'
+#!/bin/busybox sh
+B=/bin/busybox
+$B mount -t proc proc /proc; $B mount -t sysfs sys /sys; $B mount -t devtmpfs dev /dev
+for m in $($B cat /mods/order); do $B insmod /mods/$m 2>/dev/null; done
+$B mount -t virtiofs data /rw && echo "SHARE read: $($B cat /rw/hello)"
+echo from-guest >/rw/written && $B sync && echo "SHARE wrote"
+$B mount -t virtiofs ro /ro && echo "SHARE ro: $($B cat /ro/kept)"
+echo nope 2>/dev/null >/ro/new || echo "SHARE ro refused"
+$B umount /rw; $B umount /ro
+echo kbd >/sys/kernel/reboot/type
+$B reboot -f
+INIT
+	chmod +x "$init/init"
+	(cd "$init" && find . | cpio -o -H newc --quiet >"$BATS_TEST_TMPDIR/initrd.cpio")
+	novm_boot --initrd "$BATS_TEST_TMPDIR/initrd.cpio" --raw-cmdline "console=ttyS0 reboot=k panic=-1" \
+		--share "data=$rw" --share "ro=$ro:ro"
+	assert_status 0
+	assert_console_matches -F "SHARE read: from-host"
+	assert_console_matches -F "SHARE wrote"
+	assert_console_matches -F "SHARE ro: read-only"
+	assert_console_matches -F "SHARE ro refused"
+	expect [ "$(cat "$rw/written")" = from-guest ]
+	expect [ ! -e "$ro/new" ]
+}
