@@ -1,9 +1,10 @@
 /* Directories: OPENDIR, READDIR, READDIRPLUS, RELEASEDIR, FSYNCDIR.
  *
  * The guest's readdir offset is the host's own directory offset (d_off of
- * the last entry it got): each call seeks there and reads on with
- * getdents64, so entries that did not fit are simply read again next time
- * and nothing is kept between calls. */
+ * the last entry it got).  Each handle keeps what getdents64 returned and
+ * the guest has not taken yet: a call that continues where the last one
+ * stopped reads on from there, any other offset is a seek.  Entries that
+ * did not fit wait in the handle for the next call. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -15,7 +16,9 @@
 #include "cleanup.h"
 #include "internal.h"
 
-#define GETDENTS_BUF (32 * 1024)
+/* Per open directory: a hostile guest holding every handle it may open
+ * (FUSE_SERVER_MAX_HANDLES) pins at most 256 MiB. */
+#define GETDENTS_BUF 4096
 
 int fuse_op_opendir(struct fuse_req *req)
 {
@@ -116,7 +119,6 @@ static bool lists_only_one(const struct fuse_server *srv, const struct fuse_hand
 static int read_dir(struct fuse_req *req, bool plus)
 {
 	cleanup_handle struct fuse_handle *h = NULL;
-	cleanup_free char *buf = NULL;
 	struct fuse_read_in in;
 	size_t limit, used = 0;
 	int r;
@@ -131,36 +133,46 @@ static int read_dir(struct fuse_req *req, bool plus)
 		return -EINVAL;
 	/* Never more than the guest asked for, nor than its buffer holds. */
 	limit = in.size < fuse_reply_room(req) ? in.size : fuse_reply_room(req);
-	buf = malloc(GETDENTS_BUF);
-	if (!buf)
-		return -ENOMEM;
 	bool only_one = lists_only_one(req->srv, h);
 
 	pthread_mutex_lock(&h->dir_lock);
-	if (lseek(h->fd, (off_t)in.offset, SEEK_SET) < 0) {
-		r = -errno;
+	if (!h->dir_buf && !(h->dir_buf = malloc(GETDENTS_BUF))) {
+		r = -ENOMEM;
 		goto out;
 	}
-	for (;;) {
-		ssize_t n = getdents64(h->fd, buf, GETDENTS_BUF);
-		if (n < 0) {
+	if (!h->dir_streaming || in.offset != h->dir_next_off) {
+		if (lseek(h->fd, (off_t)in.offset, SEEK_SET) < 0) {
 			r = -errno;
-			break;
+			goto out;
 		}
-		if (n == 0) {
-			r = 0;	/* end of directory */
-			break;
+		h->dir_len = h->dir_pos = 0;
+		h->dir_next_off = in.offset;
+		h->dir_streaming = true;
+	}
+	for (;;) {
+		if (h->dir_pos == h->dir_len) {
+			ssize_t n = getdents64(h->fd, h->dir_buf, GETDENTS_BUF);
+			if (n < 0) {
+				r = -errno;
+				h->dir_streaming = false;
+				break;
+			}
+			if (n == 0) {
+				r = 0;	/* end of directory */
+				break;
+			}
+			h->dir_len = (size_t)n;
+			h->dir_pos = 0;
 		}
-		for (ssize_t pos = 0; pos < n;) {
-			const struct dirent64 *d = (const struct dirent64 *)(buf + pos);
-			pos += d->d_reclen;
-			if (only_one && !is_dot_or_dotdot(d->d_name) &&
-			    strcmp(d->d_name, req->srv->only_name))
-				continue;
+		const struct dirent64 *d = (const struct dirent64 *)(h->dir_buf + h->dir_pos);
+		if (!only_one || is_dot_or_dotdot(d->d_name) || !strcmp(d->d_name, req->srv->only_name)) {
+			/* Full or failed: the entry stays for the next call. */
 			r = add_entry(req, h, d, &used, limit, plus);
 			if (r != 0)
-				goto out;
+				break;
 		}
+		h->dir_pos += d->d_reclen;
+		h->dir_next_off = (uint64_t)d->d_off;
 	}
 out:
 	pthread_mutex_unlock(&h->dir_lock);

@@ -8,6 +8,7 @@
 static void handle_free(struct fuse_handle *h)
 {
 	close(h->fd);
+	free(h->dir_buf);
 	pthread_mutex_destroy(&h->dir_lock);
 	free(h);
 }

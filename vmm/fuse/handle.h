@@ -5,6 +5,7 @@
 #define NOVM_FUSE_HANDLE_H
 
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "idtable.h"
@@ -21,6 +22,15 @@ struct fuse_handle {
 	enum fuse_handle_kind kind;
 	/* Directory reads move the fd's offset (lseek + getdents): one at a time. */
 	pthread_mutex_t dir_lock;
+	/* A directory's read-ahead, under dir_lock: getdents64 bytes not yet
+	 * given to the guest, and the offset at which the guest continues
+	 * there.  A READDIR at that offset reads on without a seek: where
+	 * offsets are positions (tmpfs before 6.6), a seek after entries
+	 * were removed (rm -rf) would skip as many others. */
+	uint8_t *dir_buf;
+	size_t dir_len, dir_pos;
+	uint64_t dir_next_off;
+	bool dir_streaming;	/* dir_next_off is where the fd's stream stands */
 	uint64_t fh;
 	unsigned refs;		/* table lock */
 	struct handle_table *table;
