@@ -276,6 +276,50 @@ static void test_concurrency(void)
 	ok(t_getattr(e1.nodeid, NULL) == -ESTALE, "and counts are exact");
 }
 
+/* rm -rf's pattern: each reply's files are removed before the next call,
+ * and every file is still listed once.  Then a rewind (offset 0 again)
+ * starts over with what is left. */
+static void test_listing_while_removing(void)
+{
+	struct listing *l = calloc(1, sizeof(*l));
+	uint64_t fh, off = 0;
+	char p[PATH_MAX * 2 + 32];
+	size_t got;
+
+	for (int i = 0; i < NFILES; i++) {
+		char name[32];
+		snprintf(name, sizeof(name), "file-%d", i);
+		host_write(name, "x");
+	}
+	ok(t_opendir(FUSE_ROOT_ID, &fh) == 0, "OPENDIR for removal");
+	for (;;) {
+		int r = t_read_op(FUSE_READDIR, FUSE_ROOT_ID, fh, off, 1024, &got);
+		if (r < 0 || got == 0 || l->calls > 10 * NFILES)
+			break;
+		l->calls++;
+		struct listing before = *l;
+		off = parse_listing(l, tr_body(T), got, false);
+		for (int i = 0; i < NFILES; i++) {
+			if (l->seen[i] && !before.seen[i]) {
+				snprintf(p, sizeof(p), "%s/file-%d", share, i);
+				unlink(p);
+			}
+		}
+	}
+	ok(count_seen(l) == NFILES && l->dup == 0 && l->bad == 0,
+	   "files removed between calls do not hide the others (%d of %d seen, %d calls)",
+	   count_seen(l), NFILES, l->calls);
+
+	host_write("kept", "x");
+	memset(l, 0, sizeof(*l));
+	ok(t_read_op(FUSE_READDIR, FUSE_ROOT_ID, fh, 0, 4096, &got) == 0, "READDIR from 0 again");
+	parse_listing(l, tr_body(T), got, false);
+	ok(count_seen(l) == 0 && l->other == 1 && l->dots == 2,
+	   "the rewound listing has only what is left (%d files, %d other)", count_seen(l), l->other);
+	t_release_op(FUSE_RELEASEDIR, FUSE_ROOT_ID, fh);
+	free(l);
+}
+
 int main(void)
 {
 	char base[PATH_MAX];
@@ -294,6 +338,7 @@ int main(void)
 		t_init();
 		test_listing();
 		test_concurrency();
+		test_listing_while_removing();
 		fuse_server_free(S);
 	}
 	treq_free(T);
