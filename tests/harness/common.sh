@@ -44,7 +44,7 @@ novm_ensure_packages() {
 
 # The harness's QEMU: bookworm's 7.2 by default.  With NOVM_HARNESS_BACKPORTS=1
 # on bookworm, bookworm-backports' QEMU 10 instead: it ran the suite about 40%
-# faster and without the L1 livelocks 7.2 shows now and then, but its L2
+# faster, but its L1 froze too (once, under fs-bench) and its L2
 # guests triple-faulted or stalled under virtio-fs floods (listing 10,000
 # files) in about one run in five, which 7.2's never did in ours.
 NOVM_BACKPORTS_SOURCES=/etc/apt/sources.list.d/novm-bookworm-backports.sources
