@@ -90,7 +90,7 @@ static int collect_shares(const struct oci_spec *spec, struct container_vm *vm, 
 	if (add_share(vm, CONTAINER_ROOTFS_TAG, spec->root.path, spec->root.readonly, NULL, err) < 0)
 		return -1;
 	fprintf(json, "[{\"tag\":\"%s\",\"destination\":\"/\",\"readonly\":%s}", CONTAINER_ROOTFS_TAG,
-		spec->root.readonly ? "true" : "false");
+		json_bool(spec->root.readonly));
 	for (size_t i = 0; i < spec->n_mounts; i++) {
 		const struct oci_mount *m = &spec->mounts[i];
 		cleanup_free char *dir = NULL;
@@ -122,7 +122,7 @@ static int collect_shares(const struct oci_spec *spec, struct container_vm *vm, 
 			fputs(",\"path\":", json);
 			json_write_string(json, file);
 		}
-		fprintf(json, ",\"readonly\":%s}", ro ? "true" : "false");
+		fprintf(json, ",\"readonly\":%s}", json_bool(ro));
 	}
 	fputc(']', json);
 	return 0;
@@ -142,7 +142,7 @@ static int build_agent_config(const struct oci_spec *spec, const char *config_te
 	fputs(config_text, json);
 	fputs(",\"shares\":", json);
 	ret = collect_shares(spec, vm, json, err);
-	fprintf(json, ",\"start\":%s}", start ? "true" : "false");
+	fprintf(json, ",\"start\":%s}", json_bool(start));
 	fclose(json);
 	if (ret < 0) {
 		free(buf);

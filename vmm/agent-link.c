@@ -15,6 +15,7 @@
 
 #include "agent/proto.h"
 #include "agent-link-internal.h"
+#include "jsonstr.h"
 #include "virtio/console.h"
 #include "vm.h"
 
@@ -239,8 +240,8 @@ void agent_link_describe(struct agent_link *link, FILE *out)
 		"{\"synced\":%s,\"created\":%s,\"start_pending\":%s,\"frames_sent\":%llu,"
 		"\"last_sent_type\":%u,\"frames_received\":%llu,\"last_received_type\":%u,"
 		"\"partial_frame_bytes\":%zu,\"sessions\":%zu,\"queries\":%zu}",
-		link->synced ? "true" : "false", link->created ? "true" : "false",
-		link->start_ops ? "true" : "false",
+		json_bool(link->synced), json_bool(link->created),
+		json_bool(link->start_ops != NULL),
 		(unsigned long long)atomic_load(&link->frames_sent),
 		(unsigned)atomic_load(&link->last_sent_type),
 		(unsigned long long)link->frames_received, link->last_received_type,

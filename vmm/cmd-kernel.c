@@ -10,6 +10,7 @@
 
 #include "cleanup.h"
 #include "commands.h"
+#include "jsonstr.h"
 #include "kfetch.h"
 #include "kstore.h"
 
@@ -251,21 +252,6 @@ static int import(int argc, char **argv)
 	return 0;
 }
 
-static void print_json_string(const char *s)
-{
-	putchar('"');
-	for (; *s; s++) {
-		unsigned char c = *s;
-		if (c == '"' || c == '\\')
-			printf("\\%c", c);
-		else if (c < 0x20)
-			printf("\\u%04x", c);
-		else
-			putchar(c);
-	}
-	putchar('"');
-}
-
 static void human_size(uint64_t bytes, char *buf, size_t len)
 {
 	static const char units[] = "BKMGT";
@@ -319,10 +305,10 @@ static int list(int argc, char **argv)
 		printf("[");
 		for (size_t i = 0; i < n; i++) {
 			printf("%s{\"name\":", i ? "," : "");
-			print_json_string(entries[i].name);
+			json_write_string(stdout, entries[i].name);
 			printf(",\"release\":");
-			print_json_string(entries[i].release);
-			printf(",\"default\":%s,\"size\":%llu}", entries[i].is_default ? "true" : "false",
+			json_write_string(stdout, entries[i].release);
+			printf(",\"default\":%s,\"size\":%llu}", json_bool(entries[i].is_default),
 			       (unsigned long long)entries[i].size);
 		}
 		printf("]\n");

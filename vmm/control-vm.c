@@ -1,5 +1,6 @@
 /* The control server's real backend: the VM's agent link and vCPUs. */
 #include "control-internal.h"
+#include "jsonstr.h"
 #include "virtio/pci.h"
 #include "vm.h"
 
@@ -81,7 +82,7 @@ static void vm_describe(void *be, FILE *out)
 	agent_link_describe(ctl->link, out);
 	fputs(",\"devices\":", out);
 	virtio_pci_describe_all(ctl->vm, out);
-	fprintf(out, ",\"paused\":%s}", vm_paused(ctl->vm) ? "true" : "false");
+	fprintf(out, ",\"paused\":%s}", json_bool(vm_paused(ctl->vm)));
 }
 
 static const struct control_backend_ops vm_backend_ops = {

@@ -9,6 +9,7 @@
 
 #include <linux/pci_regs.h>
 
+#include "jsonstr.h"
 #include "vmm/devices/pci.h"
 #include "vmm/vm.h"
 
@@ -177,9 +178,9 @@ void msix_describe_vector(struct msix *m, uint16_t vector, FILE *out)
 	fprintf(out,
 		"{\"vector\":%u,\"enabled\":%s,\"function_masked\":%s,\"masked\":%s,"
 		"\"pending\":%s,\"irqfd\":%s,\"sent\":%llu}",
-		vector, m->enabled ? "true" : "false", m->function_masked ? "true" : "false",
-		vector_masked(v) ? "true" : "false", v->pending ? "true" : "false",
-		v->fd >= 0 ? "true" : "false", (unsigned long long)m->nr_sent);
+		vector, json_bool(m->enabled), json_bool(m->function_masked),
+		json_bool(vector_masked(v)), json_bool(v->pending),
+		json_bool(v->fd >= 0), (unsigned long long)m->nr_sent);
 	pthread_mutex_unlock(&m->lock);
 }
 

@@ -11,6 +11,7 @@
 #include <linux/virtio_console.h>
 #include <linux/virtio_ids.h>
 
+#include "jsonstr.h"
 #include "vmm/devices/pci.h"
 #include "vmm/virtio/core.h"
 #include "vmm/virtio/pci.h"
@@ -224,7 +225,7 @@ static void console_describe(struct virtio_device *vdev, FILE *out)
 
 	pthread_mutex_lock(&con->pending_lock);
 	fprintf(out, ",\"pending_bytes\":%zu,\"refused\":%s", con->len,
-		con->refused ? "true" : "false");
+		json_bool(con->refused));
 	pthread_mutex_unlock(&con->pending_lock);
 }
 

@@ -137,8 +137,9 @@ int virtio_queue_kick_fd(struct virtio_device *vdev, uint16_t index);
  * write reaches us as an MMIO exit instead of an ioeventfd). */
 void virtio_queue_kick(struct virtio_device *vdev, uint16_t index);
 
-/* Writes the device's state as one JSON object: name, status, every queue (virtq_describe), then the device's own members.  Any thread;
- * for diagnosing a stalled device. */
+/* Writes the device's state as one JSON object: name, status, every queue
+ * (virtq_describe), then the device's own members.  Any thread; for
+ * diagnosing a stalled device. */
 void virtio_device_describe(struct virtio_device *vdev, FILE *out);
 
 /* --- device side --- */

@@ -4,6 +4,8 @@
 #include <errno.h>
 #include <string.h>
 
+#include "jsonstr.h"
+
 /* The rings are shared with guest vCPUs.  Loads of an index the driver
  * publishes use acquire (pairs with the driver's write barrier before its
  * idx store); our used->idx store uses release so the entries are visible
@@ -14,6 +16,19 @@
 #define store_release16(p, v) __atomic_store_n((p), (v), __ATOMIC_RELEASE)
 #define store_relaxed16(p, v) __atomic_store_n((p), (v), __ATOMIC_RELAXED)
 #define full_fence() __atomic_thread_fence(__ATOMIC_SEQ_CST)
+
+/* The event-index words live just past each ring (virtio 1.2 §2.7.10):
+ * the driver's used_event after avail->ring, our avail_event after
+ * used->ring. */
+static uint16_t *used_event_word(struct virtq *q)
+{
+	return &q->avail->ring[q->size];
+}
+
+static uint16_t *avail_event_word(struct virtq *q)
+{
+	return (uint16_t *)&q->used->ring[q->size];
+}
 
 void virtq_init(struct virtq *q, const struct guest_memory *mem, const struct virtq_ops *ops,
 		void *opaque, uint16_t index)
@@ -209,7 +224,7 @@ int virtq_pop(struct virtq *q, struct virtq_req *req)
 		}
 		/* Going idle: ask for a kick at the next entry, then look
 		 * again in case the driver added one before seeing it. */
-		store_relaxed16((uint16_t *)&q->used->ring[q->size], htole16(q->last_avail));
+		store_relaxed16(avail_event_word(q), htole16(q->last_avail));
 		full_fence();
 		avail_idx = le16toh(load_acquire16(&q->avail->idx));
 		if (avail_idx == q->last_avail) {
@@ -280,7 +295,7 @@ bool virtq_notify(struct virtq *q)
 	 * suppression state, or both sides could wait for each other. */
 	full_fence();
 	if (q->event_idx) {
-		uint16_t used_event = le16toh(load_relaxed16(&q->avail->ring[q->size]));
+		uint16_t used_event = le16toh(load_relaxed16(used_event_word(q)));
 		uint16_t old = q->signalled_used;
 		bool valid = q->signalled_valid;
 		q->signalled_used = q->used_idx;
@@ -300,18 +315,18 @@ void virtq_describe(struct virtq *q, FILE *out)
 {
 	pthread_mutex_lock(&q->lock);
 	fprintf(out, "{\"index\":%u,\"ready\":%s,\"broken\":%s", q->index,
-		q->ready ? "true" : "false", q->broken ? "true" : "false");
+		json_bool(q->ready), json_bool(q->broken));
 	if (q->ready) {
 		fprintf(out,
 			",\"size\":%u,\"event_idx\":%s,\"last_avail\":%u,\"avail_idx\":%u,"
 			"\"avail_flags\":%u,\"used_idx\":%u,\"used_event\":%u,\"avail_event\":%u,"
 			"\"signalled_used\":%u,\"need_notify\":%s",
-			q->size, q->event_idx ? "true" : "false", q->last_avail,
+			q->size, json_bool(q->event_idx), q->last_avail,
 			le16toh(load_acquire16(&q->avail->idx)),
 			le16toh(load_relaxed16(&q->avail->flags)), q->used_idx,
-			le16toh(load_relaxed16(&q->avail->ring[q->size])),
-			le16toh(load_relaxed16((uint16_t *)&q->used->ring[q->size])),
-			q->signalled_used, q->need_notify ? "true" : "false");
+			le16toh(load_relaxed16(used_event_word(q))),
+			le16toh(load_relaxed16(avail_event_word(q))),
+			q->signalled_used, json_bool(q->need_notify));
 	}
 	pthread_mutex_unlock(&q->lock);
 	fputc('}', out);
