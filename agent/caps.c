@@ -96,16 +96,25 @@ int caps_apply(const struct oci_capabilities *c, novm_error_t *err)
 		r = -1;
 	else if (cap_set_proc(caps) < 0)
 		r = novm_error(err, errno, "set capabilities");
-	cap_free(caps);
-	if (r < 0)
+	if (r < 0 || resolve(&c->ambient, last, &ambient, &n, err) < 0) {
+		cap_free(caps);
 		return -1;
-
-	if (resolve(&c->ambient, last, &ambient, &n, err) < 0)
-		return -1;
+	}
 	if (cap_reset_ambient() < 0 && n)
-		return novm_error(err, errno, "reset ambient capabilities");
-	for (int i = 0; i < n; i++)
+		r = novm_error(err, errno, "reset ambient capabilities");
+	/* The kernel lets only a capability that is both permitted and
+	 * inheritable become ambient; runc skips the others (`runc spec`
+	 * lists three that are not inheritable), and so do we. */
+	for (int i = 0; r == 0 && i < n; i++) {
+		cap_flag_value_t p = CAP_CLEAR, inh = CAP_CLEAR;
+
+		cap_get_flag(caps, ambient[i], CAP_PERMITTED, &p);
+		cap_get_flag(caps, ambient[i], CAP_INHERITABLE, &inh);
+		if (p != CAP_SET || inh != CAP_SET)
+			continue;
 		if (cap_set_ambient(ambient[i], CAP_SET) < 0)
-			return novm_error(err, errno, "raise ambient capability %d", ambient[i]);
-	return 0;
+			r = novm_error(err, errno, "raise ambient capability %d", ambient[i]);
+	}
+	cap_free(caps);
+	return r;
 }

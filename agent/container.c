@@ -1,5 +1,6 @@
-/* Container mode: the sequence (channel, READY, CONFIG, root, init) and
- * PID 1's loop over the channel, the sessions and SIGCHLD. */
+/* Container mode: the sequence (channel, READY, CONFIG, the init forked
+ * into the container's namespaces, where it builds the root) and PID 1's
+ * loop over the channel, the sessions and SIGCHLD. */
 #include "container.h"
 
 #include <endian.h>
@@ -18,6 +19,7 @@
 #include "hostconfig.h"
 #include "link.h"
 #include "log.h"
+#include "namespaces.h"
 #include "oci/json.h"
 #include "query.h"
 #include "rootfs.h"
@@ -34,6 +36,7 @@ struct container {
 	struct link link;
 	struct agent_config cfg;
 	struct session_table sessions;
+	struct container_ns ns;
 	int sigchld_fd;
 	bool host_gone;
 };
@@ -91,8 +94,6 @@ static void report_setup_failure(struct container *c, uint32_t session, novm_err
 	novm_error_release(failure);
 }
 
-/* ---- frames from the host ---- */
-
 /* Errors travel as {"error": "..."} so the reply is JSON either way. */
 static int error_json(const char *msg, char **out, size_t *len, novm_error_t *err)
 {
@@ -124,8 +125,46 @@ static void answer_query(struct container *c, const struct link_frame *f)
 		agent_warn(&err, "channel");
 }
 
+/* ---- how sessions are forked ---- */
+
+static pid_t fork_init(void *opaque, novm_error_t *err)
+{
+	struct container *c = opaque;
+
+	return container_ns_fork(&c->ns, true, err);
+}
+
+/* The init's child builds the container's root in its own mount namespace
+ * and moves into it; the agent's root stays the initramfs. */
+static int setup_init(void *opaque, novm_error_t *err)
+{
+	struct container *c = opaque;
+
+	if (container_ns_enter_new(&c->ns, err) < 0 || rootfs_setup(&c->cfg, err) < 0 ||
+	    rootfs_switch(&c->cfg, err) < 0)
+		return -1;
+	return 0;
+}
+
+static pid_t fork_exec(void *opaque, novm_error_t *err)
+{
+	struct container *c = opaque;
+
+	return container_ns_fork(&c->ns, false, err);
+}
+
+static int setup_exec(void *opaque, novm_error_t *err)
+{
+	struct container *c = opaque;
+
+	return container_ns_enter_existing(&c->ns, err);
+}
+
+/* ---- frames from the host ---- */
+
 static void start_exec(struct container *c, const struct link_frame *f)
 {
+	const struct session_spawn spawn = { fork_exec, setup_exec, c };
 	struct oci_process proc;
 	novm_error_t err = NULL;
 
@@ -137,7 +176,7 @@ static void start_exec(struct container *c, const struct link_frame *f)
 		report_setup_failure(c, f->session, &err);
 		return;
 	}
-	if (session_create(&c->sessions, f->session, &proc, true, false, &err) < 0)
+	if (session_create(&c->sessions, f->session, &proc, true, false, &spawn, &err) < 0)
 		report_setup_failure(c, f->session, &err);
 	oci_process_release(&proc);
 }
@@ -345,16 +384,21 @@ static int run_loop(struct container *c, novm_error_t *err)
 
 static int setup(struct container *c, novm_error_t *err)
 {
+	const struct session_spawn spawn = { fork_init, setup_init, c };
 	const struct oci_process *init;
 
 	if (receive_config(c, err) < 0)
 		return -1;
-	if (rootfs_setup(&c->cfg, err) < 0 || rootfs_switch(err) < 0)
+	if (container_ns_init(&c->ns, c->cfg.spec, err) < 0)
 		return -1;
 	session_table_init(&c->sessions, &c->link,
 			   c->cfg.spec->has_linux ? c->cfg.spec->linux_.seccomp : NULL);
 	init = &c->cfg.spec->process;
-	if (session_create(&c->sessions, 0, init, c->cfg.start, init->terminal, err) < 0)
+	/* Its namespaces are kept before it may run, and exit. */
+	if (session_create(&c->sessions, 0, init, false, init->terminal, &spawn, err) < 0 ||
+	    container_ns_record(&c->ns, session_pid(&c->sessions, 0), err) < 0)
+		return -1;
+	if (c->cfg.start && session_start(&c->sessions, 0, err) < 0)
 		return -1;
 	/* The host's `create` returns once the container exists. */
 	return link_send(&c->link, PROTO_CREATED, 0, NULL, 0, err);
@@ -362,7 +406,11 @@ static int setup(struct container *c, novm_error_t *err)
 
 __attribute__((noreturn)) void container_run(void)
 {
-	static struct container c = { .link = { .fd = -1 }, .sigchld_fd = -1 };
+	static struct container c = {
+		.link = { .fd = -1 },
+		.ns = { -1, -1, -1, -1, -1, -1, false, false },
+		.sigchld_fd = -1,
+	};
 	enum agent_action action = action_from_cmdline();
 	novm_error_t err = NULL;
 
@@ -388,6 +436,7 @@ __attribute__((noreturn)) void container_run(void)
 		agent_warn(&err, "container");
 	}
 	session_table_release(&c.sessions);
+	container_ns_release(&c.ns);
 	sync();
 	action_run(action);
 }

@@ -48,10 +48,12 @@ agent_novm_init_SOURCES = \
 	agent/inroot.h agent/inroot.c \
 	agent/devnodes.h agent/devnodes.c \
 	agent/rootfs.h agent/rootfs.c \
+	agent/namespaces.h agent/namespaces.c \
 	agent/session.h agent/session-internal.h agent/session.c agent/session-io.c \
 	$(AGENT_PROCESS_SOURCES) \
 	$(AGENT_OCI_SOURCES) \
 	lib/error.h lib/error.c \
+	lib/fdpass.h lib/fdpass.c \
 	lib/util.h lib/util.c
 
 # The agent's pure parsers, tested on the host.

@@ -26,6 +26,7 @@ struct rootfs_ctx {
 	int root_fd;		/* O_PATH of ROOTFS_NEW_ROOT */
 	bool *share_mounted;
 	bool *share_claimed;
+	bool *remount_ro;	/* per OCI mount: a tmpfs made read-only last */
 };
 
 /* "/dev", "/dev/", "//dev" all name /dev. */
@@ -222,13 +223,35 @@ static int default_dev(struct rootfs_ctx *ctx, novm_error_t *err)
 
 /* ---- OCI mounts ---- */
 
+/* runc refuses proc and sysfs on a symlink: a rootfs could point them at
+ * a place where masking and read-only paths would miss them. */
+static int check_not_symlink(struct rootfs_ctx *ctx, const char *fstype, const char *dest,
+			     novm_error_t *err)
+{
+	cleanup_close int fd = inroot_open(ctx->root_fd, dest, O_PATH | O_NOFOLLOW);
+	struct stat st;
+
+	if (fd >= 0 && fstat(fd, &st) == 0 && S_ISLNK(st.st_mode))
+		return novm_error(err, 0, "filesystem \"%s\" must be mounted on ordinary directory (`%s` is a symlink)",
+				  fstype, dest);
+	return 0;
+}
+
 static int mount_fs(struct rootfs_ctx *ctx, const struct oci_mount *m, const char *fstype,
-		    const struct mount_opts *o, const char *data, novm_error_t *err)
+		    const struct mount_opts *o, const char *data, bool ro_later,
+		    novm_error_t *err)
 {
 	cleanup_close int target = -1;
 	unsigned long flags = o->flags & ~(MS_BIND | MS_REC | MS_REMOUNT);
 	char buf[32];
 
+	if ((!strcmp(fstype, "proc") || !strcmp(fstype, "sysfs")) &&
+	    check_not_symlink(ctx, fstype, m->destination, err) < 0)
+		return -1;
+	/* Device nodes and mount points are made in a read-only tmpfs
+	 * first; it becomes read-only at the end, as runc does. */
+	if (ro_later)
+		flags &= ~MS_RDONLY;
 	target = inroot_mount_point(ctx->root_fd, m->destination, true, err);
 	if (target < 0)
 		return -1;
@@ -238,8 +261,9 @@ static int mount_fs(struct rootfs_ctx *ctx, const struct oci_mount *m, const cha
 	return apply_propagation(ctx, m->destination, o->propagation, err);
 }
 
-static int mount_one(struct rootfs_ctx *ctx, const struct oci_mount *m, novm_error_t *err)
+static int mount_one(struct rootfs_ctx *ctx, size_t index, novm_error_t *err)
 {
+	const struct oci_mount *m = &ctx->cfg->spec->mounts[index];
 	struct mount_opts o;
 	enum mount_kind kind;
 	ssize_t share;
@@ -263,7 +287,7 @@ static int mount_one(struct rootfs_ctx *ctx, const struct oci_mount *m, novm_err
 		/* The guest kernel runs cgroup v2 only; a v1 entry (runc's
 		 * default config) gets the unified hierarchy, as runc gives it
 		 * on a v2 host. */
-		r = mount_fs(ctx, m, "cgroup2", &o, NULL, err);
+		r = mount_fs(ctx, m, "cgroup2", &o, NULL, false, err);
 		if (r < 0) {
 			agent_log("mounts: cgroup on `%s` skipped: %s", m->destination,
 				  (*err)->msg);
@@ -272,7 +296,8 @@ static int mount_one(struct rootfs_ctx *ctx, const struct oci_mount *m, novm_err
 		}
 		break;
 	default:
-		r = mount_fs(ctx, m, m->type, &o, o.data, err);
+		ctx->remount_ro[index] = kind == MOUNT_KIND_TMPFS && (o.flags & MS_RDONLY);
+		r = mount_fs(ctx, m, m->type, &o, o.data, ctx->remount_ro[index], err);
 		if (r == 0 && kind == MOUNT_KIND_TMPFS && path_is(m->destination, "/dev"))
 			r = populate_dev(ctx, err);
 		break;
@@ -373,6 +398,25 @@ static int masked_path(struct rootfs_ctx *ctx, const char *path, novm_error_t *e
 	return 0;
 }
 
+static int remount_tmpfs_ro(struct rootfs_ctx *ctx, const struct oci_mount *m,
+			    novm_error_t *err)
+{
+	cleanup_close int fd = reopen(ctx, m->destination, err);
+	struct mount_opts o;
+	char buf[32];
+	int r = 0;
+
+	if (fd < 0)
+		return -1;
+	if (mount_opts_parse(m->options.items, m->options.len, &o, err) < 0)
+		return novm_error_wrap(err, "mount `%s`", m->destination);
+	if (mount(NULL, inroot_fd_path(fd, buf), NULL,
+		  MS_REMOUNT | (o.flags & ~(MS_BIND | MS_REC | MS_REMOUNT)), o.data) < 0)
+		r = novm_error(err, errno, "remount `%s` read-only", m->destination);
+	mount_opts_release(&o);
+	return r;
+}
+
 static int setup(struct rootfs_ctx *ctx, novm_error_t *err)
 {
 	const struct agent_config *cfg = ctx->cfg;
@@ -398,7 +442,7 @@ static int setup(struct rootfs_ctx *ctx, novm_error_t *err)
 	if (!dev_in_config && default_dev(ctx, err) < 0)
 		return -1;
 	for (size_t i = 0; i < spec->n_mounts; i++)
-		if (mount_one(ctx, &spec->mounts[i], err) < 0)
+		if (mount_one(ctx, i, err) < 0)
 			return -1;
 	if (mount_unclaimed_shares(ctx, err) < 0)
 		return -1;
@@ -423,6 +467,9 @@ static int setup(struct rootfs_ctx *ctx, novm_error_t *err)
 	for (size_t i = 0; i < spec->linux_.masked_paths.len; i++)
 		if (masked_path(ctx, spec->linux_.masked_paths.items[i], err) < 0)
 			return -1;
+	for (size_t i = 0; i < spec->n_mounts; i++)
+		if (ctx->remount_ro[i] && remount_tmpfs_ro(ctx, &spec->mounts[i], err) < 0)
+			return -1;
 	if ((spec->root.readonly || (root && root->readonly)) &&
 	    mount(NULL, ROOTFS_NEW_ROOT, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL) < 0)
 		return novm_error(err, errno, "remount the root read-only");
@@ -437,7 +484,8 @@ int rootfs_setup(const struct agent_config *cfg, novm_error_t *err)
 
 	ctx.share_mounted = calloc(n, sizeof(bool));
 	ctx.share_claimed = calloc(n, sizeof(bool));
-	if (!ctx.share_mounted || !ctx.share_claimed)
+	ctx.remount_ro = calloc(cfg->spec->n_mounts + 1, sizeof(bool));
+	if (!ctx.share_mounted || !ctx.share_claimed || !ctx.remount_ro)
 		r = novm_error(err, ENOMEM, "rootfs");
 	else
 		r = setup(&ctx, err);
@@ -445,13 +493,38 @@ int rootfs_setup(const struct agent_config *cfg, novm_error_t *err)
 		close(ctx.root_fd);
 	free(ctx.share_mounted);
 	free(ctx.share_claimed);
+	free(ctx.remount_ro);
 	if (r < 0)
 		return novm_error_wrap(err, "rootfs");
 	return 0;
 }
 
-int rootfs_switch(novm_error_t *err)
+/* The initramfs's own mounts would stay in the container's mount
+ * namespace under its root: out of path reach, but a fully visible /proc
+ * or /sys there lets a user namespace in the container mount a fresh,
+ * unmasked one.  Only the container's own mounts may remain. */
+static int detach_initramfs_mounts(const struct agent_config *cfg, novm_error_t *err)
 {
+	static const char *const own[] = { "/sys", "/proc", "/dev" };
+
+	for (size_t i = 0; i < cfg->n_shares; i++) {
+		cleanup_free char *staging = NULL;
+
+		if (share_staging_path(&cfg->shares[i], &staging, err) < 0)
+			return -1;
+		if (umount2(staging, MNT_DETACH) < 0 && errno != EINVAL && errno != ENOENT)
+			return novm_error(err, errno, "detach `%s`", staging);
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(own); i++)
+		if (umount2(own[i], MNT_DETACH) < 0 && errno != EINVAL)
+			return novm_error(err, errno, "detach the initramfs's `%s`", own[i]);
+	return 0;
+}
+
+int rootfs_switch(const struct agent_config *cfg, novm_error_t *err)
+{
+	if (detach_initramfs_mounts(cfg, err) < 0)
+		return -1;
 	if (chdir(ROOTFS_NEW_ROOT) < 0)
 		return novm_error(err, errno, "chdir `%s`", ROOTFS_NEW_ROOT);
 	if (mount(".", "/", NULL, MS_MOVE, NULL) < 0)

@@ -23,6 +23,7 @@ struct session {
 	int in_fd;		/* child's stdin (pipe or terminal master); -1 closed */
 	int out_fd, errout_fd;	/* its output; -1 at EOF (errout_fd unused with a terminal) */
 	int slave_fd;		/* our copy of the terminal's slave, kept until exit */
+	int handoff_fd;		/* where the child reports it is set up; -1 after */
 	char *pending;		/* stdin not yet written */
 	size_t pending_len;
 	bool close_stdin;	/* close once pending is written */

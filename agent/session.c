@@ -10,11 +10,13 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "fdpass.h"
 #include "link.h"
 #include "process.h"
 #include "session-internal.h"
@@ -45,6 +47,7 @@ void session_free(struct session *s)
 	session_close_fd(&s->out_fd);
 	session_close_fd(&s->errout_fd);
 	session_close_fd(&s->slave_fd);
+	session_close_fd(&s->handoff_fd);
 	free(s->pending);
 	free(s);
 }
@@ -79,6 +82,13 @@ bool session_exists(const struct session_table *t, uint32_t id)
 	return find(t, id) != NULL;
 }
 
+pid_t session_pid(const struct session_table *t, uint32_t id)
+{
+	const struct session *s = find(t, id);
+
+	return s ? s->pid : -1;
+}
+
 static struct session *find_or_fail(const struct session_table *t, uint32_t id,
 				    novm_error_t *err)
 {
@@ -93,7 +103,8 @@ static struct session *find_or_fail(const struct session_table *t, uint32_t id,
 
 /* The child's ends of its stdio, closed in the parent after the fork. */
 struct child_ends {
-	int in, out, err, start, errpipe;
+	int in, out, err, start, errpipe, handoff;
+	int tty;	/* the terminal's slave, once the child opened it */
 };
 
 static void close_child_ends(struct child_ends *c)
@@ -103,6 +114,8 @@ static void close_child_ends(struct child_ends *c)
 	session_close_fd(&c->err);
 	session_close_fd(&c->start);
 	session_close_fd(&c->errpipe);
+	session_close_fd(&c->handoff);
+	session_close_fd(&c->tty);
 }
 
 static int make_pipe(int *rd, int *wr, bool nonblock_rd, bool nonblock_wr, novm_error_t *err)
@@ -122,25 +135,31 @@ static int make_pipe(int *rd, int *wr, bool nonblock_rd, bool nonblock_wr, novm_
 	return 0;
 }
 
-static int open_terminal(struct session *s, const struct oci_process *p, bool bind_console,
+/* The child tells PID 1 whether it got ready: one status byte, then the
+ * error text, or with a terminal its master and slave as SCM_RIGHTS. */
+enum { HANDOFF_OK = 0, HANDOFF_FAILED = 1 };
+
+/* In the child, once in the container: the terminal comes from the
+ * container's own /dev/ptmx (its devpts instance), so `tty` names it. */
+static int open_terminal(const struct oci_process *p, bool bind_console, int fds[2],
 			 novm_error_t *err)
 {
 	char name[64];
-	int master;
+	int master, slave;
 
-	/* /dev/ptmx is the container's (pts/ptmx of its devpts instance) */
 	master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
 	if (master < 0)
 		return novm_error(err, errno, "open a terminal (/dev/ptmx)");
-	s->in_fd = s->out_fd = master;
+	fds[0] = master;
 	if (grantpt(master) < 0 || unlockpt(master) < 0 || ptsname_r(master, name, sizeof(name)))
 		return novm_error(err, errno, "terminal");
-	s->slave_fd = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
-	if (s->slave_fd < 0)
-		s->slave_fd = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
-	if (s->slave_fd < 0)
+	slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (slave < 0)
+		slave = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (slave < 0)
 		return novm_error(err, errno, "open `%s`", name);
-	if (fchown(s->slave_fd, p->user.uid, (gid_t)-1) < 0)
+	fds[1] = slave;
+	if (fchown(slave, p->user.uid, (gid_t)-1) < 0)
 		return novm_error(err, errno, "chown `%s`", name);
 	if (p->has_console_size) {
 		struct winsize ws = { .ws_row = (unsigned short)p->console_height,
@@ -149,23 +168,27 @@ static int open_terminal(struct session *s, const struct oci_process *p, bool bi
 		if (ioctl(master, TIOCSWINSZ, &ws) < 0)
 			return novm_error(err, errno, "set the terminal size");
 	}
-	if (fcntl(master, F_SETFL, O_NONBLOCK) < 0)
-		return novm_error(err, errno, "terminal");
 	if (bind_console && access("/dev/console", F_OK) == 0 &&
 	    mount(name, "/dev/console", NULL, MS_BIND, NULL) < 0)
 		return novm_error(err, errno, "bind `%s` on /dev/console", name);
 	return 0;
 }
 
-static int open_stdio(struct session *s, const struct oci_process *p, bool bind_console,
-		      struct child_ends *c, novm_error_t *err)
+static int open_stdio(struct session *s, const struct oci_process *p, struct child_ends *c,
+		      novm_error_t *err)
 {
+	int pair[2];
+
 	if (make_pipe(&c->start, &s->start_fd, false, false, err) < 0 ||
 	    make_pipe(&s->err_fd, &c->errpipe, true, false, err) < 0)
 		return -1;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0)
+		return novm_error(err, errno, "socketpair");
+	s->handoff_fd = pair[0];
+	c->handoff = pair[1];
 	s->terminal = p->terminal;
 	if (p->terminal)
-		return open_terminal(s, p, bind_console, err);
+		return 0;
 	if (make_pipe(&c->in, &s->in_fd, false, true, err) < 0 ||
 	    make_pipe(&s->out_fd, &c->out, true, false, err) < 0 ||
 	    make_pipe(&s->errout_fd, &c->err, true, false, err) < 0)
@@ -173,11 +196,36 @@ static int open_stdio(struct session *s, const struct oci_process *p, bool bind_
 	return 0;
 }
 
-__attribute__((noreturn)) static void child_main(const struct oci_process *p,
+/* In the child: into its namespaces (and for the init its root), then its
+ * terminal, then the word to PID 1.  The terminal's slave is the child's
+ * stdio; its ends go to PID 1. */
+static int child_setup(const struct session_spawn *spawn, const struct oci_process *p,
+		       bool bind_console, struct child_ends *c, novm_error_t *err)
+{
+	int tty[2] = { -1, -1 };
+	char ok = HANDOFF_OK;
+	ssize_t n;
+
+	if (spawn && spawn->setup && spawn->setup(spawn->opaque, err) < 0)
+		return -1;
+	if (p->terminal && open_terminal(p, bind_console, tty, err) < 0)
+		return -1;
+	n = fdpass_send(c->handoff, &ok, 1, tty, p->terminal ? 2 : 0);
+	if (n < 0)
+		return novm_error(err, (int)-n, "report to PID 1");
+	session_close_fd(&tty[0]);
+	c->tty = tty[1];
+	return 0;
+}
+
+__attribute__((noreturn)) static void child_main(const struct session_spawn *spawn,
+						 const struct oci_process *p,
 						 const struct oci_seccomp *seccomp,
-						 struct session *s, struct child_ends *c)
+						 bool bind_console, struct session *s,
+						 struct child_ends *c)
 {
 	struct process_stdio stdio;
+	novm_error_t err = NULL;
 	sigset_t none;
 	char go;
 	ssize_t r;
@@ -189,13 +237,22 @@ __attribute__((noreturn)) static void child_main(const struct oci_process *p,
 	signal(SIGPIPE, SIG_DFL);
 	/* PID 1's ends: holding the start pipe's write end would keep the
 	 * read below from ever seeing PID 1 give up on the session. */
-	if (s->in_fd == s->out_fd)
-		s->in_fd = -1;
 	session_close_fd(&s->start_fd);
 	session_close_fd(&s->err_fd);
 	session_close_fd(&s->in_fd);
 	session_close_fd(&s->out_fd);
 	session_close_fd(&s->errout_fd);
+	session_close_fd(&s->handoff_fd);
+
+	if (child_setup(spawn, p, bind_console, c, &err) < 0) {
+		char msg[SESSION_ERRMSG_MAX];
+		int len = snprintf(msg, sizeof(msg), "%c%s", HANDOFF_FAILED, err->msg);
+
+		fdpass_send(c->handoff, msg, len < (int)sizeof(msg) ? (size_t)len : sizeof(msg) - 1,
+			    NULL, 0);
+		_exit(PROCESS_STATUS_NOT_FOUND);
+	}
+	session_close_fd(&c->handoff);
 
 	do
 		r = read(c->start, &go, 1);
@@ -204,16 +261,50 @@ __attribute__((noreturn)) static void child_main(const struct oci_process *p,
 		_exit(PROCESS_STATUS_NOT_FOUND);
 
 	if (s->terminal)
-		stdio = (struct process_stdio){ s->slave_fd, s->slave_fd, s->slave_fd, s->slave_fd };
+		stdio = (struct process_stdio){ c->tty, c->tty, c->tty, c->tty };
 	else
 		stdio = (struct process_stdio){ c->in, c->out, c->err, -1 };
 	process_exec(p, seccomp, &stdio, c->errpipe);
 }
 
-int session_create(struct session_table *t, uint32_t id, const struct oci_process *p,
-		   bool start, bool bind_console, novm_error_t *err)
+/* In PID 1: what the child said.  Blocks while the child sets up, which
+ * for the init is the whole root file system. */
+static int receive_handoff(struct session *s, novm_error_t *err)
 {
-	struct child_ends c = { -1, -1, -1, -1, -1 };
+	char msg[SESSION_ERRMSG_MAX];
+	int fds[2], nr = 0;
+	ssize_t n = fdpass_recv(s->handoff_fd, msg, sizeof(msg) - 1, 0, fds, 2, &nr);
+
+	session_close_fd(&s->handoff_fd);
+	if (n < 0)
+		return novm_error(err, (int)-n, "hand-off from the child");
+	if (n == 0)
+		return novm_error(err, 0, "the child exited before it was set up");
+	if (msg[0] != HANDOFF_OK) {
+		msg[n] = '\0';
+		for (int i = 0; i < nr; i++)
+			close(fds[i]);
+		return novm_error(err, 0, "%s", msg + 1);
+	}
+	if (nr != (s->terminal ? 2 : 0)) {
+		for (int i = 0; i < nr; i++)
+			close(fds[i]);
+		return novm_error(err, 0, "hand-off from the child: %d fds", nr);
+	}
+	if (s->terminal) {
+		s->in_fd = s->out_fd = fds[0];
+		s->slave_fd = fds[1];
+		if (fcntl(s->in_fd, F_SETFL, O_NONBLOCK) < 0)
+			return novm_error(err, errno, "terminal");
+	}
+	return 0;
+}
+
+int session_create(struct session_table *t, uint32_t id, const struct oci_process *p,
+		   bool start, bool bind_console, const struct session_spawn *spawn,
+		   novm_error_t *err)
+{
+	struct child_ends c = { -1, -1, -1, -1, -1, -1, -1 };
 	struct session *s, **grown;
 
 	if (find(t, id))
@@ -227,17 +318,22 @@ int session_create(struct session_table *t, uint32_t id, const struct oci_proces
 		return novm_error(err, ENOMEM, "session %u", id);
 	s->id = id;
 	s->start_fd = s->err_fd = s->in_fd = s->out_fd = s->errout_fd = s->slave_fd = -1;
+	s->handoff_fd = -1;
 
-	if (open_stdio(s, p, bind_console, &c, err) < 0)
+	if (open_stdio(s, p, &c, err) < 0)
 		goto fail;
-	s->pid = fork();
+	s->pid = spawn && spawn->fork ? spawn->fork(spawn->opaque, err) : fork();
 	if (s->pid < 0) {
-		novm_error(err, errno, "fork");
+		if (!spawn || !spawn->fork)
+			novm_error(err, errno, "fork");
 		goto fail;
 	}
 	if (s->pid == 0)
-		child_main(p, t->seccomp, s, &c);
+		child_main(spawn, p, t->seccomp, bind_console, s, &c);
 	close_child_ends(&c);
+	/* A child that failed exits by itself; sessions_reap() collects it. */
+	if (receive_handoff(s, err) < 0)
+		goto fail;
 	t->items[t->len++] = s;
 	/* Writing to the start pipe fails only when the child is gone; its
 	 * exit is then reported like any other. */

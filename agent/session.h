@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "error.h"
 #include "link.h"
@@ -43,13 +44,27 @@ void session_table_init(struct session_table *t, struct link *link,
 void session_table_release(struct session_table *t);
 
 bool session_exists(const struct session_table *t, uint32_t id);
+/* The process of session id (in the agent's PID namespace), or -1. */
+pid_t session_pid(const struct session_table *t, uint32_t id);
 
-/* Forks the process of session id (stdio pipes or a terminal set up, the
- * child waiting) and starts it at once when start is true.  p is only read
- * before this returns.  With bind_console, the terminal is also bind-mounted
- * on /dev/console, as runc does for the container's init. */
+/* How a session's process comes to be: fork() into the container's
+ * namespaces, then, in the child, whatever makes its world (for the init,
+ * the root file system).  NULL members: a plain fork(), nothing to do. */
+struct session_spawn {
+	pid_t (*fork)(void *opaque, novm_error_t *err);
+	int (*setup)(void *opaque, novm_error_t *err);
+	void *opaque;
+};
+
+/* Forks the process of session id through spawn (stdio pipes set up; the
+ * child sets itself up, opens its terminal in the container, hands it to
+ * PID 1 and waits) and starts it at once when start is true.  Returns once
+ * the child is set up, or with the child's own error.  p is only read
+ * before this returns.  With bind_console, the terminal is also
+ * bind-mounted on /dev/console, as runc does for the container's init. */
 int session_create(struct session_table *t, uint32_t id, const struct oci_process *p,
-		   bool start, bool bind_console, novm_error_t *err);
+		   bool start, bool bind_console, const struct session_spawn *spawn,
+		   novm_error_t *err);
 
 /* Releases a waiting child into process_exec(). */
 int session_start(struct session_table *t, uint32_t id, novm_error_t *err);

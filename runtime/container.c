@@ -30,8 +30,8 @@ static bool has_option(const struct oci_mount *m, const char *opt)
 	return false;
 }
 
-static int add_share(struct container_vm *vm, const char *tag, const char *path, bool readonly,
-		     const char *only_name, novm_error_t *err)
+static int add_share(struct container_vm *vm, const char *tag, const char *path,
+		     const struct vm_share *how, novm_error_t *err)
 {
 	struct vm_share *shares = realloc(vm->shares, (vm->nr_shares + 1) * sizeof(*shares));
 	char **tags = realloc(vm->share_tags, (vm->nr_shares + 1) * sizeof(*tags));
@@ -46,12 +46,9 @@ static int add_share(struct container_vm *vm, const char *tag, const char *path,
 	if (!shares || !tags || !paths || !(vm->share_tags[vm->nr_shares] = strdup(tag)))
 		return novm_error(err, ENOMEM, "shares");
 	vm->share_paths[vm->nr_shares] = NULL;
-	vm->shares[vm->nr_shares] = (struct vm_share){
-		.tag = vm->share_tags[vm->nr_shares],
-		.path = path,
-		.readonly = readonly,
-		.only_name = only_name,
-	};
+	vm->shares[vm->nr_shares] = *how;
+	vm->shares[vm->nr_shares].tag = vm->share_tags[vm->nr_shares];
+	vm->shares[vm->nr_shares].path = path;
 	vm->nr_shares++;
 	return 0;
 }
@@ -87,7 +84,12 @@ static int split_file_source(const char *source, char **dir, const char **name)
 static int collect_shares(const struct oci_spec *spec, struct container_vm *vm, FILE *json,
 			  novm_error_t *err)
 {
-	if (add_share(vm, CONTAINER_ROOTFS_TAG, spec->root.path, spec->root.readonly, NULL, err) < 0)
+	/* A read-only root is written only by the agent, for the mount
+	 * points it makes before the container runs (as runc writes them);
+	 * the VMM seals it once the container is created. */
+	const struct vm_share root = { .readonly_once_created = spec->root.readonly };
+
+	if (add_share(vm, CONTAINER_ROOTFS_TAG, spec->root.path, &root, err) < 0)
 		return -1;
 	fprintf(json, "[{\"tag\":\"%s\",\"destination\":\"/\",\"readonly\":%s}", CONTAINER_ROOTFS_TAG,
 		json_bool(spec->root.readonly));
@@ -111,7 +113,9 @@ static int collect_shares(const struct oci_spec *spec, struct container_vm *vm, 
 		}
 		snprintf(tag, sizeof(tag), "m%zu", i);
 		bool ro = has_option(m, "ro");
-		if (add_share(vm, tag, dir, ro, file, err) < 0)
+		const struct vm_share how = { .readonly = ro, .only_name = file };
+
+		if (add_share(vm, tag, dir, &how, err) < 0)
 			return -1;
 		vm->share_paths[vm->nr_shares - 1] = steal_pointer(&dir);
 		fprintf(json, ",{\"tag\":\"%s\",\"destination\":", tag);

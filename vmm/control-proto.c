@@ -10,6 +10,7 @@
 
 #include "cleanup.h"
 #include "control.h"
+#include "fdpass.h"
 
 /* A decimal number without sign, spaces or leading junk, in [min, max]. */
 static int parse_number(const char *s, unsigned long long min, unsigned long long max,
@@ -181,51 +182,7 @@ int control_take_line(char *buf, size_t *len, char *line)
 
 ssize_t control_recv(int sock, void *buf, size_t len, int *fds, int max_fds, int *nr_fds)
 {
-	/* Room for more fds than anyone may send, to tell "too many" from a
-	 * truncation the kernel did silently. */
-	union {
-		char buf[CMSG_SPACE(16 * sizeof(int))];
-		struct cmsghdr align;
-	} control;
-	struct iovec iov = { buf, len };
-	struct msghdr msg = {
-		.msg_iov = &iov,
-		.msg_iovlen = 1,
-		.msg_control = control.buf,
-		.msg_controllen = sizeof(control.buf),
-	};
-	bool overflow = false;
-	ssize_t n;
-
-	do
-		n = recvmsg(sock, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
-	while (n < 0 && errno == EINTR);
-	if (n < 0)
-		return errno == EWOULDBLOCK ? -EAGAIN : -errno;
-	if (msg.msg_flags & MSG_CTRUNC)
-		overflow = true;
-	int got[16], nr_got = 0;
-
-	for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
-		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
-			continue;
-		size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-
-		/* Bounded by the control buffer; checked all the same. */
-		if (count > ARRAY_SIZE(got) - (size_t)nr_got)
-			count = ARRAY_SIZE(got) - (size_t)nr_got;
-		memcpy(got + nr_got, CMSG_DATA(c), count * sizeof(int));
-		nr_got += (int)count;
-	}
-	if (nr_got > max_fds - *nr_fds)
-		overflow = true;
-	for (int i = 0; i < nr_got; i++) {
-		if (overflow)
-			close(got[i]);
-		else
-			fds[(*nr_fds)++] = got[i];
-	}
-	return overflow ? -EPROTO : n;
+	return fdpass_recv(sock, buf, len, MSG_DONTWAIT, fds, max_fds, nr_fds);
 }
 
 /* {"error":"..."} as the agent sends it (json_gen, no spaces): the message

@@ -34,6 +34,10 @@ struct vm_share {
 	const char *tag;
 	const char *path;
 	bool readonly;
+	/* Writable until the agent reports the container created, read-only
+	 * after: the container's own mount points (runc makes them in a
+	 * read-only root too) are made before any of its code runs. */
+	bool readonly_once_created;
 	/* A single-file share: path is the file's directory and the guest
 	 * sees only this entry of it.  NULL: the whole directory. */
 	const char *only_name;

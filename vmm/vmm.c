@@ -43,6 +43,7 @@ struct vmm {
 	struct control *control;
 	struct kvm_cpuid2 *cpuid;
 	bool pause_up;
+	bool *seal_when_created;	/* per share */
 	/* The ready pipe until something was reported on it. */
 	_Atomic int ready_fd;
 	atomic_bool created;	/* "ok" was reported */
@@ -81,6 +82,9 @@ static void on_created(void *opaque)
 {
 	struct vmm *vmm = opaque;
 
+	for (int i = 0; i < vmm->nr_shares; i++)
+		if (vmm->seal_when_created[i])
+			virtio_fs_seal(vmm->shares[i]);
 	atomic_store(&vmm->created, true);
 	report_ready(vmm, "ok");
 }
@@ -161,7 +165,8 @@ static int create_devices(struct vmm *vmm, const struct vm_config *cfg, novm_err
 	if (virtio_rng_init(vm, err) < 0)
 		return -1;
 	vmm->rng_up = true;
-	if (cfg->nr_shares && !(vmm->shares = calloc(cfg->nr_shares, sizeof(*vmm->shares))))
+	if (cfg->nr_shares && (!(vmm->shares = calloc(cfg->nr_shares, sizeof(*vmm->shares))) ||
+			       !(vmm->seal_when_created = calloc(cfg->nr_shares, sizeof(bool)))))
 		return novm_error(err, ENOMEM, "allocate shares");
 	for (int i = 0; i < cfg->nr_shares; i++) {
 		const struct virtio_fs_config_host fs_cfg = {
@@ -174,6 +179,7 @@ static int create_devices(struct vmm *vmm, const struct vm_config *cfg, novm_err
 		};
 		if (virtio_fs_init(vm, &fs_cfg, &vmm->shares[i], err) < 0)
 			return novm_error_wrap(err, "share `%s`", cfg->shares[i].path);
+		vmm->seal_when_created[i] = cfg->shares[i].readonly_once_created;
 		vmm->nr_shares = i + 1;
 	}
 	if (cfg->agent) {
@@ -251,6 +257,7 @@ static void teardown(struct vmm *vmm)
 	for (int i = 0; i < vmm->nr_shares; i++)
 		virtio_fs_exit(vmm->shares[i]);
 	free(vmm->shares);
+	free(vmm->seal_when_created);
 	if (vmm->rng_up)
 		virtio_rng_exit(vm);
 	if (vmm->pci_up)

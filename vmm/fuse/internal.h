@@ -33,7 +33,7 @@ _Static_assert(FUSE_KERNEL_MINOR_VERSION >= FUSE_SERVER_MINOR, "linux/fuse.h too
 
 struct fuse_server {
 	int proc_fd;		/* /proc/self/fd: reopens O_PATH fds for I/O */
-	bool readonly;
+	atomic_bool readonly;	/* may turn true while requests run */
 	char *only_name;	/* single-file share: the one name in root */
 	dev_t root_dev;		/* root's identity, to know its directory handles */
 	ino_t root_ino;

@@ -42,7 +42,7 @@ int fuse_server_new(const struct fuse_server_config *cfg, struct fuse_server **o
 	srv = calloc(1, sizeof(*srv));
 	if (!srv)
 		return novm_error(err, ENOMEM, "virtio-fs");
-	srv->readonly = cfg->readonly;
+	atomic_init(&srv->readonly, cfg->readonly);
 	if (cfg->only_name) {
 		/* One plain name, or the guest could be pointed elsewhere. */
 		if (!*cfg->only_name || strchr(cfg->only_name, '/') || !strcmp(cfg->only_name, ".") ||
@@ -67,6 +67,11 @@ int fuse_server_new(const struct fuse_server_config *cfg, struct fuse_server **o
 	srv->proc_fd = steal_fd(&proc_fd);
 	*out = steal_pointer(&srv);
 	return 0;
+}
+
+void fuse_server_seal(struct fuse_server *srv)
+{
+	atomic_store(&srv->readonly, true);
 }
 
 void fuse_server_free(struct fuse_server *srv)

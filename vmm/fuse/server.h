@@ -45,6 +45,9 @@ struct fuse_server_config {
 
 int fuse_server_new(const struct fuse_server_config *cfg, struct fuse_server **out,
 		    novm_error_t *err);
+/* From now on every modifying request fails with -EROFS.  Safe while
+ * requests are served. */
+void fuse_server_seal(struct fuse_server *srv);
 /* Only once no fuse_server_handle() call is running. */
 void fuse_server_free(struct fuse_server *srv);
 

@@ -377,6 +377,11 @@ int virtio_fs_init(struct vm *vm, const struct virtio_fs_config_host *cfg, struc
 	return 0;
 }
 
+void virtio_fs_seal(struct virtio_fs *fs)
+{
+	fuse_server_seal(fs->srv);
+}
+
 void virtio_fs_exit(struct virtio_fs *fs)
 {
 	if (!fs)

@@ -40,5 +40,8 @@ int virtio_fs_init(struct vm *vm, const struct virtio_fs_config_host *cfg, struc
  * pci_exit() frees the devices still on the bus, so call this (if at all)
  * before pci_exit(). */
 void virtio_fs_exit(struct virtio_fs *fs);
+/* The share turns read-only for the guest from now on (see
+ * fuse_server_seal). */
+void virtio_fs_seal(struct virtio_fs *fs);
 
 #endif
