@@ -3,7 +3,8 @@
 # Debian bookworm, as root.  Every step does only what is still missing, so
 # running it again is cheap.
 #
-#   ./dev.sh demo     install, build, fetch a guest kernel, boot it, show its uname
+#   ./dev.sh demo     install, build, fetch a guest kernel, run a container in a
+#                     VM with novm-runc, then boot the bare kernel
 #   ./dev.sh test     install, build, fetch a guest kernel, run tests/run [ARGS]
 #
 # The steps alone: deps (apt packages), client_deps (docker, containerd and
@@ -97,10 +98,45 @@ do_demo_boot() {
 	echo "booted and powered off in $((elapsed / 10)).$((elapsed % 10)) s$([ "$mode" = direct ] || echo ', L1 VM included')"
 }
 
+# Runs a busybox container in a VM with `novm-runc run`, as a user would,
+# and shows the command, what the container printed, its exit status and
+# how long it took.
+do_demo_container() {
+	local mode dir log status=0 elapsed
+	mode=$(tests/harness/kvm-probe)
+	step "running a container in a VM with novm-runc ($mode KVM)"
+	dir=$(mktemp -d /tmp/novm-demo.XXXXXX)
+	bundles/make-busybox-bundle "$dir/bundle" sh -c \
+		'echo "hello from a container: $(uname -sr), $(nproc) vCPU, PID $$ in its namespace"; ls /' >/dev/null
+	# The command as a user types it; the harness (when needed) runs the
+	# same line inside its L1 VM.
+	local cmd="cd $dir/bundle && $NOVM_BUILDDIR/runtime/novm-runc --root $dir/state run demo"
+	local timed="start=\${EPOCHREALTIME/./}; $cmd </dev/null; rc=\$?; echo \"novm-demo: \$rc \$(( (\${EPOCHREALTIME/./} - start) / 1000 ))\"; exit \$rc"
+	printf '\n    $ cd %s\n    $ novm-runc run demo\n\n' "$dir/bundle"
+	log=$dir/log
+	if [ "$mode" = direct ]; then
+		bash -c "$timed" >"$log" 2>&1 || status=$?
+	else
+		tests/harness/nested-run "$timed" >"$log" 2>&1 || status=$?
+	fi
+	local result
+	result=$(sed -n 's/^novm-demo: //p' "$log" | tail -n 1)
+	grep -v '^novm-demo: ' "$log" | tr -d '\r' | sed 's/^/    /'
+	if [ -z "$result" ] || [ "${result%% *}" != 0 ]; then
+		rm -rf "$dir"
+		novm_die "the container did not run (status ${result%% *}${result:+, }nested-run $status)"
+	fi
+	elapsed=${result#* }
+	printf '\nexit status 0; the container took %d.%03d s from `run` to its exit%s\n' \
+		$((elapsed / 1000)) $((elapsed % 1000)) "$([ "$mode" = direct ] || echo ', inside the L1 VM')"
+	rm -rf "$dir"
+}
+
 cmd_demo() {
 	do_deps
 	do_build
 	do_kernel
+	do_demo_container
 	do_demo_boot
 }
 
