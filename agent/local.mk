@@ -44,6 +44,7 @@ agent_novm_init_SOURCES = \
 	agent/action.h agent/action.c \
 	agent/cmdline.h agent/cmdline.c \
 	agent/container.h agent/container.c \
+	agent/devcgroup.h agent/devcgroup.c \
 	$(AGENT_CONTAINER_PURE_SOURCES) \
 	agent/inroot.h agent/inroot.c \
 	agent/devnodes.h agent/devnodes.c \
@@ -85,3 +86,11 @@ tests_unit_test_agent_process_SOURCES = tests/unit/test-agent-process.c tests/un
 tests_unit_test_agent_process_LDADD = $(AGENT_TEST_LIBS)
 
 EXTRA_DIST += tests/agent/driver.py
+
+# linux.resources.devices: the device cgroup program, run by an eBPF
+# interpreter in the test (no kernel, no root).
+check_PROGRAMS += tests/unit/test-agent-devcgroup
+TESTS += tests/unit/test-agent-devcgroup
+tests_unit_test_agent_devcgroup_SOURCES = tests/unit/test-agent-devcgroup.c tests/unit/tap.h \
+	agent/devcgroup.h agent/devcgroup.c
+tests_unit_test_agent_devcgroup_LDADD = lib/libnovmutil.a
