@@ -94,3 +94,12 @@ TESTS += tests/unit/test-agent-devcgroup
 tests_unit_test_agent_devcgroup_SOURCES = tests/unit/test-agent-devcgroup.c tests/unit/tap.h \
 	agent/devcgroup.h agent/devcgroup.c
 tests_unit_test_agent_devcgroup_LDADD = lib/libnovmutil.a
+
+# seccomp's program (the ENOSYS prefix and libseccomp's filter behind it),
+# run by a classic BPF interpreter in the test: nothing is loaded.
+check_PROGRAMS += tests/unit/test-agent-seccomp
+TESTS += tests/unit/test-agent-seccomp
+tests_unit_test_agent_seccomp_CFLAGS = $(AGENT_TEST_CFLAGS)
+tests_unit_test_agent_seccomp_SOURCES = tests/unit/test-agent-seccomp.c tests/unit/tap.h \
+	agent/seccomp.h agent/seccomp.c $(AGENT_OCI_SOURCES)
+tests_unit_test_agent_seccomp_LDADD = $(AGENT_TEST_LIBS)
