@@ -44,6 +44,7 @@ agent_novm_init_SOURCES = \
 	agent/action.h agent/action.c \
 	agent/cmdline.h agent/cmdline.c \
 	agent/container.h agent/container.c \
+	agent/devcgroup.h agent/devcgroup.c \
 	$(AGENT_CONTAINER_PURE_SOURCES) \
 	agent/inroot.h agent/inroot.c \
 	agent/devnodes.h agent/devnodes.c \
@@ -87,3 +88,20 @@ tests_unit_test_agent_process_SOURCES = tests/unit/test-agent-process.c tests/un
 tests_unit_test_agent_process_LDADD = $(AGENT_TEST_LIBS)
 
 EXTRA_DIST += tests/agent/driver.py
+
+# linux.resources.devices: the device cgroup program, run by an eBPF
+# interpreter in the test (no kernel, no root).
+check_PROGRAMS += tests/unit/test-agent-devcgroup
+TESTS += tests/unit/test-agent-devcgroup
+tests_unit_test_agent_devcgroup_SOURCES = tests/unit/test-agent-devcgroup.c tests/unit/tap.h \
+	agent/devcgroup.h agent/devcgroup.c
+tests_unit_test_agent_devcgroup_LDADD = lib/libnovmutil.a
+
+# seccomp's program (the ENOSYS prefix and libseccomp's filter behind it),
+# run by a classic BPF interpreter in the test: nothing is loaded.
+check_PROGRAMS += tests/unit/test-agent-seccomp
+TESTS += tests/unit/test-agent-seccomp
+tests_unit_test_agent_seccomp_CFLAGS = $(AGENT_TEST_CFLAGS)
+tests_unit_test_agent_seccomp_SOURCES = tests/unit/test-agent-seccomp.c tests/unit/tap.h \
+	agent/seccomp.h agent/seccomp.c $(AGENT_OCI_SOURCES)
+tests_unit_test_agent_seccomp_LDADD = $(AGENT_TEST_LIBS)

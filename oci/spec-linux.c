@@ -1,6 +1,8 @@
 /* config.json `linux`: namespaces, devices, sysctl, the seccomp filter,
- * masked/read-only paths and the resources that size the VM. */
+ * masked/read-only paths, the resources that size the VM and the device
+ * cgroup rules the agent enforces. */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -240,17 +242,77 @@ static int parse_device(const struct json_node *item, void *dst, novm_error_t *e
 	return 0;
 }
 
+static int parse_device_number(const struct json_node *item, const char *key, int64_t *out,
+			       novm_error_t *err)
+{
+	struct json_node node;
+
+	*out = OCI_DEVICE_ANY;
+	if (json_get_i64(item, key, out, err) < 0)
+		return -1;
+	if (*out != OCI_DEVICE_ANY && (*out < 0 || *out > UINT32_MAX)) {
+		json_member(item, key, &node);
+		return json_error(&node, err, "%" PRId64 " is not a device number (0..%" PRIu32
+				  ", or -1 for all)", *out, UINT32_MAX);
+	}
+	return 0;
+}
+
+static int parse_device_rule(const struct json_node *item, void *dst, novm_error_t *err)
+{
+	struct oci_device_rule *d = dst;
+	cleanup_free char *type = NULL, *access = NULL;
+	struct json_node node;
+
+	json_member(item, "allow", &node);
+	if (json_require(&node, NULL, err) < 0 || json_get_bool(&node, NULL, &d->allow, err) < 0)
+		return -1;
+	json_member(item, "type", &node);
+	if (json_get_string(&node, NULL, &type, err) < 0)
+		return -1;
+	/* runc and crun read an absent type as "a" */
+	d->type = 'a';
+	if (type && (strlen(type) != 1 || !strchr("acb", type[0])))
+		return json_error(&node, err, "unknown device type \"%s\" (a, c or b)", type);
+	if (type)
+		d->type = type[0];
+	if (parse_device_number(item, "major", &d->major, err) < 0 ||
+	    parse_device_number(item, "minor", &d->minor, err) < 0)
+		return -1;
+	json_member(item, "access", &node);
+	if (json_get_string(&node, NULL, &access, err) < 0)
+		return -1;
+	d->access = access && *access ? 0 : OCI_DEVICE_ACCESS_ALL;
+	for (const char *c = access; c && *c; c++) {
+		switch (*c) {
+		case 'r':
+			d->access |= OCI_DEVICE_ACCESS_READ;
+			break;
+		case 'w':
+			d->access |= OCI_DEVICE_ACCESS_WRITE;
+			break;
+		case 'm':
+			d->access |= OCI_DEVICE_ACCESS_MKNOD;
+			break;
+		default:
+			return json_error(&node, err, "unknown device access \"%s\" (r, w and m)",
+					  access);
+		}
+	}
+	return 0;
+}
+
 static int parse_resources(const struct json_node *linux_node, struct oci_resources *res,
 			   novm_error_t *err)
 {
-	struct json_node node, memory, cpu;
+	struct json_node resources, node, memory, cpu;
 	int r;
 
-	json_member(linux_node, "resources", &node);
-	if (json_want_object(&node, NULL, err) < 0)
+	json_member(linux_node, "resources", &resources);
+	if (json_want_object(&resources, NULL, err) < 0)
 		return -1;
-	json_member(&node, "memory", &memory);
-	json_member(&node, "cpu", &cpu);
+	json_member(&resources, "memory", &memory);
+	json_member(&resources, "cpu", &cpu);
 	if (json_want_object(&memory, NULL, err) < 0 || json_want_object(&cpu, NULL, err) < 0)
 		return -1;
 
@@ -272,7 +334,8 @@ static int parse_resources(const struct json_node *linux_node, struct oci_resour
 		return -1;
 	if (res->cpus && *res->cpus && oci_cpuset_count(res->cpus) < 0)
 		return json_error(&node, err, "invalid cpuset \"%s\"", res->cpus);
-	return 0;
+	return oci_parse_object_array(&resources, "devices", sizeof(*res->devices),
+				      (void **)&res->devices, &res->n_devices, parse_device_rule, err);
 }
 
 int oci_parse_linux(const struct json_node *root, struct oci_linux *l, bool *present,
@@ -328,4 +391,5 @@ void oci_linux_release(struct oci_linux *l)
 	oci_strv_free(&l->readonly_paths);
 	free(l->cgroups_path);
 	free(l->resources.cpus);
+	free(l->resources.devices);
 }

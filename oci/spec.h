@@ -154,6 +154,21 @@ struct oci_seccomp {
 	size_t n_syscalls;
 };
 
+/* linux.resources.devices: one device cgroup rule.  The last rule that
+ * matches a device and an access decides (runtime-spec, cgroup v1). */
+#define OCI_DEVICE_ANY (-1)		/* major or minor: every number */
+#define OCI_DEVICE_ACCESS_READ 1u
+#define OCI_DEVICE_ACCESS_WRITE 2u
+#define OCI_DEVICE_ACCESS_MKNOD 4u
+#define OCI_DEVICE_ACCESS_ALL 7u
+
+struct oci_device_rule {
+	bool allow;
+	char type;		/* 'a' (all, the default), 'c' or 'b' */
+	int64_t major, minor;	/* 0..UINT32_MAX or OCI_DEVICE_ANY (absent, null) */
+	unsigned access;	/* OCI_DEVICE_ACCESS_*; absent or "" is all of them */
+};
+
 struct oci_resources {
 	bool has_memory_limit;
 	int64_t memory_limit;	/* bytes; -1 is unlimited */
@@ -162,6 +177,8 @@ struct oci_resources {
 	uint64_t cpu_period;	/* microseconds */
 	uint64_t cpu_shares;
 	char *cpus;		/* cpuset list, "0-3,6" */
+	struct oci_device_rule *devices;
+	size_t n_devices;
 };
 
 struct oci_linux {

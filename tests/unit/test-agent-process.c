@@ -12,6 +12,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -225,6 +226,35 @@ static int seccomp_child(void *arg)
 	return fails;
 }
 
+/* A deny-by-default profile: a syscall newer than any it names gets ENOSYS
+ * (libc's cue to fall back), an older one it does not name the default. */
+static int seccomp_enosys_child(void *arg)
+{
+	static char *allowed[] = { "exit_group", "exit", "write", "mkdirat", NULL };
+	static char *flags[] = { "SECCOMP_FILTER_FLAG_TSYNC", NULL };
+	struct oci_seccomp_syscall calls[] = {
+		{ .names = { allowed, 4 }, .action = OCI_SECCOMP_ALLOW },
+	};
+	struct oci_seccomp s = { .default_action = OCI_SECCOMP_ERRNO, .syscalls = calls,
+				 .n_syscalls = 1, .flags = { flags, 1 } };
+	novm_error_t err = NULL;
+	int fails = 0;
+
+	(void)arg;
+	prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+	if (seccomp_apply(&s, &err) < 0) {
+		printf("# seccomp_apply: %s\n", err->msg);
+		return 10;
+	}
+	if (!(syscall(435 /* clone3 */, NULL, 0) < 0 && errno == ENOSYS))
+		fails |= 1;
+	if (!(syscall(1000) < 0 && errno == ENOSYS))
+		fails |= 2;
+	if (!(syscall(SYS_getpid) < 0 && errno == EPERM))
+		fails |= 4;
+	return fails;
+}
+
 static int seccomp_notify_child(void *arg)
 {
 	struct oci_seccomp s = { .default_action = OCI_SECCOMP_NOTIFY };
@@ -241,6 +271,9 @@ static void test_seccomp(void)
 	ok(r == 0, "filter: mkdir EPERM, dup(100|101) ENOMSG (two conditions on one arg = OR), "
 	   "dup(0) allowed, unknown names skipped (status %d)", r);
 	ok(!exists(in_tmp("denied")), "the denied mkdir really did nothing");
+	r = in_child(seccomp_enosys_child, NULL);
+	ok(r == 0, "deny-by-default filter: clone3 and syscall 1000 ENOSYS, getpid EPERM (status %d)",
+	   r);
 	ok(in_child(seccomp_notify_child, NULL) == 0, "SCMP_ACT_NOTIFY is refused");
 }
 

@@ -264,6 +264,13 @@ static void test_setattr(void)
 	ok(t_setattr(e.nodeid, &in, &a) == 0 && a.mtime == 1000000 && host_stat("attr.txt", &st) == 0 &&
 	   st.st_mtim.tv_sec == 1000000 && st.st_mtim.tv_nsec == 5 && st.st_atim.tv_sec == 2000000,
 	   "SETATTR times");
+	/* Linux sends a time before 1970 as the u64 two's complement. */
+	in = (struct fuse_setattr_in){ .valid = FATTR_MTIME | FATTR_ATIME, .mtime = (uint64_t)-1,
+				       .atime = (uint64_t)-31536000 };
+	ok(t_setattr(e.nodeid, &in, &a) == 0 && (int64_t)a.mtime == -1 &&
+	   (int64_t)a.atime == -31536000 && host_stat("attr.txt", &st) == 0 &&
+	   st.st_mtim.tv_sec == -1 && st.st_atim.tv_sec == -31536000,
+	   "SETATTR times before 1970 (-1 and 1969-01-01 as u64), and the same back");
 	in = (struct fuse_setattr_in){ .valid = FATTR_MTIME | FATTR_MTIME_NOW };
 	ok(t_setattr(e.nodeid, &in, &a) == 0 && host_stat("attr.txt", &st) == 0 &&
 	   st.st_mtim.tv_sec > 1000000, "SETATTR mtime now");

@@ -145,6 +145,21 @@ static void check_linux(const struct oci_linux *l)
 	   l->resources.has_cpu_period && l->resources.cpu_period == 100000 &&
 	   l->resources.has_cpu_shares && l->resources.cpu_shares == 1024 &&
 	   str_is(l->resources.cpus, "0-3"), "linux.resources: memory and cpu");
+
+	const struct oci_device_rule *d = l->resources.devices;
+	ok(l->resources.n_devices == 5 && !d[0].allow && d[0].type == 'a' &&
+	   d[0].major == OCI_DEVICE_ANY && d[0].minor == OCI_DEVICE_ANY &&
+	   d[0].access == OCI_DEVICE_ACCESS_ALL, "linux.resources.devices[0]: deny all");
+	ok(l->resources.n_devices == 5 && d[1].allow && d[1].type == 'c' && d[1].major == 1 &&
+	   d[1].minor == 3 && d[1].access == (OCI_DEVICE_ACCESS_READ | OCI_DEVICE_ACCESS_WRITE),
+	   "linux.resources.devices[1]: c 1:3 rw");
+	ok(l->resources.n_devices == 5 && d[2].major == 136 && d[2].minor == OCI_DEVICE_ANY &&
+	   d[3].type == 'b' && !d[3].allow && d[3].major == OCI_DEVICE_ANY && d[3].minor == 5 &&
+	   d[3].access == OCI_DEVICE_ACCESS_MKNOD,
+	   "linux.resources.devices: null and -1 are wildcards, access m");
+	ok(l->resources.n_devices == 5 && d[4].allow && d[4].type == 'a' &&
+	   d[4].major == OCI_DEVICE_ANY && d[4].access == OCI_DEVICE_ACCESS_ALL,
+	   "linux.resources.devices: type, numbers and access default to a, *, rwm");
 }
 
 static void test_full_config(void)
@@ -341,6 +356,20 @@ static void test_bad_bundles(void)
 		     "unknown namespace");
 	expect_error(WITH_LINUX("\"devices\": [{\"path\": \"/dev/x\", \"type\": \"c\", \"major\": 1}]"),
 		     "config.json: linux.devices[0].minor: missing", "device without minor");
+	expect_error(WITH_LINUX("\"resources\": {\"devices\": [{\"access\": \"rwm\"}]}"),
+		     "config.json: linux.resources.devices[0].allow: missing", "device rule without allow");
+	expect_error(WITH_LINUX("\"resources\": {\"devices\": [{\"allow\": true, \"type\": \"u\"}]}"),
+		     "config.json: linux.resources.devices[0].type: unknown device type \"u\" (a, c or b)",
+		     "device rule type u");
+	expect_error(WITH_LINUX("\"resources\": {\"devices\": [{\"allow\": true, \"major\": -2}]}"),
+		     "config.json: linux.resources.devices[0].major: -2 is not a device number "
+		     "(0..4294967295, or -1 for all)", "device rule major -2");
+	expect_error(WITH_LINUX("\"resources\": {\"devices\": [{\"allow\": true, \"minor\": 4294967296}]}"),
+		     "config.json: linux.resources.devices[0].minor: 4294967296 is not a device number "
+		     "(0..4294967295, or -1 for all)", "device rule minor above 32 bits");
+	expect_error(WITH_LINUX("\"resources\": {\"devices\": [{\"allow\": true, \"access\": \"rx\"}]}"),
+		     "config.json: linux.resources.devices[0].access: unknown device access \"rx\" (r, w and m)",
+		     "device rule access x");
 	expect_error(WITH_LINUX("\"resources\": {\"cpu\": {\"cpus\": \"0-\"}}"),
 		     "config.json: linux.resources.cpu.cpus: invalid cpuset \"0-\"", "bad cpuset");
 	expect_error(CONFIG("\"vm\": {\"hwConfig\": {\"vcpus\": 0}}"),

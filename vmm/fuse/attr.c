@@ -87,9 +87,12 @@ static int make_time(struct timespec *ts, uint32_t valid, uint32_t set_bit, uint
 	if (valid & now_bit) {
 		*ts = (struct timespec){ .tv_nsec = UTIME_NOW };
 	} else if (valid & set_bit) {
-		if (nsec >= 1000000000u || sec > INT64_MAX)
+		/* The kernel sends its signed time64_t as a u64: a time before
+		 * 1970 arrives as the two's complement, not as an error.  Every
+		 * 64-bit value is a time the host's utimensat may judge itself. */
+		if (nsec >= 1000000000u)
 			return -EINVAL;
-		*ts = (struct timespec){ .tv_sec = (time_t)sec, .tv_nsec = nsec };
+		*ts = (struct timespec){ .tv_sec = (time_t)(int64_t)sec, .tv_nsec = nsec };
 	} else {
 		*ts = (struct timespec){ .tv_nsec = UTIME_OMIT };
 	}

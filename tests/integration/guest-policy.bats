@@ -1,0 +1,73 @@
+#!/usr/bin/env bats
+# runc compatibility of what the guest enforces or serves (issue 8): seccomp's
+# ENOSYS for syscalls newer than the profile, linux.resources.devices, times
+# before 1970 on the virtio-fs share.
+
+load runc
+
+setup_file() {
+	novm_require_vm
+	# busybox can neither make a raw syscall nor set the time -1 (its
+	# touch takes mktime's -1 for an error): a static probe can.
+	gcc -static -O -Wall -Wextra -Werror -o "$BATS_FILE_TMPDIR/probe" \
+		"$BATS_TEST_DIRNAME/guest-policy-probe.c"
+}
+
+setup() {
+	B=$BATS_TEST_TMPDIR/bundle
+}
+
+# make_probe_bundle DIR ARGS...: a busybox bundle with the probe as /bin/probe.
+make_probe_bundle() {
+	make_bundle "$@"
+	install -m 0755 "$BATS_FILE_TMPDIR/probe" "$1/rootfs/bin/probe"
+}
+
+@test "files: times before 1970 on the share (touch -d 1969, and -1 exactly)" {
+	make_probe_bundle "$B" sh -c "touch -d '1969-12-31 23:59:58' /tmp/old && stat -c %Y /tmp/old &&
+touch /tmp/older && probe mtime /tmp/older -1 && stat -c %Y /tmp/older"
+	edit_config "$B" 'cfg["process"]["env"].append("TZ=UTC")'
+	runc_run "$B" c1
+	assert_run_status 0
+	assert_stdout $'-2\n-1\n-1'
+	[ "$(stat -c %Y "$B/rootfs/tmp/old")" = -2 ]
+	[ "$(stat -c %Y "$B/rootfs/tmp/older")" = -1 ]
+}
+
+@test "seccomp: a syscall newer than an errno profile knows gets ENOSYS, an older one the default" {
+	make_probe_bundle "$B" probe syscall clone3 435 faccessat2 439 getuid 102
+	# What the static probe and the agent's exec need; nothing newer than
+	# rseq (334), so clone3 and faccessat2 are above the profile's max.
+	edit_config "$B" '
+allowed = ["read", "write", "close", "fstat", "newfstatat", "statx", "mmap", "munmap",
+  "mprotect", "brk", "rt_sigaction", "rt_sigprocmask", "rt_sigreturn", "ioctl", "access",
+  "execve", "execveat", "exit", "exit_group", "arch_prctl", "set_tid_address",
+  "set_robust_list", "rseq", "prlimit64", "getrandom", "uname", "readlink", "readlinkat",
+  "futex", "fcntl", "lseek", "sigaltstack", "openat", "getpid", "gettid", "tgkill"]
+cfg["linux"]["seccomp"] = {"defaultAction": "SCMP_ACT_ERRNO", "architectures": ["SCMP_ARCH_X86_64"],
+  "flags": ["SECCOMP_FILTER_FLAG_TSYNC"],
+  "syscalls": [{"names": allowed, "action": "SCMP_ACT_ALLOW"}]}'
+	runc_run "$B" c1
+	assert_run_status 0
+	assert_stdout $'clone3:ENOSYS\nfaccessat2:ENOSYS\ngetuid:EPERM'
+}
+
+# Needs the agent to put the container in a cgroup of its own and call
+# devcgroup_apply() on it (agent/devcgroup.h).
+@test "devices: a deny-all resources.devices with runc's defaults: /dev/null works, a made /dev/kmsg is EPERM" {
+	make_bundle "$B" sh -c 'mknod /dev/kmsg c 1 11 && echo "mknod $?";
+echo hi >/dev/kmsg; echo "kmsg $?"; echo x >/dev/null; echo "null $?"; head -c 1 /dev/zero | wc -c'
+	edit_config "$B" '
+for k in ("bounding", "effective", "permitted"):
+    cfg["process"]["capabilities"][k].append("CAP_MKNOD")
+rwm = lambda t, ma, mi: {"allow": True, "type": t, "major": ma, "minor": mi, "access": "rwm"}
+cfg["linux"]["resources"]["devices"] = [{"allow": False, "access": "rwm"},
+  {"allow": True, "type": "c", "access": "m"}, {"allow": True, "type": "b", "access": "m"},
+  rwm("c", 1, 3), rwm("c", 1, 5), rwm("c", 1, 7), rwm("c", 1, 8), rwm("c", 1, 9),
+  rwm("c", 5, 0), rwm("c", 5, 2), rwm("c", 136, None)]'
+	runc_run "$B" c1
+	assert_run_status 0
+	[[ $output == *"mknod 0"*"kmsg 1"*"null 0"*"1" ]] || { show_run "kmsg not refused"; false; }
+	[[ "$output$stderr" == *"/dev/kmsg: Operation not permitted"* ]] ||
+		{ show_run "no EPERM for /dev/kmsg"; false; }
+}
