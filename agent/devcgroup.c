@@ -196,3 +196,48 @@ int devcgroup_apply(int cgroup_dir_fd, const struct oci_device_rule *rules, size
 		return novm_error(err, errno, "devices cgroup: attach the program");
 	return 0;
 }
+
+/* What runc appends to every container's rules (libcontainer's allowed
+ * devices): mknod of any node, and the nodes every container has. */
+static const struct oci_device_rule always_allowed[] = {
+	{ true, 'c', OCI_DEVICE_ANY, OCI_DEVICE_ANY, OCI_DEVICE_ACCESS_MKNOD },
+	{ true, 'b', OCI_DEVICE_ANY, OCI_DEVICE_ANY, OCI_DEVICE_ACCESS_MKNOD },
+	{ true, 'c', 1, 3, OCI_DEVICE_ACCESS_ALL },		/* null */
+	{ true, 'c', 1, 5, OCI_DEVICE_ACCESS_ALL },		/* zero */
+	{ true, 'c', 1, 7, OCI_DEVICE_ACCESS_ALL },		/* full */
+	{ true, 'c', 1, 8, OCI_DEVICE_ACCESS_ALL },		/* random */
+	{ true, 'c', 1, 9, OCI_DEVICE_ACCESS_ALL },		/* urandom */
+	{ true, 'c', 5, 0, OCI_DEVICE_ACCESS_ALL },		/* tty */
+	{ true, 'c', 5, 2, OCI_DEVICE_ACCESS_ALL },		/* ptmx */
+	{ true, 'c', 136, OCI_DEVICE_ANY, OCI_DEVICE_ACCESS_ALL },	/* pts */
+};
+
+int devcgroup_apply_spec(int cgroup_dir_fd, const struct oci_spec *spec, novm_error_t *err)
+{
+	const struct oci_linux *l = &spec->linux_;
+	cleanup_free struct oci_device_rule *rules = NULL;
+	size_t n = 0, cap;
+
+	/* No rules: no program, every device as before (runc's callers
+	 * always send some, starting with a deny-all). */
+	if (!spec->has_linux || !l->resources.n_devices)
+		return 0;
+	cap = l->resources.n_devices + l->n_devices + ARRAY_SIZE(always_allowed);
+	rules = calloc(cap, sizeof(*rules));
+	if (!rules)
+		return novm_error(err, ENOMEM, "devices cgroup");
+	for (size_t i = 0; i < l->resources.n_devices; i++)
+		rules[n++] = l->resources.devices[i];
+	/* The nodes linux.devices makes are the container's to use. */
+	for (size_t i = 0; i < l->n_devices; i++) {
+		const struct oci_device *d = &l->devices[i];
+
+		if (d->type == 'c' || d->type == 'u' || d->type == 'b')
+			rules[n++] = (struct oci_device_rule){ true, d->type == 'b' ? 'b' : 'c',
+							       d->major, d->minor,
+							       OCI_DEVICE_ACCESS_ALL };
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(always_allowed); i++)
+		rules[n++] = always_allowed[i];
+	return devcgroup_apply(cgroup_dir_fd, rules, n, err);
+}

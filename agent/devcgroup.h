@@ -32,4 +32,9 @@ int devcgroup_build(const struct oci_device_rule *rules, size_t n, struct bpf_in
 int devcgroup_apply(int cgroup_dir_fd, const struct oci_device_rule *rules, size_t n,
 		    novm_error_t *err);
 
+/* linux.resources.devices of spec, then an allow for each linux.devices
+ * node and runc's always-allowed devices, applied as above.  Nothing when
+ * the spec has no device rules. */
+int devcgroup_apply_spec(int cgroup_dir_fd, const struct oci_spec *spec, novm_error_t *err);
+
 #endif

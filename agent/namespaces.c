@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "devcgroup.h"
 
 #ifndef CGROUP2_SUPER_MAGIC
 #define CGROUP2_SUPER_MAGIC 0x63677270
@@ -60,12 +61,15 @@ int container_ns_init(struct container_ns *ns, const struct oci_spec *spec, novm
 		novm_error(err, errno, "mkdir %s", NS_CONTAINER_CGROUP);
 		goto fail;
 	}
-	ns->cgroup_fd = open(NS_CONTAINER_CGROUP, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	/* Not O_PATH: BPF_PROG_ATTACH wants a real directory fd. */
+	ns->cgroup_fd = open(NS_CONTAINER_CGROUP, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	ns->procs_fd = open(NS_CONTAINER_CGROUP "/cgroup.procs", O_WRONLY | O_CLOEXEC);
 	if (ns->cgroup_fd < 0 || ns->procs_fd < 0) {
 		novm_error(err, errno, "open %s", NS_CONTAINER_CGROUP);
 		goto fail;
 	}
+	if (devcgroup_apply_spec(ns->cgroup_fd, spec, err) < 0)
+		goto fail;
 	ns->own_pid_ns_fd = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
 	if (ns->own_pid_ns_fd < 0) {
 		novm_error(err, errno, "open /proc/self/ns/pid");

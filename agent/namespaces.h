@@ -18,7 +18,7 @@
 #define NS_CONTAINER_CGROUP NS_CGROUP_MOUNT "/container"
 
 struct container_ns {
-	int cgroup_fd;		/* O_PATH of the container's cgroup directory */
+	int cgroup_fd;		/* the container's cgroup directory, with its device program */
 	int procs_fd;		/* its cgroup.procs, where a child writes itself */
 	int own_pid_ns_fd;	/* the agent's PID namespace, to return to */
 	/* The init's, once container_ns_record() has run; -1 before. */
