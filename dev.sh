@@ -23,7 +23,7 @@ PACKAGES=(
 	libyajl-dev libseccomp-dev libelf-dev zlib1g-dev liblzma-dev libcap-dev
 	libzstd-dev liblz4-dev linux-libc-dev
 	busybox-static cpio                    # the nested test harness (and its QEMU, below)
-	bats time procps xz-utils python3 attr # tests and the benchmark
+	bats time procps xz-utils python3 attr iproute2 # tests and the benchmark
 )
 
 step() { printf '\n==> %s\n' "$*"; }

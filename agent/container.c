@@ -19,6 +19,7 @@
 #include "hostconfig.h"
 #include "link.h"
 #include "log.h"
+#include "loopback.h"
 #include "namespaces.h"
 #include "oci/json.h"
 #include "query.h"
@@ -389,7 +390,7 @@ static int setup(struct container *c, novm_error_t *err)
 
 	if (receive_config(c, err) < 0)
 		return -1;
-	if (container_ns_init(&c->ns, c->cfg.spec, err) < 0)
+	if (loopback_up(err) < 0 || container_ns_init(&c->ns, c->cfg.spec, err) < 0)
 		return -1;
 	session_table_init(&c->sessions, &c->link,
 			   c->cfg.spec->has_linux ? c->cfg.spec->linux_.seccomp : NULL);

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cgroup.h"
+#include "netns.h"
 #include "cleanup.h"
 #include "console-socket.h"
 #include "container.h"
@@ -159,6 +160,7 @@ struct create_work {
 	struct oci_spec *spec;
 	char *config_text;
 	char *cgroup;
+	struct netns_plan netns;
 	char *created;
 	struct container_vm cvm;
 	char *dir;
@@ -200,6 +202,7 @@ static void create_work_release(struct create_work *w, bool failed)
 		close(w->lock_fd);
 	if (failed)
 		free(w->dir);
+	netns_plan_release(&w->netns);
 	container_vm_release(&w->cvm);
 	oci_spec_free(w->spec);
 	free(w->config_text);
@@ -222,7 +225,8 @@ static int prepare(const struct runtime_globals *g, const struct create_options 
 	if (cgroup_resolve(CGROUP_ROOT, w->spec->linux_.cgroups_path, g->systemd_cgroup, &w->cgroup,
 			   err) < 0)
 		return -1;
-	if (container_vm_prepare(w->spec, w->config_text, false, &w->cvm, err) < 0)
+	if (netns_plan(w->spec, &w->netns, err) < 0 ||
+	    container_vm_prepare(w->spec, w->config_text, false, &w->cvm, err) < 0)
 		return -1;
 	if (state_create_dir(g->root, o->id, &w->dir, &w->lock_fd, err) < 0)
 		return -1;
@@ -249,6 +253,7 @@ int container_create(const struct runtime_globals *g, const struct create_option
 {
 	struct create_work w = {
 		.lock_fd = -1, .console_fd = -1, .ready = { -1, -1 }, .pty_master = -1, .pty_slave = -1,
+		.netns = { .fd = -1 },
 		.exit_code = -1,
 	};
 	sigset_t stop_signals, old_mask;
@@ -280,6 +285,7 @@ int container_create(const struct runtime_globals *g, const struct create_option
 			.pty_slave = w.pty_slave,
 			.console_socket = o->console_socket,
 			.cgroup = w.cgroup,
+			.netns = &w.netns,
 			.parent_fds = parent_fds,
 			.nr_parent_fds = ARRAY_SIZE(parent_fds),
 		};

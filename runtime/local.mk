@@ -19,6 +19,7 @@ runtime_libruntime_a_SOURCES = \
 	runtime/control-client.h runtime/control-client.c \
 	runtime/console-socket.h runtime/console-socket.c \
 	runtime/cgroup.h runtime/cgroup.c \
+	runtime/netns.h runtime/netns.c \
 	runtime/signals.h runtime/signals.c \
 	runtime/duration.h runtime/duration.c \
 	runtime/exec-process.h runtime/exec-process.c \

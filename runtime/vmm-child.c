@@ -204,6 +204,8 @@ void vmm_child_main(const struct vmm_child_args *a)
 		block_window_size_signal();
 		setup_terminal(a, &err);
 	}
+	if (!err)
+		netns_enter(a->netns, &err);
 	if (err)
 		fail(a->ready_fd, &err);
 	if (a->cgroup && cgroup_enter(a->cgroup, &err) < 0) {

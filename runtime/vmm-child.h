@@ -10,6 +10,7 @@
 #define NOVM_RUNTIME_VMM_CHILD_H
 
 #include "container.h"
+#include "netns.h"
 
 struct vmm_child_args {
 	const struct container_vm *cvm;
@@ -20,6 +21,7 @@ struct vmm_child_args {
 	int pty_master, pty_slave;	/* the container's terminal, or -1 */
 	const char *console_socket;	/* where the pty master goes */
 	const char *cgroup;		/* cgroup directory to join, or NULL */
+	struct netns_plan *netns;	/* the network namespace to live in */
 	const int *parent_fds;		/* the parent's fds to close (lock, pipe ends) */
 	int nr_parent_fds;
 };
