@@ -22,12 +22,27 @@ runtime_libruntime_a_SOURCES = \
 	runtime/signals.h runtime/signals.c \
 	runtime/duration.h runtime/duration.c \
 	runtime/exec-process.h runtime/exec-process.c \
-	runtime/exec-session.h runtime/exec-session.c
+	runtime/exec-session.h runtime/exec-session.c \
+	runtime/ps-table.h runtime/ps-table.c \
+	runtime/compat.h runtime/compat.c
 
 RUNTIME_LIBS = runtime/libruntime.a $(OCI_LIBS) $(VMM_LIBS)
 
 runtime_novm_runc_SOURCES = runtime/main.c
+nodist_runtime_novm_runc_SOURCES = runtime/commit.h
 runtime_novm_runc_CFLAGS = $(AM_CFLAGS) $(YAJL_CFLAGS)
+runtime_novm_runc_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_builddir)
+
+# The commit `novm-runc --version` prints (runc's "commit:" line), looked up
+# at every make but rewritten only when it changes, so nothing rebuilds for
+# nothing.  "unknown" outside a git checkout (a release tarball).
+runtime/commit.h: FORCE
+	@c=$$(git -C "$(top_srcdir)" describe --always --dirty --abbrev=40 2>/dev/null || echo unknown); \
+	l="#define NOVM_COMMIT \"$$c\""; \
+	if [ ! -f $@ ] || [ "$$(cat $@)" != "$$l" ]; then echo "$$l" >$@; fi
+FORCE:
+BUILT_SOURCES = runtime/commit.h
+CLEANFILES += runtime/commit.h
 runtime_novm_runc_LDADD = $(RUNTIME_LIBS)
 
 # Unit tests: the pure parts, the state directory, exec processes, and the
