@@ -49,7 +49,7 @@ runtime_novm_runc_LDADD = $(RUNTIME_LIBS)
 # commands against a fake VMM control socket (no KVM needed).
 RUNTIME_TESTS = tests/unit/test-runtime-cli tests/unit/test-runtime-state \
 	tests/unit/test-runtime-exec tests/unit/test-runtime-commands \
-	tests/unit/test-runtime-hooks
+	tests/unit/test-runtime-hooks tests/unit/test-runtime-compat
 check_PROGRAMS += $(RUNTIME_TESTS)
 TESTS += $(RUNTIME_TESTS)
 tests_unit_test_runtime_cli_SOURCES = tests/unit/test-runtime-cli.c tests/unit/tap.h
@@ -58,6 +58,8 @@ tests_unit_test_runtime_state_SOURCES = tests/unit/test-runtime-state.c tests/un
 tests_unit_test_runtime_state_LDADD = $(RUNTIME_LIBS)
 tests_unit_test_runtime_exec_SOURCES = tests/unit/test-runtime-exec.c tests/unit/tap.h
 tests_unit_test_runtime_exec_LDADD = $(RUNTIME_LIBS)
+tests_unit_test_runtime_compat_SOURCES = tests/unit/test-runtime-compat.c tests/unit/tap.h
+tests_unit_test_runtime_compat_LDADD = $(RUNTIME_LIBS)
 tests_unit_test_runtime_hooks_SOURCES = tests/unit/test-runtime-hooks.c tests/unit/tap.h
 tests_unit_test_runtime_hooks_LDADD = $(RUNTIME_LIBS)
 tests_unit_test_runtime_commands_SOURCES = tests/unit/test-runtime-commands.c \

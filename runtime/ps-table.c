@@ -277,7 +277,8 @@ static const char *text_of(const struct ps_proc *p, int col)
 
 static void print_field(FILE *out, const struct column *c, const char *text, bool last)
 {
-	if (last)
+	/* A left-aligned last column needs no padding (procps's neither). */
+	if (last && c->left)
 		fputs(text, out);
 	else
 		fprintf(out, c->left ? "%-*s" : "%*s", c->width, text);

@@ -194,6 +194,9 @@ static void test_lifecycle(struct fake_vmm *f, pid_t vmm)
 	   "kill --all with a name");
 	ok(RUN(cmd_kill, "kill", "c1", "FOO") == 1 && !strcmp(fake_last(f), "kill 1 all"),
 	   "a bad signal is refused before the VMM is asked");
+	ok(RUN(cmd_kill, "kill", "c1", "0") == 0 && RUN(cmd_kill, "kill", "--all", "c1", "0") == 0 &&
+		   !strcmp(fake_last(f), "kill 1 all"),
+	   "signal 0: the container is alive, and its VMM is not asked");
 
 	ok(RUN(cmd_pause, "pause", "c1") == 0 && !strcmp(fake_last(f), "pause") &&
 		   !strcmp(status_of("c1"), "paused"),
@@ -304,13 +307,32 @@ static void test_delete(pid_t vmm, pid_t vmm2, const char *dir2)
 	ok(RUN(cmd_delete, "delete", "-f", "c1") == 0, "delete --force of nothing succeeds");
 	ok(RUN(cmd_delete, "delete", "c1") == 1, "delete of nothing fails");
 
+	/* runc execs in a created container: so do we. */
+	char process[512], pid_file[512], *text = NULL;
+	snprintf(process, sizeof(process), "%s/../process.json", dir2);
+	snprintf(pid_file, sizeof(pid_file), "%s/../exec2.pid", dir2);
+	ok(!strcmp(status_of("c2"), "created") &&
+		   RUN(cmd_exec, "exec", "--detach", "--pid-file", pid_file, "-p", process, "c2") == 0 &&
+		   read_file(pid_file, &text, NULL, NULL) == 0,
+	   "exec in a created container");
+	pid_t proxy = text ? atoi(text) : 0;
+	free(text);
+	if (proxy > 0) {
+		kill(proxy, SIGTERM);
+		waitpid(proxy, NULL, 0);
+	}
+	ok(!strcmp(status_of("c2"), "created"), "... which stays created");
+
 	/* A paused container's guest cannot take a signal: KILL ends its VM. */
 	ok(RUN(cmd_start, "start", "c2") == 0 && RUN(cmd_pause, "pause", "c2") == 0 &&
 		   RUN(cmd_kill, "kill", "c2", "KILL") == 0,
 	   "kill KILL of a paused container");
 	proc_wait_gone(vmm2, 0, 2000);
 	ok(!proc_alive(vmm2, 0) && !strcmp(status_of("c2"), "stopped"), "... killed its VMM: stopped");
-	ok(RUN(cmd_kill, "kill", "c2") == 1, "kill of a stopped container fails");
+	ok(RUN(cmd_kill, "kill", "c2") == 1 && RUN(cmd_kill, "kill", "c2", "0") == 1,
+	   "kill of a stopped container fails, signal 0 too (runc: container not running)");
+	ok(RUN(cmd_kill, "kill", "--all", "c2", "0") == 0 && RUN(cmd_kill, "kill", "-a", "c2", "KILL") == 0,
+	   "kill --all of a stopped container succeeds: nothing is left to signal");
 	ok(RUN(cmd_delete, "delete", "c2") == 0 && access(dir2, F_OK) < 0, "delete of a stopped container");
 }
 
