@@ -297,6 +297,47 @@ static void test_exec(struct fake_vmm *f, const char *dir)
 	ok(WIFEXITED(status) && WEXITSTATUS(status) == 3, "the detached proxy ends with the process's status");
 }
 
+/* exec -p with consoleSize and a console socket: the size forwarded is
+ * the process's, not the new pty's 0x0 (which undid it in the guest). */
+static void test_exec_console_size(struct fake_vmm *f, const char *dir)
+{
+	const char *json = "{\"terminal\":true,\"consoleSize\":{\"height\":41,\"width\":123},"
+			   "\"args\":[\"stty\",\"size\"],\"cwd\":\"/\",\"user\":{\"uid\":0,\"gid\":0}}";
+	char process[512], sock[512];
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+
+	snprintf(process, sizeof(process), "%s/../tty-process.json", dir);
+	snprintf(sock, sizeof(sock), "%s/../tty.sock", dir);
+	write_file_atomic(process, json, strlen(json), 0600, NULL);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%.100s", sock);
+	int listener = socket(AF_UNIX, SOCK_STREAM, 0);
+	bind(listener, (struct sockaddr *)&sa, sizeof(sa));
+	listen(listener, 1);
+	f->n_session_lines = 0;
+	fflush(stdout);
+	pid_t child = fork();
+	if (child == 0) {
+		char *argv[] = { "exec", "--console-socket", sock, "-p", process, "c1", NULL };
+		_exit(cmd_exec(&g, 6, argv));
+	}
+	int conn = accept(listener, NULL, NULL), fds[3], nfds = 0;
+	char name[64] = "";
+	fake_read_line(conn, name, sizeof(name), fds, &nfds);
+	usleep(300 * 1000);
+	kill(child, SIGTERM);
+	waitpid(child, NULL, 0);
+	bool sized = false, zero = false;
+	for (int i = 0; i < f->n_session_lines; i++) {
+		sized |= !strcmp(f->session_lines[i], "resize 41 123");
+		zero |= !strcmp(f->session_lines[i], "resize 0 0");
+	}
+	ok(nfds == 1 && sized && !zero, "exec -p consoleSize: `resize 41 123` forwarded, no `resize 0 0`");
+	for (int i = 0; i < nfds; i++)
+		close(fds[i]);
+	close(conn);
+	close(listener);
+}
+
 static void test_delete(pid_t vmm, pid_t vmm2, const char *dir2)
 {
 	ok(RUN(cmd_delete, "delete", "c1") == 1 && !strcmp(status_of("c1"), "running"),
@@ -390,6 +431,7 @@ int main(void)
 	test_client(dir);
 	test_lifecycle(&f, vmm);
 	test_exec(&f, dir);
+	test_exec_console_size(&f, dir);
 	test_delete(vmm, vmm2, dir2);
 	test_console_socket();
 	fake_vmm_stop(&f);
