@@ -2,6 +2,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -66,4 +67,49 @@ void hex_encode(const uint8_t *data, size_t len, char *out)
 		out[2 * i + 1] = digits[data[i] & 0xf];
 	}
 	out[2 * len] = '\0';
+}
+
+bool proc_stat_parse(const char *stat, struct proc_stat_info *out)
+{
+	const char *open = strchr(stat, '('), *close = strrchr(stat, ')');
+	unsigned long long v[22] = { 0 };
+	const char *p;
+	char *end;
+
+	if (!open || !close || close < open)
+		return false;
+	snprintf(out->comm, sizeof(out->comm), "%.*s", (int)(close - open - 1), open + 1);
+	/* Field 3 (the state letter) onwards; the numbers from field 4. */
+	p = close + 1;
+	while (*p == ' ')
+		p++;
+	if (!*p)
+		return false;
+	p++;
+	for (int field = 4; field <= 22; field++) {
+		errno = 0;
+		v[field - 1] = (unsigned long long)strtoll(p, &end, 10);
+		if (errno || end == p)
+			return false;
+		p = end;
+	}
+	out->tty_nr = (int)v[6];
+	out->cpu_ticks = v[13] + v[14];
+	out->start_ticks = v[21];
+	return true;
+}
+
+long long proc_stat_btime(const char *stat)
+{
+	for (const char *line = stat; line && *line; line = next_line(line)) {
+		char *end;
+		long long v;
+
+		if (strncmp(line, "btime ", 6))
+			continue;
+		errno = 0;
+		v = strtoll(line + 6, &end, 10);
+		return errno || end == line + 6 ? -1 : v;
+	}
+	return -1;
 }

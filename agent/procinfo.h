@@ -3,6 +3,7 @@
 #ifndef NOVM_AGENT_PROCINFO_H
 #define NOVM_AGENT_PROCINFO_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -12,6 +13,20 @@ unsigned cpuinfo_count_processors(const char *cpuinfo);
 /* The value of `key` (e.g. "MemTotal") in the text of /proc/meminfo, in
  * KiB; -1 when the key is absent or its value is not a number. */
 long long meminfo_get_kib(const char *meminfo, const char *key);
+
+/* What `ps -ef` shows of a process, from the text of /proc/<pid>/stat. */
+struct proc_stat_info {
+	char comm[64];			/* field 2, without its parentheses */
+	int tty_nr;			/* field 7: the controlling terminal, 0 for none */
+	unsigned long long cpu_ticks;	/* fields 14 + 15: user + system time */
+	unsigned long long start_ticks;	/* field 22: since boot */
+};
+
+/* false when the text is not a stat line (comm may itself hold ") "). */
+bool proc_stat_parse(const char *stat, struct proc_stat_info *out);
+
+/* The "btime" (boot time, seconds since the epoch) of /proc/stat; -1. */
+long long proc_stat_btime(const char *stat);
 
 /* Lower-case hex of len bytes into out, which holds 2 * len + 1 chars. */
 void hex_encode(const uint8_t *data, size_t len, char *out);

@@ -96,8 +96,16 @@ static char *read_proc(const char *pid, const char *file, size_t *len)
 	return text;
 }
 
-static void ps_entry(struct json_gen *gen, const char *pid)
+/* The guest's clock, for the start times and elapsed times `ps` shows. */
+struct ps_clock {
+	long long btime;	/* boot, in seconds since the epoch */
+	double uptime;		/* seconds since boot */
+	long hz;		/* clock ticks per second */
+};
+
+static void ps_entry(struct json_gen *gen, const char *pid, const struct ps_clock *clk)
 {
+	struct proc_stat_info info;
 	cleanup_free char *stat = read_proc(pid, "stat", NULL);
 	cleanup_free char *status = read_proc(pid, "status", NULL);
 	cleanup_free char *cmdline = NULL;
@@ -124,6 +132,18 @@ static void ps_entry(struct json_gen *gen, const char *pid)
 	json_gen_member_i64(gen, "ppid", proc_stat_ppid(stat));
 	json_gen_member_i64(gen, "uid", proc_status_uid(status));
 	json_gen_member_string(gen, "cmd", cmdline ? cmdline : "");
+	/* ps -ef's other columns; the host formats them. */
+	if (proc_stat_parse(stat, &info)) {
+		double started = (double)info.start_ticks / clk->hz;
+		double elapsed = clk->uptime > started ? clk->uptime - started : 0;
+
+		json_gen_member_string(gen, "comm", info.comm);
+		json_gen_member_i64(gen, "tty", info.tty_nr);
+		json_gen_member_u64(gen, "cpu_ms", info.cpu_ticks * 1000 / clk->hz);
+		if (clk->btime >= 0)
+			json_gen_member_i64(gen, "start", clk->btime + (long long)started);
+		json_gen_member_u64(gen, "elapsed_ms", (uint64_t)(elapsed * 1000));
+	}
 	json_gen_object_close(gen);
 }
 
@@ -131,16 +151,25 @@ static int query_ps(char **out, size_t *len, novm_error_t *err)
 {
 	cleanup_json_gen struct json_gen *gen = json_gen_new(NULL);
 	cleanup_closedir DIR *dir = opendir("/proc");
+	cleanup_free char *stat = NULL, *uptime = NULL;
+	struct ps_clock clk = { .btime = -1, .hz = sysconf(_SC_CLK_TCK) };
 	struct dirent *de;
 
 	if (!gen)
 		return novm_error(err, ENOMEM, "ps");
+	if (clk.hz <= 0)
+		clk.hz = 100;
+	/* Without them the times are missing, the table is not. */
+	if (read_file("/proc/stat", &stat, NULL, NULL) == 0)
+		clk.btime = proc_stat_btime(stat);
+	if (read_file("/proc/uptime", &uptime, NULL, NULL) == 0)
+		clk.uptime = strtod(uptime, NULL);
 	if (!dir)
 		return novm_error(err, errno, "ps: open /proc");
 	json_gen_array_open(gen);
 	while ((de = readdir(dir)))
 		if (all_digits(de->d_name))
-			ps_entry(gen, de->d_name);
+			ps_entry(gen, de->d_name, &clk);
 	json_gen_array_close(gen);
 	return json_gen_finish(gen, "ps", out, len, err);
 }

@@ -30,7 +30,7 @@ int log_init(const char *path, const char *format, bool debug, novm_error_t *err
 	return 0;
 }
 
-static void write_line(enum log_level level, const char *msg)
+static void write_line(int fd, enum log_level level, const char *msg)
 {
 	char *line = NULL;
 	size_t len = 0;
@@ -56,7 +56,7 @@ static void write_line(enum log_level level, const char *msg)
 		fputc('\n', out);
 	}
 	fclose(out);
-	if (line && write(log_fd, line, len) < 0) {
+	if (line && write(fd, line, len) < 0) {
 		/* Nowhere left to report a failing log. */
 	}
 	free(line);
@@ -75,10 +75,9 @@ void log_msg(enum log_level level, const char *fmt, ...)
 	va_end(ap);
 	if (!msg)
 		return;
-	if (log_fd >= 0)
-		write_line(level, msg);
-	else if (level <= LOG_LEVEL_WARNING || log_debug)
-		fprintf(stderr, "%s\n", msg);
+	/* runc's logrus writes to stderr when there is no --log: the same
+	 * lines, in the same format. */
+	write_line(log_fd >= 0 ? log_fd : STDERR_FILENO, level, msg);
 	free(msg);
 }
 
@@ -88,6 +87,6 @@ void log_error_and_release(novm_error_t *err)
 		return;
 	fprintf(stderr, "%s\n", (*err)->msg);
 	if (log_fd >= 0)
-		write_line(LOG_LEVEL_ERROR, (*err)->msg);
+		write_line(log_fd, LOG_LEVEL_ERROR, (*err)->msg);
 	novm_error_release(err);
 }

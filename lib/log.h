@@ -1,6 +1,8 @@
-/* runc-style logging: messages to the --log file (stderr when none) as text
- * or, with --log-format json, one logrus-style object per line
- * ({"level":..., "msg":..., "time":...}); shims show the last error line. */
+/* runc-style logging: messages to the --log file (stderr when none) as
+ * logrus text lines (time="..." level=debug msg="...") or, with --log-format
+ * json, one logrus-style object per line ({"level":..., "msg":...,
+ * "time":...}); shims show the last error line.  Debug lines only with
+ * --debug.  A fatal error also goes to stderr as a bare line, as runc's. */
 #ifndef NOVM_LOG_H
 #define NOVM_LOG_H
 

@@ -3,6 +3,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 #include "error.h"
@@ -26,5 +27,10 @@ int remove_tree(const char *path, novm_error_t *err);
 
 /* Copies a file (used to stage kernels into the store). */
 int copy_file(const char *src, const char *dst, mode_t mode, novm_error_t *err);
+
+/* Writes s for a terminal: C0 controls, DEL, C1 controls (U+0080 to
+ * U+009F) and bytes that are not UTF-8 as \xNN, so that text from a guest
+ * cannot move the cursor, retitle a window or fake a line. */
+void fputs_escaped(const char *s, FILE *out);
 
 #endif

@@ -7,7 +7,7 @@
 #include "runtime.h"
 
 enum { OPT_BUNDLE, OPT_CONSOLE_SOCKET, OPT_PID_FILE, OPT_NO_PIVOT, OPT_NO_NEW_KEYRING,
-       OPT_PRESERVE_FDS };
+       OPT_PRESERVE_FDS, OPT_PIDFD_SOCKET };
 
 static const struct cli_flag create_flags[] = {
 	{ "bundle|b", true, OPT_BUNDLE },
@@ -16,6 +16,7 @@ static const struct cli_flag create_flags[] = {
 	{ "no-pivot", false, OPT_NO_PIVOT },
 	{ "no-new-keyring", false, OPT_NO_NEW_KEYRING },
 	{ "preserve-fds", true, OPT_PRESERVE_FDS },
+	{ "pidfd-socket", true, OPT_PIDFD_SOCKET },
 	{ 0 },
 };
 
@@ -35,6 +36,7 @@ int cmd_create(const struct runtime_globals *g, int argc, char **argv)
 		case OPT_BUNDLE: o.bundle = p.value; break;
 		case OPT_CONSOLE_SOCKET: o.console_socket = p.value; break;
 		case OPT_PID_FILE: o.pid_file = p.value; break;
+		case OPT_PIDFD_SOCKET: o.pidfd_socket = p.value; break;
 		case OPT_PRESERVE_FDS:
 			if (cli_check_preserve_fds(&p))
 				return 1;

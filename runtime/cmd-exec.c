@@ -1,4 +1,4 @@
-/* novm-runc exec: a new process in a running container.  A host process,
+/* novm-runc exec: a new process in a created or running container.  A host process,
  * the proxy, stands for it: without --detach novm-runc itself, with
  * --detach a child left behind whose pid goes to --pid-file.  The proxy
  * hands its stdio (or a pty slave) to the VMM, forwards the signals it gets
@@ -17,6 +17,7 @@
 
 #include "cleanup.h"
 #include "cli.h"
+#include "compat.h"
 #include "console-socket.h"
 #include "create.h"
 #include "exec-process.h"
@@ -25,6 +26,7 @@
 #include "log.h"
 #include "proc.h"
 #include "runtime.h"
+#include "util.h"
 #include "vmm-child.h"
 
 #define EXEC_FAILED 255
@@ -32,7 +34,7 @@
 enum {
 	OPT_CONSOLE_SOCKET, OPT_CWD, OPT_ENV, OPT_TTY, OPT_USER, OPT_ADDITIONAL_GIDS, OPT_PROCESS,
 	OPT_DETACH, OPT_PID_FILE, OPT_PROCESS_LABEL, OPT_APPARMOR, OPT_NO_NEW_PRIVS, OPT_CAP,
-	OPT_PRESERVE_FDS, OPT_CGROUP, OPT_IGNORE_PAUSED,
+	OPT_PRESERVE_FDS, OPT_CGROUP, OPT_IGNORE_PAUSED, OPT_PIDFD_SOCKET,
 };
 
 static const struct cli_flag exec_flags[] = {
@@ -52,6 +54,7 @@ static const struct cli_flag exec_flags[] = {
 	{ "preserve-fds", true, OPT_PRESERVE_FDS },
 	{ "cgroup", true, OPT_CGROUP },
 	{ "ignore-paused", false, OPT_IGNORE_PAUSED },
+	{ "pidfd-socket", true, OPT_PIDFD_SOCKET },
 	{ 0 },
 };
 
@@ -60,6 +63,8 @@ struct exec_options {
 	const char *process_file;
 	const char *console_socket;
 	const char *pid_file;
+	const char *pidfd_socket;
+	const char *cgroup;
 	bool detach;
 	bool ignore_paused;
 };
@@ -137,8 +142,15 @@ static int parse_options(int argc, char **argv, struct exec_options *o, struct c
 				return 1;
 			break;
 		case OPT_IGNORE_PAUSED: o->ignore_paused = p->bool_value; break;
-		default:
-			break;	/* SELinux, AppArmor, sub-cgroups: nothing on the host side of a VM */
+		case OPT_PIDFD_SOCKET: o->pidfd_socket = p->value; break;
+		case OPT_CGROUP: o->cgroup = p->value; break;
+		case OPT_APPARMOR:
+		case OPT_PROCESS_LABEL:
+			if (*p->value)
+				log_msg(LOG_LEVEL_WARNING, "exec --%s %s is not honoured: %s does not run in the container's VM",
+					opt == OPT_APPARMOR ? "apparmor" : "process-label", p->value,
+					opt == OPT_APPARMOR ? "AppArmor" : "SELinux");
+			break;
 		}
 	}
 	if (!cli_check_args(p, 1, -1))
@@ -149,12 +161,15 @@ static int parse_options(int argc, char **argv, struct exec_options *o, struct c
 
 static int check_status(const struct ctr_state *st, bool ignore_paused, novm_error_t *err)
 {
-	if (!strcmp(st->status, "running") || (!strcmp(st->status, "paused") && ignore_paused))
+	/* runc execs in a created container too: the agent runs an exec
+	 * session whether or not the container's own process has started. */
+	if (!strcmp(st->status, "running") || !strcmp(st->status, "created") ||
+	    (!strcmp(st->status, "paused") && ignore_paused))
 		return 0;
 	if (!strcmp(st->status, "paused"))
 		return novm_error(err, 0, "cannot exec in a paused container (use --ignore-paused to override)");
-	if (!strcmp(st->status, "created") || !strcmp(st->status, "creating"))
-		return novm_error(err, 0, "cannot exec in a container that has not started");
+	if (!strcmp(st->status, "creating"))
+		return novm_error(err, 0, "cannot exec in a container that is being created");
 	return novm_error(err, 0, "cannot exec in a stopped container");
 }
 
@@ -163,8 +178,13 @@ static int build_process(const struct ctr_state *st, const struct exec_options *
 {
 	cleanup_oci_spec struct oci_spec *spec = NULL;
 
-	if (o->process_file)
+	if (o->process_file) {
+		cleanup_free char *text = NULL;
+		size_t len;
+		if (read_file(o->process_file, &text, &len, NULL) == 0)
+			compat_warn_process(text, len);
 		return exec_process_load(o->process_file, out, err);
+	}
 	if (oci_spec_load(st->oci->bundle, &spec, err) < 0)
 		return -1;
 	return exec_process_apply(&spec->process, &o->flags, out, err);
@@ -263,10 +283,26 @@ static int run_proxy(const struct proxy *px, novm_error_t *err)
 			process.has_console_size = true;
 			process.console_height = ws.ws_row;
 			process.console_width = ws.ws_col;
+		} else if (process.has_console_size && io.pty_slave >= 0) {
+			/* Our new pty has no size yet: it takes the process's
+			 * consoleSize, as runc's does, so that the size we forward
+			 * next (exec_session_wait) is that one, not 0x0. */
+			ws = (struct winsize){ .ws_row = process.console_height,
+					       .ws_col = process.console_width };
+			ioctl(io.pty_slave, TIOCSWINSZ, &ws);
 		}
 	}
 	if (exec_process_json(&process, &json, &len, err) < 0 ||
 	    exec_session_start(px->st->dir, json, len, io.fds, process.terminal, &s, err) < 0) {
+		exec_session_close(&s);
+		goto fail;
+	}
+	log_msg(LOG_LEVEL_DEBUG, "exec %s: %s runs, guest pid %d, proxy pid %d", px->st->id,
+		process.args.items[0], s.guest_pid, getpid());
+	/* runc's pidfd is the exec's own process: ours is the proxy that the
+	 * pid file names and that ends the way it ends. */
+	if (px->o->pidfd_socket && compat_send_pidfd(px->o->pidfd_socket, getpid(), "setns", err) < 0) {
+		exec_session_kill(&s);
 		exec_session_close(&s);
 		goto fail;
 	}
@@ -283,6 +319,8 @@ static int run_proxy(const struct proxy *px, novm_error_t *err)
 		drop_stdio();
 	}
 	int ret = exec_session_wait(&s, &signals, io.winsize_fd, err);
+	log_msg(LOG_LEVEL_DEBUG, "exec %s: guest pid %d ended: status %d, signal %d", px->st->id,
+		s.guest_pid, s.status, s.signo);
 	state_remove_exec(px->st->dir, getpid());
 	exec_session_close(&s);
 	close_stdio(&io);
@@ -360,7 +398,8 @@ int cmd_exec(const struct runtime_globals *g, int argc, char **argv)
 		exec_options_release(&o);
 		return ret < 0 ? 0 : ret;
 	}
-	if (ctr_open(g->root, cli_arg(&p, 0), &lock_fd, &st, &err) < 0 ||
+	if ((o.cgroup && compat_check_exec_cgroup(o.cgroup, &err) < 0) ||
+	    ctr_open(g->root, cli_arg(&p, 0), &lock_fd, &st, &err) < 0 ||
 	    check_status(&st, o.ignore_paused, &err) < 0 || build_process(&st, &o, &process, &err) < 0 ||
 	    check_terminal(&process, &o, &err) < 0)
 		goto fail;

@@ -1,16 +1,18 @@
 /* novm-runc ps: the table shows the guest's processes (asked of the agent
- * through the VMM); --format json gives the *host* pids that stand for the
- * container, the VMM and the exec proxies, which is what `docker top`
- * feeds to the host's ps. */
+ * through the VMM) in ps's format, ps options after the id (ps-table.h);
+ * --format json gives the *host* pids that stand for the container, the
+ * VMM and the exec proxies, which is what `docker top` feeds to the host's
+ * ps. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cleanup.h"
 #include "cli.h"
 #include "control-client.h"
-#include "oci/json.h"
+#include "ps-table.h"
 #include "runtime.h"
 #include "state.h"
 
@@ -37,36 +39,6 @@ static int print_host_pids(const struct ctr_state *st, novm_error_t *err)
 	return 0;
 }
 
-/* The agent's answer: [{"pid":..,"ppid":..,"uid":..,"cmd":".."}...]. */
-static int print_guest_table(const char *json, novm_error_t *err)
-{
-	cleanup_json_doc struct json_doc *doc = NULL;
-	struct json_node root, item;
-
-	if (json_doc_parse("ps", json, strlen(json), &doc, err) < 0)
-		return -1;
-	json_doc_root(doc, &root);
-	if (json_want_array(&root, NULL, err) < 0)
-		return -1;
-	printf("%-8s %7s %7s %s\n", "UID", "PID", "PPID", "CMD");
-	for (size_t i = 0; i < json_array_len(&root); i++) {
-		cleanup_free char *cmd = NULL;
-		int64_t pid = 0, ppid = 0, uid = 0;
-
-		json_element(&root, i, &item);
-		if (json_get_i64(&item, "pid", &pid, err) < 0 || json_get_i64(&item, "ppid", &ppid, err) < 0 ||
-		    json_get_i64(&item, "uid", &uid, err) < 0 || json_get_string(&item, "cmd", &cmd, err) < 0)
-			return -1;
-		/* Kernel threads and the agent (PID 1) are the VM's, not the
-		 * container's. */
-		if (pid == 1 || (cmd && cmd[0] == '[') || ppid == 2 || pid == 2)
-			continue;
-		printf("%-8lld %7lld %7lld %s\n", (long long)uid, (long long)pid, (long long)ppid,
-		       cmd ? cmd : "");
-	}
-	return 0;
-}
-
 int cmd_ps(const struct runtime_globals *g, int argc, char **argv)
 {
 	cleanup_ctr_state struct ctr_state st = { 0 };
@@ -84,7 +56,6 @@ int cmd_ps(const struct runtime_globals *g, int argc, char **argv)
 			return 1;
 		format = p.value;
 	}
-	/* Further arguments are options for the host's ps in runc: ignored. */
 	if (!cli_check_args(&p, 1, -1))
 		return 1;
 	if (strcmp(format, "table") && strcmp(format, "json")) {
@@ -98,8 +69,12 @@ int cmd_ps(const struct runtime_globals *g, int argc, char **argv)
 			return cli_fail(&err);
 		return fflush(stdout) == 0 ? 0 : 1;
 	}
+	/* What runc would hand to the host's ps (json ignores them there). */
+	struct ps_format fmt;
+	if (ps_parse_options(cli_nargs(&p) - 1, p.argv + p.index + 1, &fmt, &err) < 0)
+		return cli_fail(&err);
 	if (!st.vmm_alive || !strcmp(st.status, "creating")) {
-		printf("%-8s %7s %7s %s\n", "UID", "PID", "PPID", "CMD");
+		ps_print(stdout, &fmt, NULL, 0, time(NULL));
 		return fflush(stdout) == 0 ? 0 : 1;
 	}
 	/* The agent answers from inside the guest, which a pause stops. */
@@ -107,7 +82,11 @@ int cmd_ps(const struct runtime_globals *g, int argc, char **argv)
 		novm_error(&err, 0, "cannot list the processes of a paused container: its VM is stopped");
 		return cli_fail(&err);
 	}
-	if (ctl_call(st.dir, "ps", &answer, &err) < 0 || print_guest_table(answer, &err) < 0)
+	struct ps_proc *procs = NULL;
+	size_t n = 0;
+	if (ctl_call(st.dir, "ps", &answer, &err) < 0 || ps_parse_answer(answer, &procs, &n, &err) < 0)
 		return cli_fail(&err);
+	ps_print(stdout, &fmt, procs, n, time(NULL));
+	ps_procs_free(procs, n);
 	return fflush(stdout) == 0 ? 0 : 1;
 }

@@ -22,7 +22,7 @@
 #include "runtime.h"
 
 enum { OPT_BUNDLE, OPT_CONSOLE_SOCKET, OPT_DETACH, OPT_KEEP, OPT_PID_FILE, OPT_IGNORED,
-       OPT_PRESERVE_FDS };
+       OPT_PRESERVE_FDS, OPT_PIDFD_SOCKET };
 
 static const struct cli_flag run_flags[] = {
 	{ "bundle|b", true, OPT_BUNDLE },
@@ -34,6 +34,7 @@ static const struct cli_flag run_flags[] = {
 	{ "no-pivot", false, OPT_IGNORED },
 	{ "no-new-keyring", false, OPT_IGNORED },
 	{ "preserve-fds", true, OPT_PRESERVE_FDS },
+	{ "pidfd-socket", true, OPT_PIDFD_SOCKET },
 	{ 0 },
 };
 
@@ -149,6 +150,7 @@ int cmd_run(const struct runtime_globals *g, int argc, char **argv)
 		case OPT_DETACH: detach = p.bool_value; break;
 		case OPT_KEEP: keep = p.bool_value; break;
 		case OPT_PID_FILE: o.pid_file = p.value; break;
+		case OPT_PIDFD_SOCKET: o.pidfd_socket = p.value; break;
 		case OPT_PRESERVE_FDS:
 			if (cli_check_preserve_fds(&p))
 				return 1;

@@ -1,7 +1,8 @@
 /* novm-runc update: runc's flags and --resources JSON are read and checked.
  * A VM's memory is fixed when it boots (no balloon), so a new memory limit
- * is refused; CPU, block I/O and pids settings are accepted and ignored
- * (the VM keeps its vCPUs; the host cgroup is the caller's to tune). */
+ * is refused; CPU (runc 1.2's --cpu-idle and --cpu-burst included), block
+ * I/O and pids settings are accepted and ignored (the VM keeps its vCPUs;
+ * the host cgroup is the caller's to tune), with a debug line saying so. */
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
@@ -21,7 +22,7 @@ enum {
 	OPT_RESOURCES, OPT_BLKIO_WEIGHT, OPT_CPU_PERIOD, OPT_CPU_QUOTA, OPT_CPU_SHARE,
 	OPT_CPU_RT_PERIOD, OPT_CPU_RT_RUNTIME, OPT_CPUSET_CPUS, OPT_CPUSET_MEMS, OPT_MEMORY,
 	OPT_MEMORY_RESERVATION, OPT_MEMORY_SWAP, OPT_KERNEL_MEMORY, OPT_KERNEL_MEMORY_TCP,
-	OPT_PIDS_LIMIT, OPT_L3_CACHE, OPT_MEM_BW,
+	OPT_PIDS_LIMIT, OPT_L3_CACHE, OPT_MEM_BW, OPT_CPU_IDLE, OPT_CPU_BURST,
 };
 
 static const struct cli_flag update_flags[] = {
@@ -42,6 +43,8 @@ static const struct cli_flag update_flags[] = {
 	{ "pids-limit", true, OPT_PIDS_LIMIT },
 	{ "l3-cache-schema", true, OPT_L3_CACHE },
 	{ "mem-bw-schema", true, OPT_MEM_BW },
+	{ "cpu-idle", true, OPT_CPU_IDLE },
+	{ "cpu-burst", true, OPT_CPU_BURST },
 	{ 0 },
 };
 
@@ -203,6 +206,18 @@ int cmd_update(const struct runtime_globals *g, int argc, char **argv)
 		case OPT_CPU_RT_RUNTIME:
 			if (!cli_parse_int(p.value, -1, INT64_MAX, &n))
 				return cli_bad_value(&p, "cpu", "parse error");
+			flags.cpu = true;
+			break;
+		/* runc 1.2's: checked as runc does, then ignored like the
+		 * other CPU settings (the VM keeps its vCPUs). */
+		case OPT_CPU_IDLE:
+			if (!cli_parse_int(p.value, 0, 1, &n))
+				return cli_bad_value(&p, "cpu-idle", "must be 0 or 1");
+			flags.cpu = true;
+			break;
+		case OPT_CPU_BURST:
+			if (!cli_parse_int(p.value, 0, INT64_MAX, &n))
+				return cli_bad_value(&p, "cpu-burst", "parse error");
 			flags.cpu = true;
 			break;
 		case OPT_CPUSET_CPUS: case OPT_CPUSET_MEMS:

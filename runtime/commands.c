@@ -24,6 +24,7 @@ const struct command commands[] = {
 	  "   --bundle value, -b value  path to the root of the bundle directory, defaults to the current directory\n"
 	  "   --console-socket value    path to an AF_UNIX socket which will receive a file descriptor referencing the master end of the console's pseudoterminal\n"
 	  "   --pid-file value          specify the file to write the process id to\n"
+	  "   --pidfd-socket value      path to an AF_UNIX socket which will receive a file descriptor referencing the container's process (its VMM)\n"
 	  "   --no-pivot                accepted for compatibility (the root filesystem is the VM's own)\n"
 	  "   --no-new-keyring          accepted for compatibility (the VM has its own keyrings)\n"
 	  "   --preserve-fds value      only 0: host fds cannot enter a VM (default: 0)\n" },
@@ -57,13 +58,14 @@ const struct command commands[] = {
 	  "   --process value, -p value          path to the process.json\n"
 	  "   --detach, -d                       detach from the container's process\n"
 	  "   --pid-file value                   specify the file to write the process id to\n"
-	  "   --process-label value              accepted for compatibility\n"
-	  "   --apparmor value                   accepted for compatibility\n"
+	  "   --process-label value              not honoured in a VM: a warning\n"
+	  "   --apparmor value                   not honoured in a VM: a warning\n"
 	  "   --no-new-privs                     set the no new privileges value for the process\n"
 	  "   --cap value, -c value              add a capability to the bounding set for the process\n"
 	  "   --preserve-fds value               only 0: host fds cannot enter a VM (default: 0)\n"
-	  "   --cgroup value                     accepted for compatibility\n"
-	  "   --ignore-paused                    allow exec in a paused container\n" },
+	  "   --cgroup value                     only the container's own cgroup (\"/\"): sub-cgroups are refused\n"
+	  "   --ignore-paused                    allow exec in a paused container\n"
+	  "   --pidfd-socket value               path to an AF_UNIX socket which will receive a file descriptor referencing the exec process (its host proxy)\n" },
 	{ "features", cmd_features, "show the enabled features", "",
 	  "DESCRIPTION:\n"
 	  "   Show the enabled features.\n"
@@ -92,8 +94,10 @@ const struct command commands[] = {
 	  "[command options] <container-id> [ps options]",
 	  "OPTIONS:\n"
 	  "   --format value, -f value  select one of: table or json (default: \"table\")\n\n"
-	  "The table lists the processes inside the VM; json lists the host pids that stand\n"
-	  "for the container (its VMM and exec processes).\n" },
+	  "The table lists the processes inside the VM as `ps -ef` does, or with the ps\n"
+	  "options given after the id (-e, -f, -o with pid, ppid, uid, user, c, stime, tty,\n"
+	  "time, etime, cmd, args, comm); json lists the host pids that stand for the\n"
+	  "container (its VMM and exec processes).\n" },
 	{ "restore", cmd_restore, "restore a container from a previous checkpoint (not supported)",
 	  "[command options] <container-id>",
 	  "DESCRIPTION:\n"
@@ -111,6 +115,7 @@ const struct command commands[] = {
 	  "   --detach, -d              detach from the container's process\n"
 	  "   --keep                    do not delete the container after it exits\n"
 	  "   --pid-file value          specify the file to write the process id to\n"
+	  "   --pidfd-socket value      path to an AF_UNIX socket which will receive a file descriptor referencing the container's process (its VMM)\n"
 	  "   --no-subreaper            accepted for compatibility\n"
 	  "   --no-pivot                accepted for compatibility\n"
 	  "   --no-new-keyring          accepted for compatibility\n"
@@ -141,7 +146,9 @@ const struct command commands[] = {
 	  "   --memory-swap value         Total memory usage (memory + swap); set '-1' to enable unlimited swap\n"
 	  "   --pids-limit value          Maximum number of pids allowed in the container (default: 0)\n"
 	  "   --l3-cache-schema value     The string of Intel RDT/CAT L3 cache schema\n"
-	  "   --mem-bw-schema value       The string of Intel RDT/MBA memory bandwidth schema\n" },
+	  "   --mem-bw-schema value       The string of Intel RDT/MBA memory bandwidth schema\n"
+	  "   --cpu-idle value            set cgroup SCHED_IDLE or not, 0: default behavior, 1: SCHED_IDLE (accepted, no effect on the VM)\n"
+	  "   --cpu-burst value           CPU CFS hardcap burst limit (in usecs) (accepted, no effect on the VM)\n" },
 };
 
 const size_t nr_commands = ARRAY_SIZE(commands);

@@ -15,6 +15,7 @@
 #include "cgroup.h"
 #include "netns.h"
 #include "cleanup.h"
+#include "compat.h"
 #include "console-socket.h"
 #include "container.h"
 #include "hooks.h"
@@ -222,6 +223,8 @@ static int prepare(const struct runtime_globals *g, const struct create_options 
 		return novm_error(err, ENOMEM, "config.json");
 	if (read_file(config_path, &w->config_text, &len, err) < 0 || check_terminal(w->spec, o, err) < 0)
 		return -1;
+	log_msg(LOG_LEVEL_DEBUG, "create %s: bundle %s", o->id, w->spec->bundle);
+	compat_warn_config(w->config_text, len);
 	if (cgroup_resolve(CGROUP_ROOT, w->spec->linux_.cgroups_path, g->systemd_cgroup, &w->cgroup,
 			   err) < 0)
 		return -1;
@@ -307,11 +310,13 @@ int container_create(const struct runtime_globals *g, const struct create_option
 	if (state_write_vmm(w.dir, &vmm, err) < 0 ||
 	    record_state(w.dir, o->id, w.spec, OCI_STATUS_CREATING, w.pid, w.created, err) < 0)
 		goto out_mask;
+	log_msg(LOG_LEVEL_DEBUG, "create %s: VMM pid %d forked, waiting for its guest", o->id, w.pid);
 	if (wait_ready(w.ready[0], w.pid, &stop_signals, &w.vmm_failed, err) < 0)
 		goto out_mask;
 	if (record_state(w.dir, o->id, w.spec, OCI_STATUS_CREATED, w.pid, w.created, err) < 0 ||
 	    run_create_hooks(g->root, o->id, w.dir, w.spec, w.config_text, err) < 0 ||
-	    (o->pid_file && write_pid_file(o->pid_file, w.pid, err) < 0))
+	    (o->pid_file && write_pid_file(o->pid_file, w.pid, err) < 0) ||
+	    (o->pidfd_socket && compat_send_pidfd(o->pidfd_socket, w.pid, "standard", err) < 0))
 		goto out_mask;
 	log_msg(LOG_LEVEL_DEBUG, "container %s created: VMM pid %d", o->id, w.pid);
 	out->dir = steal_pointer(&w.dir);

@@ -21,6 +21,7 @@ struct create_options {
 	const char *bundle;
 	const char *pid_file;
 	const char *console_socket;
+	const char *pidfd_socket;	/* runc 1.2's --pidfd-socket: the VMM's pidfd goes there */
 	/* `run` without --detach: a terminal without a console socket is this
 	 * process's own stdio (runc needs a console socket otherwise). */
 	bool foreground;

@@ -73,7 +73,9 @@ static void forward(struct exec_session *s, const struct signalfd_siginfo *si, i
 
 	if (si->ssi_signo == SIGWINCH) {
 		struct winsize ws;
-		if (winsize_fd < 0 || ioctl(winsize_fd, TIOCGWINSZ, &ws) < 0)
+		/* 0x0 is a terminal nobody has sized: forwarding it would undo
+		 * the process's consoleSize. */
+		if (winsize_fd < 0 || ioctl(winsize_fd, TIOCGWINSZ, &ws) < 0 || !ws.ws_row || !ws.ws_col)
 			return;
 		snprintf(line, sizeof(line), "resize %u %u\n", ws.ws_row, ws.ws_col);
 	} else {
@@ -130,6 +132,14 @@ int exec_session_wait(struct exec_session *s, const sigset_t *signals, int winsi
 			log_msg(LOG_LEVEL_DEBUG, "exec: %s", line + 6);
 	}
 	return 0;
+}
+
+void exec_session_kill(struct exec_session *s)
+{
+	novm_error_t err = NULL;
+
+	if (!s->ended && s->fd >= 0 && ctl_send(s->fd, "signal 9\n", NULL, 0, &err) < 0)
+		novm_error_release(&err);
 }
 
 void exec_session_close(struct exec_session *s)

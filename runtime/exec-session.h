@@ -36,6 +36,10 @@ int exec_session_start(const char *dir, const char *process_json, size_t len, co
 int exec_session_wait(struct exec_session *s, const sigset_t *signals, int winsize_fd,
 		      novm_error_t *err);
 
+/* Ends a started process that must not run after all (SIGKILL), best
+ * effort. */
+void exec_session_kill(struct exec_session *s);
+
 void exec_session_close(struct exec_session *s);
 
 /* Parses "exit <status> <signal>". */

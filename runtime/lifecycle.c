@@ -50,12 +50,15 @@ int ctr_start(struct ctr_state *st, novm_error_t *err)
 		kill(st->vmm.pid, SIGKILL);
 		return -1;
 	}
+	log_msg(LOG_LEVEL_DEBUG, "start %s: asking the VMM (pid %d) to start the process", st->id,
+		st->vmm.pid);
 	if (ctl_call(st->dir, "start", NULL, err) < 0)
 		return -1;
 	st->oci->status = OCI_STATUS_RUNNING;
 	st->status = "running";
 	if (state_write(st->dir, st->oci, err) < 0)
 		return -1;
+	log_msg(LOG_LEVEL_DEBUG, "start %s: running", st->id);
 	hooks_run_warn(&hooks.poststart, "poststart", st);
 	return 0;
 }
@@ -64,8 +67,18 @@ int ctr_kill(struct ctr_state *st, int signo, bool all, novm_error_t *err)
 {
 	char request[64];
 
-	if (!strcmp(st->status, "stopped") || !strcmp(st->status, "creating"))
+	if (!strcmp(st->status, "stopped") || !strcmp(st->status, "creating")) {
+		/* runc: --all on a stopped container finds nothing left to
+		 * signal, which is not an error; its init is another matter. */
+		if (all && !strcmp(st->status, "stopped"))
+			return 0;
 		return novm_error(err, 0, "container not running");
+	}
+	/* Signal 0 asks whether the process is there: the process lives as
+	 * long as its VMM, which state_load() found alive. */
+	if (signo == 0)
+		return 0;
+	log_msg(LOG_LEVEL_DEBUG, "kill %s: signal %d%s", st->id, signo, all ? " to all processes" : "");
 	/* A paused guest cannot act on a signal, and a created one has no
 	 * process yet: SIGKILL means the VM itself. */
 	if (signo == SIGKILL && strcmp(st->status, "running"))
@@ -94,7 +107,9 @@ int ctr_destroy(struct ctr_state *st, novm_error_t *err)
 		log_msg(LOG_LEVEL_WARNING, "%s", (*err)->msg);
 		novm_error_release(err);
 	}
+	log_msg(LOG_LEVEL_DEBUG, "delete %s: status %s", st->id, st->status);
 	if (st->vmm.pid && proc_alive(st->vmm.pid, st->vmm.start_time)) {
+		log_msg(LOG_LEVEL_DEBUG, "delete %s: killing the VMM (pid %d)", st->id, st->vmm.pid);
 		if (kill_vmm(st, err) < 0)
 			return -1;
 		if (!proc_wait_gone(st->vmm.pid, st->vmm.start_time, LIFECYCLE_KILL_WAIT_MS))
@@ -106,5 +121,6 @@ int ctr_destroy(struct ctr_state *st, novm_error_t *err)
 	st->status = "stopped";
 	hooks_run_warn(&hooks.poststop, "poststop", st);
 	state_remove_dir(st->dir);
+	log_msg(LOG_LEVEL_DEBUG, "delete %s: state removed", st->id);
 	return 0;
 }

@@ -23,19 +23,34 @@ runtime_libruntime_a_SOURCES = \
 	runtime/signals.h runtime/signals.c \
 	runtime/duration.h runtime/duration.c \
 	runtime/exec-process.h runtime/exec-process.c \
-	runtime/exec-session.h runtime/exec-session.c
+	runtime/exec-session.h runtime/exec-session.c \
+	runtime/ps-table.h runtime/ps-table.c \
+	runtime/compat.h runtime/compat.c
 
 RUNTIME_LIBS = runtime/libruntime.a $(OCI_LIBS) $(VMM_LIBS)
 
 runtime_novm_runc_SOURCES = runtime/main.c
+nodist_runtime_novm_runc_SOURCES = runtime/commit.h
 runtime_novm_runc_CFLAGS = $(AM_CFLAGS) $(YAJL_CFLAGS)
+runtime_novm_runc_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_builddir)
+
+# The commit `novm-runc --version` prints (runc's "commit:" line), looked up
+# at every make but rewritten only when it changes, so nothing rebuilds for
+# nothing.  "unknown" outside a git checkout (a release tarball).
+runtime/commit.h: FORCE
+	@c=$$(git -C "$(top_srcdir)" describe --always --dirty --abbrev=40 2>/dev/null || echo unknown); \
+	l="#define NOVM_COMMIT \"$$c\""; \
+	if [ ! -f $@ ] || [ "$$(cat $@)" != "$$l" ]; then echo "$$l" >$@; fi
+FORCE:
+BUILT_SOURCES = runtime/commit.h
+CLEANFILES += runtime/commit.h
 runtime_novm_runc_LDADD = $(RUNTIME_LIBS)
 
 # Unit tests: the pure parts, the state directory, exec processes, and the
 # commands against a fake VMM control socket (no KVM needed).
 RUNTIME_TESTS = tests/unit/test-runtime-cli tests/unit/test-runtime-state \
 	tests/unit/test-runtime-exec tests/unit/test-runtime-commands \
-	tests/unit/test-runtime-hooks
+	tests/unit/test-runtime-hooks tests/unit/test-runtime-compat
 check_PROGRAMS += $(RUNTIME_TESTS)
 TESTS += $(RUNTIME_TESTS)
 tests_unit_test_runtime_cli_SOURCES = tests/unit/test-runtime-cli.c tests/unit/tap.h
@@ -44,6 +59,8 @@ tests_unit_test_runtime_state_SOURCES = tests/unit/test-runtime-state.c tests/un
 tests_unit_test_runtime_state_LDADD = $(RUNTIME_LIBS)
 tests_unit_test_runtime_exec_SOURCES = tests/unit/test-runtime-exec.c tests/unit/tap.h
 tests_unit_test_runtime_exec_LDADD = $(RUNTIME_LIBS)
+tests_unit_test_runtime_compat_SOURCES = tests/unit/test-runtime-compat.c tests/unit/tap.h
+tests_unit_test_runtime_compat_LDADD = $(RUNTIME_LIBS)
 tests_unit_test_runtime_hooks_SOURCES = tests/unit/test-runtime-hooks.c tests/unit/tap.h
 tests_unit_test_runtime_hooks_LDADD = $(RUNTIME_LIBS)
 tests_unit_test_runtime_commands_SOURCES = tests/unit/test-runtime-commands.c \

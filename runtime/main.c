@@ -8,9 +8,11 @@
 #include "cleanup.h"
 #include "cli.h"
 #include "commands.h"
+#include "kstore.h"
 #include "log.h"
 #include "oci/spec.h"
 #include "runtime.h"
+#include "runtime/commit.h"
 #include "state.h"
 
 static void usage(FILE *out)
@@ -44,6 +46,20 @@ static void usage(FILE *out)
 		"   --help, -h          show help\n"
 		"   --version, -v       print the version\n",
 		"help, h", "Shows a list of commands or help for one command", RUNTIME_DEFAULT_ROOT);
+}
+
+/* runc's three lines first (tools parse them), then ours. */
+static void print_version(void)
+{
+	cleanup_free char *kernel = NULL;
+	novm_error_t err = NULL;
+
+	printf("novm-runc version %s\ncommit: %s\nspec: %s\n", PACKAGE_VERSION, NOVM_COMMIT,
+	       OCI_SPEC_VERSION);
+	printf("vmm: novm %s, each container in its own KVM guest\n", PACKAGE_VERSION);
+	if (kstore_default(kstore_root(), &kernel, &err) < 0)
+		novm_error_release(&err);
+	printf("kernel store: %s (default kernel: %s)\n", kstore_root(), kernel ? kernel : "none");
 }
 
 /* Matches `--name value` and `--name=value` (runc also takes one dash). */
@@ -120,7 +136,7 @@ int main(int argc, char **argv)
 		} else if (is_flag(argv[i], "systemd-cgroup")) {
 			g.systemd_cgroup = true;
 		} else if (is_flag(argv[i], "version") || is_flag(argv[i], "v")) {
-			printf("novm-runc version %s\nspec: %s\n", PACKAGE_VERSION, OCI_SPEC_VERSION);
+			print_version();
 			return 0;
 		} else if (is_flag(argv[i], "help") || is_flag(argv[i], "h")) {
 			usage(stdout);

@@ -61,7 +61,8 @@ int signal_parse(const char *text, int *signo, novm_error_t *err)
 	int n;
 
 	if (parse_number(text, &n) == 0) {
-		if (n < 1 || n > SIGNAL_MAX)
+		/* 0 checks the process is there, as kill(2)'s. */
+		if (n < 0 || n > SIGNAL_MAX)
 			return novm_error(err, 0, "unable to signal init: invalid argument");
 		*signo = n;
 		return 0;

@@ -7,7 +7,7 @@
 
 /* A name (any case, SIG optional, SIGRTMIN+n/SIGRTMAX-n) or a number.  A
  * name we do not know is runc's `unknown signal "FOO"`; a number outside
- * 1..64 is what the kernel would say to kill(2): "invalid argument". */
+ * 0..64 is what the kernel would say to kill(2): "invalid argument". */
 int signal_parse(const char *text, int *signo, novm_error_t *err);
 
 #endif

@@ -9,7 +9,7 @@ EXTRA_DIST += \
 	tests/integration/clients.bash \
 	tests/integration/boot.bats tests/integration/run.bats \
 	tests/integration/bad-bundles.bats tests/integration/lifecycle.bats \
-	tests/integration/clients.bats \
+	tests/integration/clients.bats tests/integration/runc-cli.bats \
 	tests/bench/boot-bench tests/bench/fs-bench tests/bench/run-bench
 
 # Run inside test guests (busybox has no setfattr): static, any rootfs.

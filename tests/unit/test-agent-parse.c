@@ -159,6 +159,19 @@ static void test_procinfo(void)
 	ok(meminfo_get_kib(meminfo, "SwapTotal") == -1, "meminfo: absent key");
 	hex_encode((const uint8_t *)"\x00\x9f\xa0\xff", 4, hex);
 	ok(str_eq(hex, "009fa0ff"), "hex_encode (got %s)", hex);
+
+	/* comm holds ") " on purpose: the fields count from the last ')'. */
+	struct proc_stat_info info;
+	ok(proc_stat_parse("57 (a) b) S 1 57 57 34819 57 4194560 100 0 0 0 150 100 0 0 20 0 1 0 4242 "
+			   "2000000 100 18446744073709551615",
+			   &info) &&
+		   str_eq(info.comm, "a) b") && info.tty_nr == 34819 && info.cpu_ticks == 250 &&
+		   info.start_ticks == 4242,
+	   "proc_stat_parse: comm, tty_nr, utime + stime, starttime");
+	ok(!proc_stat_parse("57 (x) S 1 2", &info), "a short stat line is refused");
+	ok(proc_stat_btime("cpu  1 2 3\nbtime 1700000000\nprocesses 9\n") == 1700000000 &&
+		   proc_stat_btime("cpu 1\n") == -1,
+	   "proc_stat_btime");
 }
 
 int main(void)

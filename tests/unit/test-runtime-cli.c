@@ -143,8 +143,9 @@ static void test_signals(void)
 	   "real-time signals and old aliases");
 	ok(sig_fails("FOO", "unknown signal \"FOO\""), "runc's message for an unknown name");
 	ok(sig_fails("99", "unable to signal init: invalid argument") &&
-		   sig_fails("0", "unable to signal init: invalid argument"),
-	   "numbers outside 1..64 are what kill(2) would refuse");
+		   sig_fails("-1", "unable to signal init: invalid argument"),
+	   "numbers outside 0..64 are what kill(2) would refuse");
+	ok(sig_is("0", 0), "0, runc's liveness check, is a signal number");
 	ok(sig_fails("SIGRTMIN+99", "unknown signal \"SIGRTMIN+99\""), "a real-time signal past the end");
 }
 

@@ -194,6 +194,9 @@ static void test_lifecycle(struct fake_vmm *f, pid_t vmm)
 	   "kill --all with a name");
 	ok(RUN(cmd_kill, "kill", "c1", "FOO") == 1 && !strcmp(fake_last(f), "kill 1 all"),
 	   "a bad signal is refused before the VMM is asked");
+	ok(RUN(cmd_kill, "kill", "c1", "0") == 0 && RUN(cmd_kill, "kill", "--all", "c1", "0") == 0 &&
+		   !strcmp(fake_last(f), "kill 1 all"),
+	   "signal 0: the container is alive, and its VMM is not asked");
 
 	ok(RUN(cmd_pause, "pause", "c1") == 0 && !strcmp(fake_last(f), "pause") &&
 		   !strcmp(status_of("c1"), "paused"),
@@ -294,6 +297,47 @@ static void test_exec(struct fake_vmm *f, const char *dir)
 	ok(WIFEXITED(status) && WEXITSTATUS(status) == 3, "the detached proxy ends with the process's status");
 }
 
+/* exec -p with consoleSize and a console socket: the size forwarded is
+ * the process's, not the new pty's 0x0 (which undid it in the guest). */
+static void test_exec_console_size(struct fake_vmm *f, const char *dir)
+{
+	const char *json = "{\"terminal\":true,\"consoleSize\":{\"height\":41,\"width\":123},"
+			   "\"args\":[\"stty\",\"size\"],\"cwd\":\"/\",\"user\":{\"uid\":0,\"gid\":0}}";
+	char process[512], sock[512];
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+
+	snprintf(process, sizeof(process), "%s/../tty-process.json", dir);
+	snprintf(sock, sizeof(sock), "%s/../tty.sock", dir);
+	write_file_atomic(process, json, strlen(json), 0600, NULL);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%.100s", sock);
+	int listener = socket(AF_UNIX, SOCK_STREAM, 0);
+	bind(listener, (struct sockaddr *)&sa, sizeof(sa));
+	listen(listener, 1);
+	f->n_session_lines = 0;
+	fflush(stdout);
+	pid_t child = fork();
+	if (child == 0) {
+		char *argv[] = { "exec", "--console-socket", sock, "-p", process, "c1", NULL };
+		_exit(cmd_exec(&g, 6, argv));
+	}
+	int conn = accept(listener, NULL, NULL), fds[3], nfds = 0;
+	char name[64] = "";
+	fake_read_line(conn, name, sizeof(name), fds, &nfds);
+	usleep(300 * 1000);
+	kill(child, SIGTERM);
+	waitpid(child, NULL, 0);
+	bool sized = false, zero = false;
+	for (int i = 0; i < f->n_session_lines; i++) {
+		sized |= !strcmp(f->session_lines[i], "resize 41 123");
+		zero |= !strcmp(f->session_lines[i], "resize 0 0");
+	}
+	ok(nfds == 1 && sized && !zero, "exec -p consoleSize: `resize 41 123` forwarded, no `resize 0 0`");
+	for (int i = 0; i < nfds; i++)
+		close(fds[i]);
+	close(conn);
+	close(listener);
+}
+
 static void test_delete(pid_t vmm, pid_t vmm2, const char *dir2)
 {
 	ok(RUN(cmd_delete, "delete", "c1") == 1 && !strcmp(status_of("c1"), "running"),
@@ -304,13 +348,32 @@ static void test_delete(pid_t vmm, pid_t vmm2, const char *dir2)
 	ok(RUN(cmd_delete, "delete", "-f", "c1") == 0, "delete --force of nothing succeeds");
 	ok(RUN(cmd_delete, "delete", "c1") == 1, "delete of nothing fails");
 
+	/* runc execs in a created container: so do we. */
+	char process[512], pid_file[512], *text = NULL;
+	snprintf(process, sizeof(process), "%s/../process.json", dir2);
+	snprintf(pid_file, sizeof(pid_file), "%s/../exec2.pid", dir2);
+	ok(!strcmp(status_of("c2"), "created") &&
+		   RUN(cmd_exec, "exec", "--detach", "--pid-file", pid_file, "-p", process, "c2") == 0 &&
+		   read_file(pid_file, &text, NULL, NULL) == 0,
+	   "exec in a created container");
+	pid_t proxy = text ? atoi(text) : 0;
+	free(text);
+	if (proxy > 0) {
+		kill(proxy, SIGTERM);
+		waitpid(proxy, NULL, 0);
+	}
+	ok(!strcmp(status_of("c2"), "created"), "... which stays created");
+
 	/* A paused container's guest cannot take a signal: KILL ends its VM. */
 	ok(RUN(cmd_start, "start", "c2") == 0 && RUN(cmd_pause, "pause", "c2") == 0 &&
 		   RUN(cmd_kill, "kill", "c2", "KILL") == 0,
 	   "kill KILL of a paused container");
 	proc_wait_gone(vmm2, 0, 2000);
 	ok(!proc_alive(vmm2, 0) && !strcmp(status_of("c2"), "stopped"), "... killed its VMM: stopped");
-	ok(RUN(cmd_kill, "kill", "c2") == 1, "kill of a stopped container fails");
+	ok(RUN(cmd_kill, "kill", "c2") == 1 && RUN(cmd_kill, "kill", "c2", "0") == 1,
+	   "kill of a stopped container fails, signal 0 too (runc: container not running)");
+	ok(RUN(cmd_kill, "kill", "--all", "c2", "0") == 0 && RUN(cmd_kill, "kill", "-a", "c2", "KILL") == 0,
+	   "kill --all of a stopped container succeeds: nothing is left to signal");
 	ok(RUN(cmd_delete, "delete", "c2") == 0 && access(dir2, F_OK) < 0, "delete of a stopped container");
 }
 
@@ -368,6 +431,7 @@ int main(void)
 	test_client(dir);
 	test_lifecycle(&f, vmm);
 	test_exec(&f, dir);
+	test_exec_console_size(&f, dir);
 	test_delete(vmm, vmm2, dir2);
 	test_console_socket();
 	fake_vmm_stop(&f);
