@@ -15,7 +15,8 @@
 /* Where the agent mounts the guest's cgroup v2 hierarchy, and the
  * container's cgroup in it. */
 #define NS_CGROUP_MOUNT "/sys/fs/cgroup"
-#define NS_CONTAINER_CGROUP NS_CGROUP_MOUNT "/container"
+#define NS_CONTAINER_CGROUP_NAME "/container"
+#define NS_CONTAINER_CGROUP NS_CGROUP_MOUNT NS_CONTAINER_CGROUP_NAME
 
 struct container_ns {
 	int cgroup_fd;		/* the container's cgroup directory, with its device program */

@@ -113,3 +113,21 @@ long long proc_stat_btime(const char *stat)
 	}
 	return -1;
 }
+
+bool proc_in_cgroup(const char *cgroup_file, const char *cgroup)
+{
+	size_t n = strlen(cgroup);
+
+	for (const char *line = cgroup_file; line && *line;) {
+		const char *end = strchrnul(line, '\n');
+
+		if (!strncmp(line, "0::", 3)) {
+			const char *path = line + 3;
+			size_t len = (size_t)(end - path);
+
+			return len >= n && !strncmp(path, cgroup, n) && (len == n || path[n] == '/');
+		}
+		line = *end ? end + 1 : end;
+	}
+	return false;
+}

@@ -28,6 +28,10 @@ bool proc_stat_parse(const char *stat, struct proc_stat_info *out);
 /* The "btime" (boot time, seconds since the epoch) of /proc/stat; -1. */
 long long proc_stat_btime(const char *stat);
 
+/* Whether the cgroup v2 line ("0::/path") of the text of /proc/<pid>/cgroup
+ * names `cgroup` or a cgroup below it. */
+bool proc_in_cgroup(const char *cgroup_file, const char *cgroup);
+
 /* Lower-case hex of len bytes into out, which holds 2 * len + 1 chars. */
 void hex_encode(const uint8_t *data, size_t len, char *out);
 

@@ -10,6 +10,7 @@
 
 #include "cleanup.h"
 #include "oci/json.h"
+#include "namespaces.h"
 #include "procinfo.h"
 #include "util.h"
 
@@ -111,8 +112,11 @@ static void ps_entry(struct json_gen *gen, const char *pid, const struct ps_cloc
 	cleanup_free char *cmdline = NULL;
 	size_t len = 0;
 
-	/* It exited while we looked: leave it out. */
-	if (!stat || !status)
+	cleanup_free char *cgroup = read_proc(pid, "cgroup", NULL);
+
+	/* It exited while we looked, or it is not the container's (the
+	 * agent, kernel threads): leave it out. */
+	if (!stat || !status || !cgroup || !proc_in_cgroup(cgroup, NS_CONTAINER_CGROUP_NAME))
 		return;
 	cmdline = read_proc(pid, "cmdline", &len);
 	if (cmdline)

@@ -147,6 +147,13 @@ static void test_procinfo(void)
 {
 	char hex[9];
 
+	ok(proc_in_cgroup("0::/container\n", "/container"), "cgroup: the container's own");
+	ok(proc_in_cgroup("0::/container/sub\n", "/container"), "cgroup: one below it");
+	ok(!proc_in_cgroup("0::/\n", "/container"), "cgroup: the root (the agent) is not");
+	ok(!proc_in_cgroup("0::/containers\n", "/container"), "cgroup: a longer name is not");
+	ok(!proc_in_cgroup("1:name=x:/container\n", "/container"), "cgroup: only the v2 line counts");
+	ok(proc_in_cgroup("1:name=x:/\n0::/container", "/container"), "cgroup: v2 line after others");
+
 	ok(cpuinfo_count_processors(cpuinfo) == 3, "cpuinfo: 3 processors (got %u)",
 	   cpuinfo_count_processors(cpuinfo));
 	ok(cpuinfo_count_processors("") == 0, "cpuinfo: empty is 0");
