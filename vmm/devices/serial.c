@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "vm.h"
+#include "vmm-internal.h"
 
 #define COM1_BASE 0x3f8
 #define COM1_IRQ 4
@@ -284,4 +285,15 @@ void serial_exit(struct serial *uart)
 	bus_unregister(&uart->vm->pio, COM1_BASE);
 	pthread_mutex_destroy(&uart->lock);
 	free(uart);
+}
+
+int serial_attach(struct vmm *vmm, const struct vm_config *cfg, novm_error_t *err)
+{
+	return serial_init(&vmm->vm, cfg->console_fd, cfg->console_in_fd, &vmm->serial, err);
+}
+
+void serial_detach(struct vmm *vmm)
+{
+	serial_exit(vmm->serial);
+	vmm->serial = NULL;
 }
