@@ -6,3 +6,8 @@ check_PROGRAMS += tests/unit/test-initsteps
 TESTS += tests/unit/test-initsteps
 tests_unit_test_initsteps_SOURCES = tests/unit/test-initsteps.c tests/unit/tap.h
 tests_unit_test_initsteps_LDADD = lib/libnovmutil.a
+
+check_PROGRAMS += tests/unit/test-lib
+TESTS += tests/unit/test-lib
+tests_unit_test_lib_SOURCES = tests/unit/test-lib.c tests/unit/tap.h
+tests_unit_test_lib_LDADD = lib/libnovmutil.a

@@ -12,6 +12,7 @@
 
 #include "cleanup.h"
 #include "log.h"
+#include "util.h"
 
 int ctl_socket_path(const char *dir, int dir_fd, char **path, novm_error_t *err)
 {
@@ -59,18 +60,8 @@ int ctl_connect(const char *dir, int *out, novm_error_t *err)
 
 int ctl_write_all(int fd, const void *data, size_t len, novm_error_t *err)
 {
-	const char *p = data;
-
-	while (len) {
-		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return novm_error(err, errno, "write to the VMM's control socket");
-		}
-		p += n;
-		len -= n;
-	}
+	if (send_all(fd, data, len) < 0)
+		return novm_error(err, errno, "write to the VMM's control socket");
 	return 0;
 }
 

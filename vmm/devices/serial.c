@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "util.h"
 #include "vm.h"
 #include "vmm-internal.h"
 
@@ -63,19 +64,9 @@ struct serial {
 
 static void write_out(struct serial *uart)
 {
-	const char *p = uart->tx;
-	size_t left = uart->tx_len;
-
-	while (left && uart->out_fd >= 0) {
-		ssize_t n = write(uart->out_fd, p, left);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			break;	/* the reader went away: drop console output */
-		}
-		p += n;
-		left -= n;
-	}
+	/* Failing, the reader went away: console output is dropped. */
+	if (uart->out_fd >= 0)
+		write_all(uart->out_fd, uart->tx, uart->tx_len);
 	uart->tx_len = 0;
 }
 
