@@ -1,6 +1,7 @@
 noinst_LIBRARIES += lib/libnovmutil.a
 lib_libnovmutil_a_SOURCES = lib/cleanup.h lib/error.h lib/error.c lib/util.h lib/util.c lib/log.h lib/log.c lib/jsonstr.h lib/jsonstr.c lib/fdpass.h lib/fdpass.c \
-	lib/initsteps.h lib/initsteps.c
+	lib/initsteps.h lib/initsteps.c \
+	lib/unixsock.h lib/unixsock.c
 
 check_PROGRAMS += tests/unit/test-initsteps
 TESTS += tests/unit/test-initsteps

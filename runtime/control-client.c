@@ -12,6 +12,7 @@
 
 #include "cleanup.h"
 #include "log.h"
+#include "unixsock.h"
 #include "util.h"
 
 int ctl_socket_path(const char *dir, int dir_fd, char **path, novm_error_t *err)
@@ -38,22 +39,16 @@ int ctl_connect(const char *dir, int *out, novm_error_t *err)
 	cleanup_close int dir_fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	cleanup_close int fd = -1;
 	cleanup_free char *path = NULL;
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 
 	if (dir_fd < 0)
 		return novm_error(err, 0, "container does not exist");
-	if (ctl_socket_path(dir, dir_fd, &path, err) < 0)
-		return -1;
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	if (asprintf(&path, "%s/" CONTROL_SOCKET_NAME, dir) < 0)
+		return novm_error(err, ENOMEM, "control socket path");
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return novm_error(err, errno, "control socket");
-	while (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		if (errno == EINTR)
-			continue;
-		return novm_error(err, errno, "connect to the VMM's control socket `%s/%s`", dir,
-				  CONTROL_SOCKET_NAME);
-	}
+	if (unix_connect(fd, path) < 0)
+		return novm_error(err, errno, "connect to the VMM's control socket `%s`", path);
 	*out = steal_fd(&fd);
 	return 0;
 }

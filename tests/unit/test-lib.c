@@ -1,14 +1,21 @@
 /* lib/ helpers shared by the VMM, the runtime and the agent: write_all,
- * send_all. */
+ * send_all, unix_bind/unix_connect. */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cleanup.h"
 #include "tap.h"
+#include "unixsock.h"
 #include "util.h"
 
 static void test_write_all(void)
@@ -54,10 +61,58 @@ static void test_send_all(void)
 	close(sv[0]);
 }
 
+/* Binds at path, connects to it and passes a byte across. */
+static bool bind_connect(const char *path)
+{
+	cleanup_close int srv = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	cleanup_close int cli = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	cleanup_close int conn = -1;
+	char c = 0;
+
+	if (srv < 0 || cli < 0 || unix_bind(srv, path) < 0 || listen(srv, 1) < 0 ||
+	    unix_connect(cli, path) < 0)
+		return false;
+	conn = accept4(srv, NULL, NULL, SOCK_CLOEXEC);
+	return conn >= 0 && write(cli, "x", 1) == 1 && read(conn, &c, 1) == 1 && c == 'x';
+}
+
+static void test_unixsock(void)
+{
+	struct sockaddr_un sa;
+	char base[] = "/tmp/novm-test-lib.XXXXXX";
+	char dir[512], path[600];
+	int sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	ok(mkdtemp(base) != NULL, "temporary directory");
+	snprintf(path, sizeof(path), "%s/s.sock", base);
+	ok(bind_connect(path), "a short path binds and connects");
+	unlink(path);
+
+	/* A directory path alone longer than sun_path. */
+	snprintf(dir, sizeof(dir), "%s/%0150d", base, 0);
+	ok(mkdir(dir, 0700) == 0, "a directory with a %zu-byte path", strlen(dir));
+	snprintf(path, sizeof(path), "%s/s.sock", dir);
+	ok(strlen(path) >= sizeof(sa.sun_path) && bind_connect(path),
+	   "a %zu-byte path binds and connects", strlen(path));
+	struct stat st;
+	ok(lstat(path, &st) == 0 && S_ISSOCK(st.st_mode), "the socket is at its real path");
+	unlink(path);
+
+	snprintf(path, sizeof(path), "%s/%0200d", base, 0);
+	ok(unix_bind(sock, path) < 0 && errno == ENAMETOOLONG,
+	   "a last component longer than sun_path: ENAMETOOLONG");
+	snprintf(path, sizeof(path), "%s/absent/%0120d", base, 0);
+	ok(unix_connect(sock, path) < 0 && errno == ENOENT, "a missing directory: ENOENT");
+	close(sock);
+	rmdir(dir);
+	rmdir(base);
+}
+
 int main(void)
 {
 	signal(SIGPIPE, SIG_DFL);
 	test_write_all();
 	test_send_all();
+	test_unixsock();
 	return tap_done();
 }
