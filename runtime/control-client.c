@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "fdpass.h"
 #include "log.h"
 #include "unixsock.h"
 #include "util.h"
@@ -63,31 +64,15 @@ int ctl_write_all(int fd, const void *data, size_t len, novm_error_t *err)
 int ctl_send(int fd, const char *line, const int *fds, int nfds, novm_error_t *err)
 {
 	size_t len = strlen(line);
-	union {
-		char buf[CMSG_SPACE(sizeof(int) * 3)];
-		struct cmsghdr align;
-	} control;
-	struct iovec iov = { (void *)line, len };
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
 	ssize_t n;
 
 	if (nfds <= 0)
 		return ctl_write_all(fd, line, len, err);
 	if (nfds > 3)
 		return novm_error(err, EINVAL, "control: at most 3 fds");
-	memset(&control, 0, sizeof(control));
-	msg.msg_control = control.buf;
-	msg.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
-	struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
-	cmsg->cmsg_level = SOL_SOCKET;
-	cmsg->cmsg_type = SCM_RIGHTS;
-	cmsg->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
-	memcpy(CMSG_DATA(cmsg), fds, sizeof(int) * nfds);
-	do
-		n = sendmsg(fd, &msg, MSG_NOSIGNAL);
-	while (n < 0 && errno == EINTR);
+	n = fdpass_send(fd, line, len, fds, nfds);
 	if (n < 0)
-		return novm_error(err, errno, "write to the VMM's control socket");
+		return novm_error(err, (int)-n, "write to the VMM's control socket");
 	/* The fds went with the first byte; the rest of the line follows. */
 	return ctl_write_all(fd, line + n, len - n, err);
 }
