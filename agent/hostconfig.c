@@ -18,15 +18,12 @@
  * section parsers (spec-internal.h).  Only what the guest uses is read:
  * root.readonly, process, hostname, domainname, mounts, linux. */
 
+/* oci/'s, and the guest mounts only at absolute destinations. */
 static int parse_mount(const struct json_node *item, void *dst, novm_error_t *err)
 {
 	struct oci_mount *m = dst;
 
-	if (json_require(item, "destination", err) < 0 ||
-	    json_get_string(item, "destination", &m->destination, err) < 0 ||
-	    json_get_string(item, "type", &m->type, err) < 0 ||
-	    json_get_string(item, "source", &m->source, err) < 0 ||
-	    oci_parse_strv(item, "options", &m->options, err) < 0)
+	if (oci_parse_mount(item, dst, err) < 0)
 		return -1;
 	if (m->destination[0] != '/') {
 		struct json_node node;

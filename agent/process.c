@@ -290,18 +290,8 @@ static int prepare(const struct oci_process *p, const struct oci_seccomp *seccom
 
 static void report(int err_fd, const char *msg)
 {
-	size_t len = strlen(msg);
-
-	while (len) {
-		ssize_t w = write(err_fd, msg, len);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			break;
-		msg += w;
-		len -= w;
-	}
+	/* Failing, the parent stopped listening: nobody to tell. */
+	write_all(err_fd, msg, strlen(msg));
 }
 
 __attribute__((noreturn)) void process_exec(const struct oci_process *p,

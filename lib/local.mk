@@ -1,2 +1,14 @@
 noinst_LIBRARIES += lib/libnovmutil.a
-lib_libnovmutil_a_SOURCES = lib/cleanup.h lib/error.h lib/error.c lib/util.h lib/util.c lib/log.h lib/log.c lib/jsonstr.h lib/jsonstr.c lib/fdpass.h lib/fdpass.c
+lib_libnovmutil_a_SOURCES = lib/cleanup.h lib/error.h lib/error.c lib/util.h lib/util.c lib/log.h lib/log.c lib/jsonstr.h lib/jsonstr.c lib/fdpass.h lib/fdpass.c \
+	lib/initsteps.h lib/initsteps.c \
+	lib/unixsock.h lib/unixsock.c
+
+check_PROGRAMS += tests/unit/test-initsteps
+TESTS += tests/unit/test-initsteps
+tests_unit_test_initsteps_SOURCES = tests/unit/test-initsteps.c tests/unit/tap.h
+tests_unit_test_initsteps_LDADD = lib/libnovmutil.a
+
+check_PROGRAMS += tests/unit/test-lib
+TESTS += tests/unit/test-lib
+tests_unit_test_lib_SOURCES = tests/unit/test-lib.c tests/unit/tap.h
+tests_unit_test_lib_LDADD = lib/libnovmutil.a

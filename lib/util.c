@@ -4,9 +4,11 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -49,20 +51,37 @@ int read_file(const char *path, char **out, size_t *len, novm_error_t *err)
 	return 0;
 }
 
-static int write_all(int fd, const void *data, size_t len)
+/* write(2) or send(2): the loop is the same. */
+static int put_all(int fd, const void *data, size_t len, bool sock)
 {
 	const char *p = data;
+
 	while (len) {
-		ssize_t w = write(fd, p, len);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
+		ssize_t w = sock ? send(fd, p, len, MSG_NOSIGNAL) : write(fd, p, len);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -1;
+		if (w == 0) {
+			/* Not for len > 0; never spin on it. */
+			errno = EIO;
 			return -1;
 		}
 		p += w;
-		len -= w;
+		len -= (size_t)w;
 	}
 	return 0;
+}
+
+int write_all(int fd, const void *data, size_t len)
+{
+	return put_all(fd, data, len, false);
+}
+
+int send_all(int fd, const void *data, size_t len)
+{
+	return put_all(fd, data, len, true);
 }
 
 int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode,

@@ -8,11 +8,17 @@
 
 #include "error.h"
 
-/* Reads a whole file into a NUL-terminated heap buffer. */
 /* CLOCK_MONOTONIC in milliseconds, for deadlines. */
 int64_t monotonic_ms(void);
 
+/* Reads a whole file into a NUL-terminated heap buffer. */
 int read_file(const char *path, char **out, size_t *len, novm_error_t *err);
+
+/* Writes all of data through short writes and EINTR: 0, or -1 with errno.
+ * send_all uses send(MSG_NOSIGNAL), so a socket whose peer left fails with
+ * EPIPE instead of raising SIGPIPE. */
+int write_all(int fd, const void *data, size_t len);
+int send_all(int fd, const void *data, size_t len);
 
 /* Writes through a temporary file and rename(), so readers never see a
  * partial file. */

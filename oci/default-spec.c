@@ -11,6 +11,7 @@
 #include "cleanup.h"
 #include "json.h"
 #include "spec.h"
+#include "util.h"
 
 #define CONFIG_NAME "config.json"
 
@@ -166,22 +167,6 @@ int oci_default_spec_json(char **out, size_t *len, novm_error_t *err)
 	gen_linux(gen);
 	json_gen_object_close(gen);
 	return json_gen_finish(gen, CONFIG_NAME, out, len, err);
-}
-
-static int write_all(int fd, const char *p, size_t len)
-{
-	while (len) {
-		ssize_t w = write(fd, p, len);
-
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += w;
-		len -= w;
-	}
-	return 0;
 }
 
 int oci_write_default_spec(const char *bundle_dir, novm_error_t *err)

@@ -25,6 +25,10 @@ int oci_parse_object_array(const struct json_node *obj, const char *key, size_t 
 					     novm_error_t *err),
 			   novm_error_t *err);
 
+/* One entry of "mounts" (an oci_parse_object_array item): destination
+ * required and not empty, type, source, options. */
+int oci_parse_mount(const struct json_node *item, void *dst, novm_error_t *err);
+
 /* Require `path` absolute; `node` names the field in the error. */
 int oci_check_absolute(const struct json_node *node, const char *path, novm_error_t *err);
 

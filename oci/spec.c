@@ -193,7 +193,7 @@ static int parse_root(const struct json_node *root, struct oci_spec *spec, novm_
 	return 0;
 }
 
-static int parse_mount(const struct json_node *item, void *dst, novm_error_t *err)
+int oci_parse_mount(const struct json_node *item, void *dst, novm_error_t *err)
 {
 	struct oci_mount *m = dst;
 
@@ -269,7 +269,7 @@ static int parse_sections(const struct json_node *config, struct oci_spec *spec,
 	    json_get_string(config, "hostname", &spec->hostname, err) < 0 ||
 	    json_get_string(config, "domainname", &spec->domainname, err) < 0 ||
 	    oci_parse_object_array(config, "mounts", sizeof(*spec->mounts), (void **)&spec->mounts,
-				   &spec->n_mounts, parse_mount, err) < 0 ||
+				   &spec->n_mounts, oci_parse_mount, err) < 0 ||
 	    parse_hooks(config, &spec->hooks, err) < 0 ||
 	    oci_parse_kv(config, "annotations", &spec->annotations, &spec->n_annotations, err) < 0 ||
 	    oci_parse_linux(config, &spec->linux_, &spec->has_linux, err) < 0 ||

@@ -11,7 +11,10 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "fdpass.h"
 #include "log.h"
+#include "unixsock.h"
+#include "util.h"
 
 int ctl_socket_path(const char *dir, int dir_fd, char **path, novm_error_t *err)
 {
@@ -37,71 +40,39 @@ int ctl_connect(const char *dir, int *out, novm_error_t *err)
 	cleanup_close int dir_fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	cleanup_close int fd = -1;
 	cleanup_free char *path = NULL;
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 
 	if (dir_fd < 0)
 		return novm_error(err, 0, "container does not exist");
-	if (ctl_socket_path(dir, dir_fd, &path, err) < 0)
-		return -1;
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	if (asprintf(&path, "%s/" CONTROL_SOCKET_NAME, dir) < 0)
+		return novm_error(err, ENOMEM, "control socket path");
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return novm_error(err, errno, "control socket");
-	while (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		if (errno == EINTR)
-			continue;
-		return novm_error(err, errno, "connect to the VMM's control socket `%s/%s`", dir,
-				  CONTROL_SOCKET_NAME);
-	}
+	if (unix_connect(fd, path) < 0)
+		return novm_error(err, errno, "connect to the VMM's control socket `%s`", path);
 	*out = steal_fd(&fd);
 	return 0;
 }
 
 int ctl_write_all(int fd, const void *data, size_t len, novm_error_t *err)
 {
-	const char *p = data;
-
-	while (len) {
-		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return novm_error(err, errno, "write to the VMM's control socket");
-		}
-		p += n;
-		len -= n;
-	}
+	if (send_all(fd, data, len) < 0)
+		return novm_error(err, errno, "write to the VMM's control socket");
 	return 0;
 }
 
 int ctl_send(int fd, const char *line, const int *fds, int nfds, novm_error_t *err)
 {
 	size_t len = strlen(line);
-	union {
-		char buf[CMSG_SPACE(sizeof(int) * 3)];
-		struct cmsghdr align;
-	} control;
-	struct iovec iov = { (void *)line, len };
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
 	ssize_t n;
 
 	if (nfds <= 0)
 		return ctl_write_all(fd, line, len, err);
 	if (nfds > 3)
 		return novm_error(err, EINVAL, "control: at most 3 fds");
-	memset(&control, 0, sizeof(control));
-	msg.msg_control = control.buf;
-	msg.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
-	struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
-	cmsg->cmsg_level = SOL_SOCKET;
-	cmsg->cmsg_type = SCM_RIGHTS;
-	cmsg->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
-	memcpy(CMSG_DATA(cmsg), fds, sizeof(int) * nfds);
-	do
-		n = sendmsg(fd, &msg, MSG_NOSIGNAL);
-	while (n < 0 && errno == EINTR);
+	n = fdpass_send(fd, line, len, fds, nfds);
 	if (n < 0)
-		return novm_error(err, errno, "write to the VMM's control socket");
+		return novm_error(err, (int)-n, "write to the VMM's control socket");
 	/* The fds went with the first byte; the rest of the line follows. */
 	return ctl_write_all(fd, line + n, len - n, err);
 }

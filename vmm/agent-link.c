@@ -18,6 +18,7 @@
 #include "jsonstr.h"
 #include "virtio/console.h"
 #include "vm.h"
+#include "vmm-internal.h"
 
 /* How long teardown waits for a reader that takes no more output. */
 #define EXIT_FLUSH_STALL_MS 2000
@@ -419,4 +420,21 @@ int agent_link_status(const struct agent_link *link, int *signo)
 const char *agent_link_error(const struct agent_link *link)
 {
 	return link->init.error;
+}
+
+/* Container mode only: a bare VM has no agent. */
+int agent_link_attach(struct vmm *vmm, const struct vm_config *cfg, novm_error_t *err)
+{
+	if (!cfg->agent)
+		return 0;
+	if (agent_link_init(&vmm->vm, cfg->agent, &vmm->agent, err) < 0)
+		return -1;
+	agent_link_on_created(vmm->agent, vmm_on_created, vmm);
+	return 0;
+}
+
+void agent_link_detach(struct vmm *vmm)
+{
+	agent_link_exit(vmm->agent);
+	vmm->agent = NULL;
 }

@@ -100,4 +100,10 @@ void agent_link_describe(struct agent_link *link, FILE *out);
 int agent_link_status(const struct agent_link *link, int *signo);
 const char *agent_link_error(const struct agent_link *link);
 
+/* The VM builder's device step (vmm/device-table.c). */
+struct vmm;
+struct vm_config;
+int agent_link_attach(struct vmm *vmm, const struct vm_config *cfg, novm_error_t *err);
+void agent_link_detach(struct vmm *vmm);
+
 #endif

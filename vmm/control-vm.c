@@ -3,6 +3,7 @@
 #include "jsonstr.h"
 #include "virtio/pci.h"
 #include "vm.h"
+#include "vmm-internal.h"
 
 static int vm_start(void *be, const struct agent_session_ops *ops, void *opaque, novm_error_t *err)
 {
@@ -115,4 +116,22 @@ int control_new_vm(struct vm *vm, struct agent_link *link, const char *path,
 	ctl->link = link;
 	*out = ctl;
 	return 0;
+}
+
+/* Container mode only: the socket drives the agent link. */
+int control_attach(struct vmm *vmm, const struct vm_config *cfg, novm_error_t *err)
+{
+	if (!cfg->control_socket)
+		return 0;
+	if (!vmm->agent)
+		return novm_error(err, 0, "a control socket needs container mode");
+	if (control_new_vm(&vmm->vm, vmm->agent, cfg->control_socket, &vmm->control, err) < 0)
+		return novm_error_wrap(err, "control socket");
+	return 0;
+}
+
+void control_detach(struct vmm *vmm)
+{
+	control_free(vmm->control);
+	vmm->control = NULL;
 }

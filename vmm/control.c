@@ -17,6 +17,7 @@
 
 #include "cleanup.h"
 #include "control-internal.h"
+#include "unixsock.h"
 
 #define ACCEPTS_PER_ROUND 16
 
@@ -288,40 +289,6 @@ static void on_accept(struct evwatch *w, uint32_t revents)
 	}
 }
 
-/* bind() to a path of any length: a long one goes through the directory's
- * fd, since sun_path holds only 108 bytes. */
-static int bind_path(int sock, const char *path, novm_error_t *err)
-{
-	struct sockaddr_un addr = { .sun_family = AF_UNIX };
-	cleanup_free char *dir = NULL;
-	cleanup_close int dir_fd = -1;
-	const char *name = path;
-
-	if (strlen(path) >= sizeof(addr.sun_path)) {
-		char *slash;
-
-		dir = strdup(path);
-		if (!dir)
-			return novm_error(err, ENOMEM, "control socket");
-		slash = strrchr(dir, '/');
-		if (!slash || slash == dir)
-			return novm_error(err, ENAMETOOLONG, "control socket `%s`", path);
-		*slash = '\0';
-		name = slash + 1;
-		dir_fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-		if (dir_fd < 0)
-			return novm_error(err, errno, "open `%s`", dir);
-		if ((size_t)snprintf(addr.sun_path, sizeof(addr.sun_path), "/proc/self/fd/%d/%s",
-				     dir_fd, name) >= sizeof(addr.sun_path))
-			return novm_error(err, ENAMETOOLONG, "control socket `%s`", path);
-	} else {
-		strcpy(addr.sun_path, name);
-	}
-	if (bind(sock, (struct sockaddr *)&addr, sizeof(addr)) < 0)
-		return novm_error(err, errno, "bind `%s`", path);
-	return 0;
-}
-
 int control_new(struct ioloop *loop, const char *path, const struct control_backend_ops *ops,
 		void *backend, struct control **out, novm_error_t *err)
 {
@@ -352,7 +319,9 @@ int control_new(struct ioloop *loop, const char *path, const struct control_back
 	}
 	/* Only root (the runtime) talks to the VMM: 0600 from the start. */
 	mode_t old = umask(0177);
-	ret = bind_path(ctl->listen_fd, path, err);
+	ret = unix_bind(ctl->listen_fd, path);
+	if (ret < 0)
+		novm_error(err, errno, "bind `%s`", path);
 	umask(old);
 	if (ret < 0)
 		goto fail;

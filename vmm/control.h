@@ -165,4 +165,10 @@ ssize_t control_recv(int sock, void *buf, size_t len, int *fds, int max_fds, int
  * at most cap bytes including '\n' and NUL; returns the length. */
 size_t control_format_reply(const char *json, size_t len, char *out, size_t cap);
 
+/* The VM builder's device step (vmm/device-table.c). */
+struct vmm;
+struct vm_config;
+int control_attach(struct vmm *vmm, const struct vm_config *cfg, novm_error_t *err);
+void control_detach(struct vmm *vmm);
+
 #endif

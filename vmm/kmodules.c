@@ -353,15 +353,8 @@ static int write_module(struct resolver *r, const struct module_file *f, const v
 	cleanup_close int fd = openat(r->dest_fd, file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return novm_error(err, errno, "create module `%s`", file);
-	for (const char *p = data; len;) {
-		ssize_t w = write(fd, p, len);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return novm_error(err, errno, "write module `%s`", file);
-		p += w;
-		len -= w;
-	}
+	if (write_all(fd, data, len) < 0)
+		return novm_error(err, errno, "write module `%s`", file);
 	char **n = realloc(r->order, (r->nr_order + 1) * sizeof(*n));
 	if (!n)
 		return novm_error(err, ENOMEM, "copy module");

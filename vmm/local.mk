@@ -8,7 +8,7 @@ vmm_libvmm_a_SOURCES = \
 	vmm/ioloop.h vmm/ioloop.c \
 	vmm/vm.h vmm/kvm.c vmm/irq.c \
 	vmm/vcpu.h vmm/vcpu.c \
-	vmm/vmm.h vmm/vmm.c \
+	vmm/vmm.h vmm/vmm-internal.h vmm/vmm.c vmm/device-table.c \
 	vmm/agent-link.h vmm/agent-link-internal.h vmm/agent-link.c vmm/agent-session.c \
 	vmm/x86/cpu.h vmm/x86/cpu.c \
 	vmm/x86/boot.h vmm/x86/boot.c \

@@ -1,5 +1,6 @@
-/* A VM's life: build (memory, kernel, boot structures, devices, vCPUs), run
- * until the guest or a signal ends it, tear down in reverse. */
+/* A VM's life: build (memory, kernel, boot structures, the devices of
+ * device-table.c, vCPUs), run until the guest or a signal ends it, tear down
+ * in reverse. */
 #include "vmm.h"
 
 #include <errno.h>
@@ -16,38 +17,15 @@
 
 #include "agent-link.h"
 #include "cleanup.h"
-#include "control.h"
-#include "devices/i8042.h"
-#include "devices/pci.h"
-#include "devices/rtc.h"
-#include "devices/serial.h"
 #include "loader/bzimage.h"
 #include "loader/elf.h"
 #include "util.h"
 #include "vcpu.h"
 #include "virtio/fs.h"
-#include "virtio/rng.h"
+#include "vmm-internal.h"
 #include "x86/boot.h"
 #include "x86/cpu.h"
 #include "x86/mptable.h"
-
-struct vmm {
-	struct vm vm;
-	struct serial *serial;
-	struct i8042 *i8042;
-	struct rtc *rtc;
-	bool pci_up, rng_up, loop_up;
-	struct virtio_fs **shares;
-	int nr_shares;
-	struct agent_link *agent;
-	struct control *control;
-	struct kvm_cpuid2 *cpuid;
-	bool pause_up;
-	bool *seal_when_created;	/* per share */
-	/* The ready pipe until something was reported on it. */
-	_Atomic int ready_fd;
-	atomic_bool created;	/* "ok" was reported */
-};
 
 /* The first report on the ready pipe wins; the pipe is closed after it.
  * From the I/O loop (created) or the main thread (failure). */
@@ -78,7 +56,7 @@ static void report_ready(struct vmm *vmm, const char *fmt, ...)
 	close(fd);
 }
 
-static void on_created(void *opaque)
+void vmm_on_created(void *opaque)
 {
 	struct vmm *vmm = opaque;
 
@@ -152,50 +130,6 @@ static int load_guest(struct vmm *vmm, const struct vm_config *cfg, uint64_t *en
 	return x86_write_mptable(&vmm->vm.mem, cfg->nr_cpus, err);
 }
 
-static int create_devices(struct vmm *vmm, const struct vm_config *cfg, novm_error_t *err)
-{
-	struct vm *vm = &vmm->vm;
-
-	if (serial_init(vm, cfg->console_fd, cfg->console_in_fd, &vmm->serial, err) < 0 ||
-	    i8042_init(vm, &vmm->i8042, err) < 0 || rtc_init(vm, &vmm->rtc, err) < 0)
-		return -1;
-	if (pci_init(vm, err) < 0)
-		return -1;
-	vmm->pci_up = true;
-	if (virtio_rng_init(vm, err) < 0)
-		return -1;
-	vmm->rng_up = true;
-	if (cfg->nr_shares && (!(vmm->shares = calloc(cfg->nr_shares, sizeof(*vmm->shares))) ||
-			       !(vmm->seal_when_created = calloc(cfg->nr_shares, sizeof(bool)))))
-		return novm_error(err, ENOMEM, "allocate shares");
-	for (int i = 0; i < cfg->nr_shares; i++) {
-		const struct virtio_fs_config_host fs_cfg = {
-			.tag = cfg->shares[i].tag,
-			.root = cfg->shares[i].path,
-			.readonly = cfg->shares[i].readonly,
-			.only_name = cfg->shares[i].only_name,
-			.nr_request_queues = 1,
-			.nr_workers = 4,
-		};
-		if (virtio_fs_init(vm, &fs_cfg, &vmm->shares[i], err) < 0)
-			return novm_error_wrap(err, "share `%s`", cfg->shares[i].path);
-		vmm->seal_when_created[i] = cfg->shares[i].readonly_once_created;
-		vmm->nr_shares = i + 1;
-	}
-	if (cfg->agent) {
-		if (agent_link_init(vm, cfg->agent, &vmm->agent, err) < 0)
-			return -1;
-		agent_link_on_created(vmm->agent, on_created, vmm);
-	}
-	if (cfg->control_socket) {
-		if (!vmm->agent)
-			return novm_error(err, 0, "a control socket needs container mode");
-		if (control_new_vm(vm, vmm->agent, cfg->control_socket, &vmm->control, err) < 0)
-			return novm_error_wrap(err, "control socket");
-	}
-	return 0;
-}
-
 static int create_vcpus(struct vmm *vmm, int nr_cpus, uint64_t entry, novm_error_t *err)
 {
 	struct vm *vm = &vmm->vm;
@@ -252,19 +186,7 @@ static void teardown(struct vmm *vmm)
 		vcpu_join(&vm->vcpus[i]);
 	if (vmm->loop_up)
 		ioloop_stop(&vm->loop);
-	control_free(vmm->control);
-	agent_link_exit(vmm->agent);
-	for (int i = 0; i < vmm->nr_shares; i++)
-		virtio_fs_exit(vmm->shares[i]);
-	free(vmm->shares);
-	free(vmm->seal_when_created);
-	if (vmm->rng_up)
-		virtio_rng_exit(vm);
-	if (vmm->pci_up)
-		pci_exit(vm);
-	rtc_exit(vmm->rtc);
-	i8042_exit(vmm->i8042);
-	serial_exit(vmm->serial);
+	vmm_devices_detach(vmm);
 	for (int i = 0; i < vm->nr_vcpus; i++)
 		vcpu_destroy(&vm->vcpus[i]);
 	free(vm->vcpus);
@@ -308,6 +230,7 @@ int vmm_run(const struct vm_config *cfg, struct vmm_result *result, novm_error_t
 			close(cfg->ready_fd);
 		return novm_error(err, ENOMEM, "allocate VM");
 	}
+	vmm->cfg = cfg;
 	atomic_store(&vmm->ready_fd, cfg->ready_fd > 0 ? cfg->ready_fd : -1);
 	if (check_config(cfg, err) < 0 || vcpu_init_kick_signal(err) < 0) {
 		report_ready(vmm, "error %s", (*err)->msg);
@@ -348,7 +271,7 @@ int vmm_run(const struct vm_config *cfg, struct vmm_result *result, novm_error_t
 	if (ioloop_init(&vmm->vm.loop, err) < 0)
 		goto out;
 	vmm->loop_up = true;
-	if (load_guest(vmm, cfg, &entry, err) < 0 || create_devices(vmm, cfg, err) < 0 ||
+	if (load_guest(vmm, cfg, &entry, err) < 0 || vmm_devices_attach(vmm, err) < 0 ||
 	    create_vcpus(vmm, cfg->nr_cpus, entry, err) < 0)
 		goto out;
 	if (ioloop_start(&vmm->vm.loop, err) < 0)

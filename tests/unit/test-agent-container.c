@@ -206,6 +206,13 @@ static void test_config(void)
 		{ "{\"config\": {\"process\": {\"args\": [\"x\"], \"cwd\": \"/\"},"
 		  " \"mounts\": [{\"destination\": \"rel\"}]}}",
 		  "mounts[0].destination" },
+		/* oci_parse_mount's own checks hold in the guest too. */
+		{ "{\"config\": {\"process\": {\"args\": [\"x\"], \"cwd\": \"/\"},"
+		  " \"mounts\": [{\"destination\": \"\"}]}}",
+		  "must not be empty" },
+		{ "{\"config\": {\"process\": {\"args\": [\"x\"], \"cwd\": \"/\"},"
+		  " \"mounts\": [{\"type\": \"tmpfs\"}]}}",
+		  "mounts[0].destination" },
 		{ "{\"config\": {\"process\": {\"args\": [\"x\"], \"cwd\": \"/\"}}, \"start\": 1}",
 		  "start" },
 	};

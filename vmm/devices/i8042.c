@@ -9,6 +9,7 @@
 #include <stdlib.h>
 
 #include "vm.h"
+#include "vmm-internal.h"
 
 #define I8042_DATA 0x60
 #define I8042_COMMAND 0x64
@@ -143,4 +144,16 @@ void i8042_exit(struct i8042 *kbc)
 	bus_unregister(&kbc->vm->pio, I8042_DATA);
 	pthread_mutex_destroy(&kbc->lock);
 	free(kbc);
+}
+
+int i8042_attach(struct vmm *vmm, const struct vm_config *cfg, novm_error_t *err)
+{
+	(void)cfg;
+	return i8042_init(&vmm->vm, &vmm->i8042, err);
+}
+
+void i8042_detach(struct vmm *vmm)
+{
+	i8042_exit(vmm->i8042);
+	vmm->i8042 = NULL;
 }

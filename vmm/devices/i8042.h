@@ -11,4 +11,10 @@ struct i8042;
 int i8042_init(struct vm *vm, struct i8042 **out, novm_error_t *err);
 void i8042_exit(struct i8042 *kbc);
 
+/* The VM builder's device step (vmm/device-table.c). */
+struct vmm;
+struct vm_config;
+int i8042_attach(struct vmm *vmm, const struct vm_config *cfg, novm_error_t *err);
+void i8042_detach(struct vmm *vmm);
+
 #endif

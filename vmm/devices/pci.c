@@ -9,6 +9,7 @@
 #include <linux/pci_regs.h>
 
 #include "vmm/vm.h"
+#include "vmm/vmm-internal.h"
 
 #define CONF1_PORT 0xCF8
 #define CONF1_ENABLE 0x80000000u
@@ -360,4 +361,16 @@ struct pci_device *pci_bus_find(struct pci_bus *bus, uint16_t vendor, uint16_t d
 	}
 	pthread_mutex_unlock(&bus->lock);
 	return found;
+}
+
+int pci_attach(struct vmm *vmm, const struct vm_config *cfg, novm_error_t *err)
+{
+	(void)cfg;
+	return pci_init(&vmm->vm, err);
+}
+
+/* Also frees the devices still on the bus. */
+void pci_detach(struct vmm *vmm)
+{
+	pci_exit(&vmm->vm);
 }

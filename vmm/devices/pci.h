@@ -105,4 +105,10 @@ void pci_bus_remove_device(struct pci_bus *bus, struct pci_device *dev);
 /* First device with these IDs, or NULL. */
 struct pci_device *pci_bus_find(struct pci_bus *bus, uint16_t vendor, uint16_t device);
 
+/* The VM builder's device step (vmm/device-table.c). */
+struct vmm;
+struct vm_config;
+int pci_attach(struct vmm *vmm, const struct vm_config *cfg, novm_error_t *err);
+void pci_detach(struct vmm *vmm);
+
 #endif

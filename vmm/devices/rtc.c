@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "vm.h"
+#include "vmm-internal.h"
 
 #define RTC_INDEX_PORT 0x70
 
@@ -102,4 +103,16 @@ void rtc_exit(struct rtc *rtc)
 	bus_unregister(&rtc->vm->pio, RTC_INDEX_PORT);
 	pthread_mutex_destroy(&rtc->lock);
 	free(rtc);
+}
+
+int rtc_attach(struct vmm *vmm, const struct vm_config *cfg, novm_error_t *err)
+{
+	(void)cfg;
+	return rtc_init(&vmm->vm, &vmm->rtc, err);
+}
+
+void rtc_detach(struct vmm *vmm)
+{
+	rtc_exit(vmm->rtc);
+	vmm->rtc = NULL;
 }

@@ -11,4 +11,10 @@ struct rtc;
 int rtc_init(struct vm *vm, struct rtc **out, novm_error_t *err);
 void rtc_exit(struct rtc *rtc);
 
+/* The VM builder's device step (vmm/device-table.c). */
+struct vmm;
+struct vm_config;
+int rtc_attach(struct vmm *vmm, const struct vm_config *cfg, novm_error_t *err);
+void rtc_detach(struct vmm *vmm);
+
 #endif

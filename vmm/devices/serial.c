@@ -8,7 +8,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "util.h"
 #include "vm.h"
+#include "vmm-internal.h"
 
 #define COM1_BASE 0x3f8
 #define COM1_IRQ 4
@@ -62,19 +64,9 @@ struct serial {
 
 static void write_out(struct serial *uart)
 {
-	const char *p = uart->tx;
-	size_t left = uart->tx_len;
-
-	while (left && uart->out_fd >= 0) {
-		ssize_t n = write(uart->out_fd, p, left);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			break;	/* the reader went away: drop console output */
-		}
-		p += n;
-		left -= n;
-	}
+	/* Failing, the reader went away: console output is dropped. */
+	if (uart->out_fd >= 0)
+		write_all(uart->out_fd, uart->tx, uart->tx_len);
 	uart->tx_len = 0;
 }
 
@@ -284,4 +276,15 @@ void serial_exit(struct serial *uart)
 	bus_unregister(&uart->vm->pio, COM1_BASE);
 	pthread_mutex_destroy(&uart->lock);
 	free(uart);
+}
+
+int serial_attach(struct vmm *vmm, const struct vm_config *cfg, novm_error_t *err)
+{
+	return serial_init(&vmm->vm, cfg->console_fd, cfg->console_in_fd, &vmm->serial, err);
+}
+
+void serial_detach(struct vmm *vmm)
+{
+	serial_exit(vmm->serial);
+	vmm->serial = NULL;
 }

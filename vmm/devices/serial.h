@@ -13,4 +13,10 @@ int serial_init(struct vm *vm, int out_fd, int in_fd, struct serial **out, novm_
 void serial_flush(struct serial *uart);
 void serial_exit(struct serial *uart);
 
+/* The VM builder's device step (vmm/device-table.c). */
+struct vmm;
+struct vm_config;
+int serial_attach(struct vmm *vmm, const struct vm_config *cfg, novm_error_t *err);
+void serial_detach(struct vmm *vmm);
+
 #endif

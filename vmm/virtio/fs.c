@@ -17,6 +17,7 @@
 #include "vmm/virtio/core.h"
 #include "vmm/virtio/pci.h"
 #include "vmm/vm.h"
+#include "vmm/vmm-internal.h"
 
 #define HIPRIO_QUEUE 0
 /* Room for a 1 MiB read or write (FUSE max_pages) in one direct chain even
@@ -387,4 +388,45 @@ void virtio_fs_exit(struct virtio_fs *fs)
 	if (!fs)
 		return;
 	virtio_pci_remove(&fs->vdev);	/* frees fs */
+}
+
+int virtio_fs_attach(struct vmm *vmm, const struct vm_config *cfg, novm_error_t *err)
+{
+	if (!cfg->nr_shares)
+		return 0;
+	vmm->shares = calloc(cfg->nr_shares, sizeof(*vmm->shares));
+	vmm->seal_when_created = calloc(cfg->nr_shares, sizeof(bool));
+	if (!vmm->shares || !vmm->seal_when_created) {
+		virtio_fs_detach(vmm);
+		return novm_error(err, ENOMEM, "allocate shares");
+	}
+	for (int i = 0; i < cfg->nr_shares; i++) {
+		const struct virtio_fs_config_host fs_cfg = {
+			.tag = cfg->shares[i].tag,
+			.root = cfg->shares[i].path,
+			.readonly = cfg->shares[i].readonly,
+			.only_name = cfg->shares[i].only_name,
+			.nr_request_queues = 1,
+			.nr_workers = 4,
+		};
+		if (virtio_fs_init(&vmm->vm, &fs_cfg, &vmm->shares[i], err) < 0) {
+			/* A failed step leaves nothing behind. */
+			virtio_fs_detach(vmm);
+			return novm_error_wrap(err, "share `%s`", cfg->shares[i].path);
+		}
+		vmm->seal_when_created[i] = cfg->shares[i].readonly_once_created;
+		vmm->nr_shares = i + 1;
+	}
+	return 0;
+}
+
+void virtio_fs_detach(struct vmm *vmm)
+{
+	for (int i = 0; i < vmm->nr_shares; i++)
+		virtio_fs_exit(vmm->shares[i]);
+	free(vmm->shares);
+	free(vmm->seal_when_created);
+	vmm->shares = NULL;
+	vmm->seal_when_created = NULL;
+	vmm->nr_shares = 0;
 }

@@ -44,4 +44,11 @@ void virtio_fs_exit(struct virtio_fs *fs);
  * fuse_server_seal). */
 void virtio_fs_seal(struct virtio_fs *fs);
 
+/* The VM builder's device step (vmm/device-table.c): a device per share of
+ * the config, in its order. */
+struct vmm;
+struct vm_config;
+int virtio_fs_attach(struct vmm *vmm, const struct vm_config *cfg, novm_error_t *err);
+void virtio_fs_detach(struct vmm *vmm);
+
 #endif

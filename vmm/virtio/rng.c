@@ -11,6 +11,7 @@
 #include "vmm/virtio/core.h"
 #include "vmm/virtio/pci.h"
 #include "vmm/vm.h"
+#include "vmm/vmm-internal.h"
 
 #define RNG_QUEUE_SIZE 256
 /* A driver may offer a huge buffer; filling it a bounded slice at a time
@@ -130,4 +131,15 @@ void virtio_rng_exit(struct vm *vm)
 		return;
 	pci_bus_remove_device(vm->pci, dev);
 	dev->ops->destroy(dev);
+}
+
+int virtio_rng_attach(struct vmm *vmm, const struct vm_config *cfg, novm_error_t *err)
+{
+	(void)cfg;
+	return virtio_rng_init(&vmm->vm, err);
+}
+
+void virtio_rng_detach(struct vmm *vmm)
+{
+	virtio_rng_exit(&vmm->vm);
 }

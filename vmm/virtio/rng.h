@@ -15,4 +15,10 @@ int virtio_rng_init(struct vm *vm, novm_error_t *err);
  * stopped.  pci_exit() also does this for every device still on the bus. */
 void virtio_rng_exit(struct vm *vm);
 
+/* The VM builder's device step (vmm/device-table.c). */
+struct vmm;
+struct vm_config;
+int virtio_rng_attach(struct vmm *vmm, const struct vm_config *cfg, novm_error_t *err);
+void virtio_rng_detach(struct vmm *vmm);
+
 #endif
