@@ -2,16 +2,73 @@
  * errno of a raw syscall, and utimensat with a time before 1970.  Static,
  * so it needs nothing from the rootfs.
  *   guest-policy-probe syscall NAME NR...   prints "NAME:ERRNO-NAME" (or "NAME:0")
- *   guest-policy-probe mtime FILE SECONDS   sets atime and mtime, prints the new mtime */
+ *   guest-policy-probe mtime FILE SECONDS   sets atime and mtime, prints the new mtime
+ *   guest-policy-probe userns-proc          in a new user, mount and PID namespace (every
+ *                                           capability there, whatever the bounding set),
+ *                                           mounts a procfs: prints "mount:ERRNO-NAME" or
+ *                                           "mount:0" */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+
+static int write_text(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	int ok = fd >= 0 && write(fd, text, strlen(text)) == (ssize_t)strlen(text);
+
+	if (fd >= 0)
+		close(fd);
+	return ok ? 0 : -1;
+}
+
+/* What an unprivileged container can try: the kernel lets a user
+ * namespace mount a procfs only where a fully visible one exists already
+ * in the mount namespace, so one that is not masked must not be there. */
+static int userns_proc(void)
+{
+	/* Read before unshare: unmapped ids then read as the overflow ids. */
+	unsigned uid = (unsigned)getuid(), gid = (unsigned)getgid();
+	char map[64];
+	pid_t pid;
+	int status;
+
+	snprintf(map, sizeof(map), "0 %u 1", uid);
+	if (unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID) < 0) {
+		printf("unshare:%s\n", strerrorname_np(errno));
+		return 1;
+	}
+	if (write_text("/proc/self/uid_map", map) < 0 ||
+	    write_text("/proc/self/setgroups", "deny") < 0) {
+		printf("uid_map:%s\n", strerrorname_np(errno));
+		return 1;
+	}
+	snprintf(map, sizeof(map), "0 %u 1", gid);
+	if (write_text("/proc/self/gid_map", map) < 0) {
+		printf("gid_map:%s\n", strerrorname_np(errno));
+		return 1;
+	}
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+		    mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+			printf("mount:%s\n", strerrorname_np(errno));
+		else
+			printf("mount:0\n");
+		fflush(stdout);
+		_exit(0);
+	}
+	return pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status) ? 0 : 1;
+}
 
 int main(int argc, char **argv)
 {
@@ -35,6 +92,8 @@ int main(int argc, char **argv)
 		printf("%lld\n", (long long)st.st_mtim.tv_sec);
 		return 0;
 	}
+	if (argc == 2 && strcmp(argv[1], "userns-proc") == 0)
+		return userns_proc();
 	fprintf(stderr, "usage: see the source\n");
 	return 2;
 }

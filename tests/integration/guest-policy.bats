@@ -67,3 +67,17 @@ cfg["linux"]["resources"]["devices"] = [{"allow": False, "access": "rwm"}]'
 	[[ "$output$stderr" == *"/dev/kmsg: Operation not permitted"* ]] ||
 		{ show_run "no EPERM for /dev/kmsg"; false; }
 }
+
+# Masked paths hold only if no fully visible procfs is left anywhere in the
+# container's mount namespace: a user namespace (every capability inside
+# it) may then mount an unmasked one.  The initramfs's own /proc is detached.
+# As a user other than root, who may map its own uid (mapping root needs
+# CAP_SETFCAP since Linux 5.12).
+@test "masked paths: a user namespace in the container cannot mount a fresh procfs" {
+	make_probe_bundle "$B" sh -c 'wc -c </proc/kcore; probe userns-proc'
+	edit_config "$B" 'cfg["process"]["user"] = {"uid": 1000, "gid": 1000}'
+	runc_run "$B" c1
+	assert_run_status 0
+	[ "${lines[0]}" = 0 ] || { show_run "/proc/kcore is not masked"; false; }
+	[ "${lines[1]}" = mount:EPERM ] || { show_run "expected mount:EPERM"; false; }
+}
