@@ -194,3 +194,17 @@ void fputs_escaped(const char *s, FILE *out)
 		p += n;
 	}
 }
+
+size_t text_tail(const char *text, size_t len, int lines)
+{
+	size_t at = len;
+
+	if (at && text[at - 1] == '\n')
+		at--;
+	while (at > 0) {
+		if (text[at - 1] == '\n' && --lines <= 0)
+			return at;
+		at--;
+	}
+	return 0;
+}

@@ -11,6 +11,10 @@
 /* CLOCK_MONOTONIC in milliseconds, for deadlines. */
 int64_t monotonic_ms(void);
 
+/* Where the last `lines` lines of text[0..len) begin (a final newline does
+ * not start an empty line). */
+size_t text_tail(const char *text, size_t len, int lines);
+
 /* Reads a whole file into a NUL-terminated heap buffer. */
 int read_file(const char *path, char **out, size_t *len, novm_error_t *err);
 

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
@@ -19,6 +20,7 @@
 #include "console-socket.h"
 #include "control-client.h"
 #include "log.h"
+#include "util.h"
 #include "vmm.h"
 
 void vmm_child_report(int fd, const char *line)
@@ -183,6 +185,46 @@ static void reset_signals(void)
 	sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
+/* The guest's last words (a panic, an oops), after the reason the VMM
+ * saw: the console log goes with the state directory at delete. */
+#define CONSOLE_TAIL_LINES 8
+#define CONSOLE_TAIL_BYTES 4096
+
+static void print_console_tail(const char *dir, const char *id)
+{
+	cleanup_free char *path = NULL;
+	cleanup_close int fd = -1;
+	char buf[CONSOLE_TAIL_BYTES];
+	struct stat st;
+	ssize_t n;
+	size_t at;
+
+	if (asprintf(&path, "%s/console.log", dir) < 0)
+		return;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) < 0)
+		return;
+	n = pread(fd, buf, sizeof(buf),
+		  st.st_size > (off_t)sizeof(buf) ? st.st_size - (off_t)sizeof(buf) : 0);
+	if (n <= 0)
+		return;
+	at = text_tail(buf, (size_t)n, CONSOLE_TAIL_LINES);
+	for (char *line = buf + at, *end; line < buf + n; line = end + 1) {
+		end = memchr(line, '\n', (size_t)(buf + n - line));
+		if (!end)
+			end = buf + n;
+		int len = (int)(end - line);
+
+		while (len && line[len - 1] == '\r')
+			len--;
+		/* The guest wrote it: no terminal escapes reach the user. */
+		for (int i = 0; i < len; i++)
+			if ((unsigned char)line[i] < 0x20 || line[i] == 0x7f)
+				line[i] = '?';
+		fprintf(stderr, "novm: container %s: console: %.*s\n", id, len, line);
+	}
+}
+
 void vmm_child_main(const struct vmm_child_args *a)
 {
 	novm_error_t err = NULL;
@@ -262,6 +304,7 @@ void vmm_child_main(const struct vmm_child_args *a)
 		 * place left where a user (or `docker logs`) sees why. */
 		fprintf(stderr, "novm: container %s: the VM stopped before its process exited: %s\n",
 			a->id, res.agent_error[0] ? res.agent_error : res.message);
+		print_console_tail(a->dir, a->id);
 	} else if (res.container_status < 0) {
 		/* Never created, or gone before its process ran: say why, in case
 		 * the VMM could not (the parent reads the first line only). */

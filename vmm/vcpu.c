@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -67,6 +68,23 @@ static void handle_mmio(struct vcpu *vcpu)
 	bus_access(&vcpu->vm->mmio, run->mmio.phys_addr, run->mmio.data, len, run->mmio.is_write);
 }
 
+/* Where the vCPU was when the guest died: enough to tell a panic's
+ * deliberate triple fault (reboot=t) from a crash, and where to look. */
+static void describe_state(struct vcpu *vcpu, char *buf, size_t len)
+{
+	struct kvm_regs r;
+	struct kvm_sregs s;
+
+	if (ioctl(vcpu->fd, KVM_GET_REGS, &r) < 0 || ioctl(vcpu->fd, KVM_GET_SREGS, &s) < 0) {
+		snprintf(buf, len, "registers unreadable: %s", strerror(errno));
+		return;
+	}
+	snprintf(buf, len, "rip %#llx rsp %#llx cr0 %#llx cr2 %#llx cr3 %#llx cr4 %#llx efer %#llx",
+		 (unsigned long long)r.rip, (unsigned long long)r.rsp, (unsigned long long)s.cr0,
+		 (unsigned long long)s.cr2, (unsigned long long)s.cr3, (unsigned long long)s.cr4,
+		 (unsigned long long)s.efer);
+}
+
 static void handle_exit(struct vcpu *vcpu)
 {
 	struct kvm_run *run = vcpu->run;
@@ -79,9 +97,14 @@ static void handle_exit(struct vcpu *vcpu)
 	case KVM_EXIT_MMIO:
 		handle_mmio(vcpu);
 		break;
-	case KVM_EXIT_SHUTDOWN:
-		vm_request_exit(vm, VM_EXIT_TRIPLE_FAULT, "vCPU %d: guest triple fault", vcpu->id);
+	case KVM_EXIT_SHUTDOWN: {
+		char state[192];
+
+		describe_state(vcpu, state, sizeof(state));
+		vm_request_exit(vm, VM_EXIT_TRIPLE_FAULT, "vCPU %d: guest triple fault (%s)", vcpu->id,
+				state);
 		break;
+	}
 	case KVM_EXIT_SYSTEM_EVENT:
 		if (run->system_event.type == KVM_SYSTEM_EVENT_RESET)
 			vm_request_exit(vm, VM_EXIT_RESET, "guest reset");

@@ -40,6 +40,18 @@ teardown() {
 	assert_run_status 137
 }
 
+@test "run: a guest kernel that dies under the container is reported with the vCPU's registers and the console's last lines" {
+	make_bundle "$B" sh -c 'echo c >/proc/sysrq-trigger; sleep 100'
+	edit_config "$B" "
+cfg['linux']['maskedPaths'] = []
+cfg['linux']['readonlyPaths'] = []"
+	runc_run "$B" c1
+	[ "$status" -ne 0 ] || { show_run "the container exited 0"; false; }
+	assert_stderr_has "the VM stopped before its process exited"
+	[[ $stderr =~ triple\ fault\ \(rip\ 0x[0-9a-f]+\ rsp ]] || { show_run "no registers"; false; }
+	[[ $stderr == *"console: "*"sysrq triggered crash"* ]] || { show_run "no console lines"; false; }
+}
+
 @test "run: stdin reaches the process" {
 	make_bundle "$B" cat
 	RUNC_STDIN=hi runc_run "$B" c1

@@ -108,11 +108,26 @@ static void test_unixsock(void)
 	rmdir(base);
 }
 
+static void test_text_tail(void)
+{
+	const char *t = "one\ntwo\nthree\n";
+	size_t len = strlen(t);
+
+	ok(text_tail(t, len, 1) == 8, "tail 1: \"three\\n\"");
+	ok(text_tail(t, len, 2) == 4, "tail 2: from \"two\"");
+	ok(text_tail(t, len, 3) == 0, "tail 3: all of it");
+	ok(text_tail(t, len, 9) == 0, "tail 9: all of it, no more");
+	ok(text_tail("one\ntwo", 7, 1) == 4, "tail 1 without a final newline");
+	ok(text_tail("", 0, 3) == 0, "tail of nothing");
+	ok(text_tail("\n\n", 2, 1) == 1, "tail 1 of two empty lines: the last");
+}
+
 int main(void)
 {
 	signal(SIGPIPE, SIG_DFL);
 	test_write_all();
 	test_send_all();
 	test_unixsock();
+	test_text_tail();
 	return tap_done();
 }
