@@ -209,6 +209,11 @@ static void describe_exit(const struct vmm *vmm, struct vmm_result *result)
 			snprintf(result->agent_error, sizeof(result->agent_error), "%s",
 				 agent_link_error(vmm->agent));
 	}
+	/* A panic ends in a reset of whichever kind the guest was told to
+	 * use (the agent picks the keyboard controller's): it is a panic all
+	 * the same, not a clean stop. */
+	if (vm->panic_line[0] && result->reason == VM_EXIT_RESET)
+		result->reason = VM_EXIT_PANIC;
 	if (vm->panic_line[0] &&
 	    (result->reason == VM_EXIT_TRIPLE_FAULT || result->reason == VM_EXIT_PANIC))
 		snprintf(result->message, sizeof(result->message), "guest kernel panic: %s", vm->panic_line);

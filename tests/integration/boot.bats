@@ -56,10 +56,8 @@ setup_file() {
 	novm_boot --cmdline novm.action=panic
 	assert_clean_failure
 	assert_ready
-	# The VMM's own message, not the guest's "Kernel panic" on the console,
-	# with where the vCPU was (reboot=t turns the panic into a triple fault).
+	# The VMM's own message, not the guest's "Kernel panic" on the console.
 	assert_stderr_matches -i 'panic|triple fault'
-	assert_stderr_matches 'triple fault \(rip 0x[0-9a-f]+ rsp 0x[0-9a-f]+ cr0 0x[0-9a-f]+ .*efer 0x[0-9a-f]+\)'
 }
 
 @test "a missing kernel path: clear error naming it, no process left" {
