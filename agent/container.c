@@ -38,6 +38,7 @@ struct container {
 	struct agent_config cfg;
 	struct session_table sessions;
 	struct container_ns ns;
+	bool ns_up;		/* ns holds fds to release */
 	int sigchld_fd;
 	bool host_gone;
 };
@@ -392,6 +393,7 @@ static int setup(struct container *c, novm_error_t *err)
 		return -1;
 	if (loopback_up(err) < 0 || container_ns_init(&c->ns, c->cfg.spec, err) < 0)
 		return -1;
+	c->ns_up = true;
 	session_table_init(&c->sessions, &c->link,
 			   c->cfg.spec->has_linux ? c->cfg.spec->linux_.seccomp : NULL);
 	init = &c->cfg.spec->process;
@@ -409,7 +411,6 @@ __attribute__((noreturn)) void container_run(void)
 {
 	static struct container c = {
 		.link = { .fd = -1 },
-		.ns = { -1, -1, -1, -1, -1, -1, false, false },
 		.sigchld_fd = -1,
 	};
 	enum agent_action action = action_from_cmdline();
@@ -437,7 +438,8 @@ __attribute__((noreturn)) void container_run(void)
 		agent_warn(&err, "container");
 	}
 	session_table_release(&c.sessions);
-	container_ns_release(&c.ns);
+	if (c.ns_up)
+		container_ns_release(&c.ns);
 	sync();
 	action_run(action);
 }

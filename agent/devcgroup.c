@@ -120,7 +120,9 @@ int devcgroup_build(const struct oci_device_rule *rules, size_t n, struct bpf_in
 	/* last match wins: the rules from the end, the first to decide returns */
 	for (size_t i = n; i-- > 0;)
 		emit_rule(&p, &rules[i]);
-	emit(&p, BPF_ALU64 | BPF_MOV | BPF_K, R_RET, 0, 0, 1);
+	/* a bit no rule decided is denied: runc's default (an allow-all rule
+	 * first makes a deny list) */
+	emit(&p, BPF_ALU64 | BPF_MOV | BPF_K, R_RET, 0, 0, 0);
 	emit(&p, BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
 
 	*insns = p.insns;
@@ -218,18 +220,17 @@ int devcgroup_apply_spec(int cgroup_dir_fd, const struct oci_spec *spec, novm_er
 	cleanup_free struct oci_device_rule *rules = NULL;
 	size_t n = 0, cap;
 
-	/* No rules: no program, every device as before (runc's callers
-	 * always send some, starting with a deny-all). */
-	if (!spec->has_linux || !l->resources.n_devices)
-		return 0;
-	cap = l->resources.n_devices + l->n_devices + ARRAY_SIZE(always_allowed);
+	/* Always a program, as runc always has one: without rules of the
+	 * spec's, the always-allowed devices are all there is. */
+	cap = (spec->has_linux ? l->resources.n_devices + l->n_devices : 0) +
+	      ARRAY_SIZE(always_allowed);
 	rules = calloc(cap, sizeof(*rules));
 	if (!rules)
 		return novm_error(err, ENOMEM, "devices cgroup");
-	for (size_t i = 0; i < l->resources.n_devices; i++)
+	for (size_t i = 0; spec->has_linux && i < l->resources.n_devices; i++)
 		rules[n++] = l->resources.devices[i];
 	/* The nodes linux.devices makes are the container's to use. */
-	for (size_t i = 0; i < l->n_devices; i++) {
+	for (size_t i = 0; spec->has_linux && i < l->n_devices; i++) {
 		const struct oci_device *d = &l->devices[i];
 
 		if (d->type == 'c' || d->type == 'u' || d->type == 'b')

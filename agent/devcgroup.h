@@ -18,9 +18,9 @@
 /* Builds the program into *insns (malloc'd, *len instructions).  The
  * decision is made per access bit (read, write, mknod): the last rule that
  * matches the device's type and numbers and names the bit decides it, a
- * request passes when all its bits are allowed, and a bit no rule names is
- * allowed (cgroup v1's starting point; runc's default spec and Docker's
- * begin with a deny-all, which makes it deny).  Pure: no kernel involved. */
+ * request passes when all its bits are allowed, and a bit no rule decides
+ * is denied (runc's default; a first allow-all rule makes a deny list).
+ * Pure: no kernel involved. */
 int devcgroup_build(const struct oci_device_rule *rules, size_t n, struct bpf_insn **insns,
 		    size_t *len, novm_error_t *err);
 
@@ -33,8 +33,8 @@ int devcgroup_apply(int cgroup_dir_fd, const struct oci_device_rule *rules, size
 		    novm_error_t *err);
 
 /* linux.resources.devices of spec, then an allow for each linux.devices
- * node and runc's always-allowed devices, applied as above.  Nothing when
- * the spec has no device rules. */
+ * node and runc's always-allowed devices, applied as above: always, as
+ * runc does, so a spec without rules gets only the always-allowed ones. */
 int devcgroup_apply_spec(int cgroup_dir_fd, const struct oci_spec *spec, novm_error_t *err);
 
 #endif

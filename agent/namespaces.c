@@ -17,23 +17,6 @@
 #define CGROUP2_SUPER_MAGIC 0x63677270
 #endif
 
-static void close_fd(int *fd)
-{
-	if (*fd >= 0)
-		close(*fd);
-	*fd = -1;
-}
-
-bool container_ns_listed(const struct oci_spec *spec, const char *type)
-{
-	if (!spec->has_linux)
-		return false;
-	for (size_t i = 0; i < spec->linux_.n_namespaces; i++)
-		if (spec->linux_.namespaces[i].type && !strcmp(spec->linux_.namespaces[i].type, type))
-			return true;
-	return false;
-}
-
 static int mount_cgroup2(novm_error_t *err)
 {
 	struct statfs sf;
@@ -51,9 +34,13 @@ int container_ns_init(struct container_ns *ns, const struct oci_spec *spec, novm
 {
 	*ns = (struct container_ns){
 		.cgroup_fd = -1, .procs_fd = -1, .own_pid_ns_fd = -1,
-		.mnt_ns_fd = -1, .pid_ns_fd = -1, .cgroup_ns_fd = -1,
-		.new_pid = container_ns_listed(spec, "pid"),
-		.new_cgroup = container_ns_listed(spec, "cgroup"),
+		.mnt_ns_fd = -1, .pid_ns_fd = -1, .cgroup_ns_fd = -1, .root_fd = -1,
+		.new_pid = oci_spec_namespace(spec, "pid") != NULL,
+		/* Always, listed or not: without one the container's cgroup2
+		 * mount would show the guest's whole hierarchy, and its root
+		 * could leave its cgroup (and the device program) for the
+		 * guest's root one.  Docker's default on cgroup v2 too. */
+		.new_cgroup = true,
 	};
 	if (mount_cgroup2(err) < 0)
 		goto fail;
@@ -83,12 +70,13 @@ fail:
 
 void container_ns_release(struct container_ns *ns)
 {
-	close_fd(&ns->cgroup_fd);
-	close_fd(&ns->procs_fd);
-	close_fd(&ns->own_pid_ns_fd);
-	close_fd(&ns->mnt_ns_fd);
-	close_fd(&ns->pid_ns_fd);
-	close_fd(&ns->cgroup_ns_fd);
+	close_and_forget(&ns->cgroup_fd);
+	close_and_forget(&ns->procs_fd);
+	close_and_forget(&ns->own_pid_ns_fd);
+	close_and_forget(&ns->mnt_ns_fd);
+	close_and_forget(&ns->pid_ns_fd);
+	close_and_forget(&ns->cgroup_ns_fd);
+	close_and_forget(&ns->root_fd);
 }
 
 pid_t container_ns_fork(struct container_ns *ns, bool init, novm_error_t *err)
@@ -114,8 +102,10 @@ pid_t container_ns_fork(struct container_ns *ns, bool init, novm_error_t *err)
 	saved = errno;
 	if (pid != 0 && switched && setns(ns->own_pid_ns_fd, CLONE_NEWPID) < 0)
 		return novm_error(err, errno, "return to the agent's PID namespace");
+	if (pid < 0 && saved == ENOMEM && !init && ns->pid_ns_fd >= 0)
+		/* what fork says once a PID namespace's init has exited */
+		return novm_error(err, 0, "the container's process has exited");
 	if (pid < 0)
-		/* ENOMEM here means the namespace's init has exited. */
 		return novm_error(err, saved, "fork into the container");
 	return pid;
 }
@@ -147,6 +137,11 @@ int container_ns_enter_existing(const struct container_ns *ns, novm_error_t *err
 		return novm_error(err, errno, "enter the container's cgroup namespace");
 	if (setns(ns->mnt_ns_fd, CLONE_NEWNS) < 0)
 		return novm_error(err, errno, "enter the container's mount namespace");
+	/* setns roots us at the top mount over the namespace's root, which is
+	 * the initramfs once a container lazily unmounts its "/": take the
+	 * init's root as it was set up instead. */
+	if (fchdir(ns->root_fd) < 0 || chroot(".") < 0 || chdir("/") < 0)
+		return novm_error(err, errno, "enter the container's root");
 	return 0;
 }
 
@@ -163,6 +158,12 @@ static int open_ns(pid_t pid, const char *name, int *out, novm_error_t *err)
 
 int container_ns_record(struct container_ns *ns, pid_t init, novm_error_t *err)
 {
+	char root[64];
+
+	snprintf(root, sizeof(root), "/proc/%d/root", (int)init);
+	ns->root_fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (ns->root_fd < 0)
+		return novm_error(err, errno, "open %s", root);
 	if (open_ns(init, "mnt", &ns->mnt_ns_fd, err) < 0 ||
 	    (ns->new_pid && open_ns(init, "pid", &ns->pid_ns_fd, err) < 0) ||
 	    (ns->new_cgroup && open_ns(init, "cgroup", &ns->cgroup_ns_fd, err) < 0))

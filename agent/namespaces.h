@@ -1,7 +1,7 @@
 /* The container's place in the guest: a cgroup of its own and the
- * namespaces its init is forked into (a mount namespace always, a PID and
- * a cgroup namespace when the spec lists them), which every exec session
- * joins.  The agent itself stays in the guest's own namespaces, root and
+ * namespaces its init is forked into (a mount and a cgroup namespace
+ * always, a PID namespace when the spec lists one), which every exec
+ * session joins.  The agent itself stays in the guest's own namespaces, root and
  * cgroup, out of the container's sight and reach. */
 #ifndef NOVM_AGENT_NAMESPACES_H
 #define NOVM_AGENT_NAMESPACES_H
@@ -24,6 +24,7 @@ struct container_ns {
 	int own_pid_ns_fd;	/* the agent's PID namespace, to return to */
 	/* The init's, once container_ns_record() has run; -1 before. */
 	int mnt_ns_fd, pid_ns_fd, cgroup_ns_fd;
+	int root_fd;		/* the init's root, for exec sessions to chroot to */
 	bool new_pid, new_cgroup;
 };
 
@@ -49,8 +50,5 @@ int container_ns_enter_existing(const struct container_ns *ns, novm_error_t *err
 /* Keeps the namespaces of the init (set up, not yet exec'd) for exec
  * sessions. */
 int container_ns_record(struct container_ns *ns, pid_t init, novm_error_t *err);
-
-/* Whether the spec lists a namespace of this type (path or not). */
-bool container_ns_listed(const struct oci_spec *spec, const char *type);
 
 #endif

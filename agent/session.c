@@ -9,7 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <poll.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <termios.h>
 #include <time.h>
@@ -31,9 +33,7 @@ int64_t session_now_ms(void)
 
 void session_close_fd(int *fd)
 {
-	if (*fd >= 0)
-		close(*fd);
-	*fd = -1;
+	close_and_forget(fd);
 }
 
 void session_free(struct session *s)
@@ -235,6 +235,10 @@ __attribute__((noreturn)) static void child_main(const struct session_spawn *spa
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	signal(SIGPIPE, SIG_DFL);
+	/* Until it execs, the child is PID 1's copy, in the container's PID
+	 * namespace: no ptrace or /proc/<pid>/fd for the container's users
+	 * (execve makes the program dumpable again). */
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	/* PID 1's ends: holding the start pipe's write end would keep the
 	 * read below from ever seeing PID 1 give up on the session. */
 	session_close_fd(&s->start_fd);
@@ -267,14 +271,27 @@ __attribute__((noreturn)) static void child_main(const struct session_spawn *spa
 	process_exec(p, seccomp, &stdio, c->errpipe);
 }
 
-/* In PID 1: what the child said.  Blocks while the child sets up, which
- * for the init is the whole root file system. */
-static int receive_handoff(struct session *s, novm_error_t *err)
+/* In PID 1: what the child said.  Blocks while the child sets up (for
+ * the init, the whole root file system), but not forever: an exec's child
+ * is in the container's reach (SIGSTOP, a frozen cgroup) before it
+ * reports, and PID 1 must go on serving everyone else. */
+static int receive_handoff(struct session *s, int timeout_ms, novm_error_t *err)
 {
+	struct pollfd pfd = { .fd = s->handoff_fd, .events = POLLIN };
 	char msg[SESSION_ERRMSG_MAX];
-	int fds[2], nr = 0;
-	ssize_t n = fdpass_recv(s->handoff_fd, msg, sizeof(msg) - 1, 0, fds, 2, &nr);
+	int fds[2], nr = 0, r;
+	ssize_t n;
 
+	do
+		r = poll(&pfd, 1, timeout_ms);
+	while (r < 0 && errno == EINTR);
+	if (r <= 0) {
+		kill(s->pid, SIGKILL);
+		session_close_fd(&s->handoff_fd);
+		return novm_error(err, r < 0 ? errno : ETIMEDOUT, "the child was not set up in %d s",
+				  timeout_ms / 1000);
+	}
+	n = fdpass_recv(s->handoff_fd, msg, sizeof(msg) - 1, 0, fds, 2, &nr);
 	session_close_fd(&s->handoff_fd);
 	if (n < 0)
 		return novm_error(err, (int)-n, "hand-off from the child");
@@ -332,7 +349,7 @@ int session_create(struct session_table *t, uint32_t id, const struct oci_proces
 		child_main(spawn, p, t->seccomp, bind_console, s, &c);
 	close_child_ends(&c);
 	/* A child that failed exits by itself; sessions_reap() collects it. */
-	if (receive_handoff(s, err) < 0)
+	if (receive_handoff(s, id == 0 ? SESSION_INIT_SETUP_MS : SESSION_EXEC_SETUP_MS, err) < 0)
 		goto fail;
 	t->items[t->len++] = s;
 	/* Writing to the start pipe fails only when the child is gone; its

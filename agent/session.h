@@ -23,6 +23,10 @@
 #define SESSION_STDIN_BACKLOG (1024 * 1024)
 /* fds a session may ask to be polled: stdin, stdout, stderr, error pipe */
 #define SESSION_MAX_POLLFDS 4
+/* How long a session's child may take to set up and report: the init
+ * builds the whole root (slow under emulation), an exec only joins. */
+#define SESSION_INIT_SETUP_MS (300 * 1000)
+#define SESSION_EXEC_SETUP_MS (30 * 1000)
 
 struct session;
 

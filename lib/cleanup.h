@@ -23,6 +23,13 @@ static inline void cleanup_close_fn(int *fd)
 	}
 }
 
+/* Closes *fd if open and marks it closed (-1). */
+static inline void close_and_forget(int *fd)
+{
+	cleanup_close_fn(fd);
+	*fd = -1;
+}
+
 static inline void cleanup_fclose_fn(FILE **f)
 {
 	if (*f)

@@ -404,3 +404,13 @@ const char *oci_spec_annotation(const struct oci_spec *spec, const char *key)
 	}
 	return NULL;
 }
+
+const struct oci_namespace *oci_spec_namespace(const struct oci_spec *spec, const char *type)
+{
+	const struct oci_namespace *found = NULL;
+
+	for (size_t i = 0; spec->has_linux && i < spec->linux_.n_namespaces; i++)
+		if (spec->linux_.namespaces[i].type && !strcmp(spec->linux_.namespaces[i].type, type))
+			found = &spec->linux_.namespaces[i];
+	return found;
+}

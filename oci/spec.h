@@ -262,6 +262,10 @@ static inline void cleanup_oci_spec_fn(struct oci_spec **spec)
  * keys wins. */
 const char *oci_spec_annotation(const struct oci_spec *spec, const char *key);
 
+/* The linux.namespaces entry of this type ("pid", "network", ...), or
+ * NULL when the spec lists none (the runtime's own namespace is used). */
+const struct oci_namespace *oci_spec_namespace(const struct oci_spec *spec, const char *type);
+
 const char *oci_seccomp_action_name(enum oci_seccomp_action action);
 const char *oci_seccomp_op_name(enum oci_seccomp_op op);
 

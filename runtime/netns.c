@@ -13,15 +13,11 @@
 
 int netns_plan(const struct oci_spec *spec, struct netns_plan *out, novm_error_t *err)
 {
-	const struct oci_namespace *net = NULL;
+	const struct oci_namespace *net = oci_spec_namespace(spec, "network");
 	cleanup_close int fd = -1;
 	int type;
 
 	*out = (struct netns_plan){ .fd = -1 };
-	for (size_t i = 0; spec->has_linux && i < spec->linux_.n_namespaces; i++)
-		if (spec->linux_.namespaces[i].type &&
-		    !strcmp(spec->linux_.namespaces[i].type, "network"))
-			net = &spec->linux_.namespaces[i];
 	if (!net)
 		return novm_error(err, 0,
 				  "config.json has no network namespace (host networking): a VM cannot "
@@ -31,7 +27,8 @@ int netns_plan(const struct oci_spec *spec, struct netns_plan *out, novm_error_t
 		out->unshare = true;
 		return 0;
 	}
-	fd = open(net->path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO planted at the path must not hang create. */
+	fd = open(net->path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0)
 		return novm_error(err, errno, "network namespace `%s`", net->path);
 	type = ioctl(fd, NS_GET_NSTYPE);

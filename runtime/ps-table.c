@@ -173,13 +173,9 @@ int ps_parse_answer(const char *json, struct ps_proc **procs, size_t *n, novm_er
 			ps_procs_free(list, count + 1);
 			return -1;
 		}
-		/* Kernel threads (kthreadd, pid 2, and its children) and the
-		 * agent (PID 1) are the VM's, not the container's. */
-		if (p->pid == 1 || p->pid == 2 || p->ppid == 2 || p->cmd[0] == '[') {
-			free(p->cmd);
-			free(p->comm);
-			continue;
-		}
+		/* The agent lists the container's cgroup only: the agent and
+		 * kernel threads are not in it, and a process with an empty
+		 * command line ("[comm]") must not vanish from the table. */
 		count++;
 	}
 	*procs = list;

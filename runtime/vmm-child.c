@@ -194,7 +194,7 @@ static void print_console_tail(const char *dir, const char *id)
 {
 	cleanup_free char *path = NULL;
 	cleanup_close int fd = -1;
-	char buf[CONSOLE_TAIL_BYTES];
+	char buf[CONSOLE_TAIL_BYTES + 1];	/* room for the last line's NUL */
 	struct stat st;
 	ssize_t n;
 	size_t at;
@@ -204,8 +204,8 @@ static void print_console_tail(const char *dir, const char *id)
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0 || fstat(fd, &st) < 0)
 		return;
-	n = pread(fd, buf, sizeof(buf),
-		  st.st_size > (off_t)sizeof(buf) ? st.st_size - (off_t)sizeof(buf) : 0);
+	n = pread(fd, buf, CONSOLE_TAIL_BYTES,
+		  st.st_size > CONSOLE_TAIL_BYTES ? st.st_size - CONSOLE_TAIL_BYTES : 0);
 	if (n <= 0)
 		return;
 	at = text_tail(buf, (size_t)n, CONSOLE_TAIL_LINES);
@@ -213,15 +213,15 @@ static void print_console_tail(const char *dir, const char *id)
 		end = memchr(line, '\n', (size_t)(buf + n - line));
 		if (!end)
 			end = buf + n;
-		int len = (int)(end - line);
+		char *last = end;
 
-		while (len && line[len - 1] == '\r')
-			len--;
+		while (last > line && last[-1] == '\r')
+			last--;
+		*last = '\0';
 		/* The guest wrote it: no terminal escapes reach the user. */
-		for (int i = 0; i < len; i++)
-			if ((unsigned char)line[i] < 0x20 || line[i] == 0x7f)
-				line[i] = '?';
-		fprintf(stderr, "novm: container %s: console: %.*s\n", id, len, line);
+		fprintf(stderr, "novm: container %s: console: ", id);
+		fputs_escaped(line, stderr);
+		fputc('\n', stderr);
 	}
 }
 

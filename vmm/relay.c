@@ -23,13 +23,6 @@
 
 /* ---- fds ---- */
 
-static void close_fd(int *fd)
-{
-	if (*fd >= 0)
-		close(*fd);
-	*fd = -1;
-}
-
 /* Whether opening the fd's file again reaches the same object: true for
  * pipes and FIFOs, terminals and ordinary devices; not for the devices of
  * major 5 (/dev/tty is whatever the opener's terminal is, /dev/ptmx and
@@ -139,8 +132,8 @@ void relay_sink_free(struct relay_sink *sink)
 		return;
 	evset_unwatch(sink->set, &sink->watch);
 	if (sink->close_fd)
-		close_fd(&sink->fd);
-	close_fd(&sink->extra_fd);
+		close_and_forget(&sink->fd);
+	close_and_forget(&sink->extra_fd);
 	free(sink->buf);
 	free(sink);
 }
@@ -509,9 +502,9 @@ void relay_source_free(struct relay_source *s)
 		return;
 	evset_unwatch(s->set, &s->watch);
 	if (s->close_fd)
-		close_fd(&s->fd);
-	close_fd(&s->extra_fd);
-	close_fd(&s->kick_fd);
+		close_and_forget(&s->fd);
+	close_and_forget(&s->extra_fd);
+	close_and_forget(&s->kick_fd);
 	free(s->held);
 	free(s);
 }
