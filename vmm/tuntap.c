@@ -40,6 +40,8 @@ int tap_open(const char *name, int *fd_out, novm_error_t *err)
 					  "tap `%s`: not a single-queue tap interface (a tun, a "
 					  "multiqueue tap or another kind of interface)",
 					  name);
+		if (e == EBUSY)
+			return novm_error(err, e, "tap `%s`: in use by another process", name);
 		if (e == EPERM)
 			return novm_error(err, e, "tap `%s`: not allowed to attach (the tap's "
 						  "owner or group, or CAP_NET_ADMIN)", name);
