@@ -25,8 +25,9 @@
 struct vm;
 struct virtio_net;
 
-/* Largest frame after the header, either way: a 64 KiB segment. */
-#define VIRTIO_NET_MAX_FRAME 65536
+/* Largest frame after the header, either way: a 64 KiB segment (an IP
+ * packet's largest) behind an Ethernet header with a VLAN tag. */
+#define VIRTIO_NET_MAX_FRAME (65536 + 18)
 /* virtio_net_hdr_v1: the header of every frame once VERSION_1 is
  * negotiated, which the core requires. */
 #define VIRTIO_NET_HDR_LEN 12
