@@ -407,6 +407,17 @@ int main(void)
 	test_merged();
 	test_reset_midframe();
 
+	/* The diagnosis (the control socket's `diag`) shows the counters. */
+	char *diag = NULL;
+	size_t diag_len = 0;
+	FILE *out = open_memstream(&diag, &diag_len);
+	virtio_pci_describe_all(&vm, out);
+	fclose(out);
+	ok(diag && strstr(diag, "\"device\":\"virtio-net\"") && strstr(diag, "\"tx_frames\":3,") &&
+		   strstr(diag, "\"rx_dropped\":"),
+	   "diag describes the device and its counters");
+	free(diag);
+
 	ioloop_stop(&vm.loop);
 	virtio_net_exit(net);
 	ok(pci_bus_find(vm.pci, 0x1af4, VIRTIO_PCI_DEVICE_BASE + VIRTIO_ID_NET) == NULL,
