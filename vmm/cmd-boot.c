@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <unistd.h>
 
 #include "cleanup.h"
@@ -28,6 +29,8 @@ static void usage(FILE *out)
 		"  --cpus N            vCPUs (default 1)\n"
 		"  --memory MiB        guest memory (default 256)\n"
 		"  --share TAG=DIR[:ro]  serve DIR to the guest by virtio-fs under TAG (repeatable)\n"
+		"  --nic tap=NAME[,mac=MAC]  a virtio-net NIC on the existing tap NAME (repeatable);\n"
+		"                      MAC xx:xx:xx:xx:xx:xx, default a random locally administered one\n"
 		"  --store DIR         kernel store (default $NOVM_KERNEL_STORE or %s)\n"
 		"  --print-initrd      print the path of the default initramfs and exit\n"
 		"  --print-cmdline     print the kernel command line and exit\n",
@@ -68,6 +71,65 @@ static int parse_share(char *arg, struct vm_share *share)
 	return 0;
 }
 
+/* xx:xx:xx:xx:xx:xx, unicast (a guest NIC cannot take a group address). */
+static int parse_mac(const char *s, uint8_t mac[6])
+{
+	unsigned int b[6];
+	int end = 0;
+
+	if (sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%n", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5],
+		   &end) != 6 || s[end] || strlen(s) != 17) {
+		fprintf(stderr, "novm boot: invalid MAC `%s`: expected xx:xx:xx:xx:xx:xx\n", s);
+		return -1;
+	}
+	if (b[0] & 1) {
+		fprintf(stderr, "novm boot: invalid MAC `%s`: a multicast address\n", s);
+		return -1;
+	}
+	for (int i = 0; i < 6; i++)
+		mac[i] = (uint8_t)b[i];
+	if (!(mac[0] | mac[1] | mac[2] | mac[3] | mac[4] | mac[5])) {
+		fprintf(stderr, "novm boot: invalid MAC `%s`: all zero\n", s);
+		return -1;
+	}
+	return 0;
+}
+
+/* tap=NAME[,mac=MAC] */
+static int parse_nic(char *arg, struct vm_nic *nic)
+{
+	char *save = NULL;
+	bool have_mac = false;
+
+	*nic = (struct vm_nic){ 0 };
+	for (char *kv = strtok_r(arg, ",", &save); kv; kv = strtok_r(NULL, ",", &save)) {
+		if (!strncmp(kv, "tap=", 4) && kv[4]) {
+			nic->tap = kv + 4;
+		} else if (!strncmp(kv, "mac=", 4)) {
+			if (parse_mac(kv + 4, nic->mac) < 0)
+				return -1;
+			have_mac = true;
+		} else {
+			fprintf(stderr, "novm boot: invalid --nic `%s`: expected tap=NAME[,mac=MAC]\n",
+				kv);
+			return -1;
+		}
+	}
+	if (!nic->tap) {
+		fprintf(stderr, "novm boot: --nic needs tap=NAME\n");
+		return -1;
+	}
+	if (!have_mac) {
+		if (getrandom(nic->mac, sizeof(nic->mac), 0) != sizeof(nic->mac)) {
+			perror("novm boot: random MAC");
+			return -1;
+		}
+		/* Locally administered, unicast. */
+		nic->mac[0] = (nic->mac[0] & 0xfc) | 0x02;
+	}
+	return 0;
+}
+
 static int status_for(const struct vmm_result *result)
 {
 	switch (result->reason) {
@@ -95,6 +157,7 @@ int cmd_boot(int argc, char **argv)
 		{ "print-initrd", no_argument, NULL, 'P' },
 		{ "print-cmdline", no_argument, NULL, 'L' },
 		{ "share", required_argument, NULL, 'S' },
+		{ "nic", required_argument, NULL, 'n' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -106,6 +169,8 @@ int cmd_boot(int argc, char **argv)
 	bool print_initrd = false, print_cmdline = false;
 	struct vm_share shares[8];
 	int nr_shares = 0;
+	struct vm_nic nics[4];
+	int nr_nics = 0;
 	struct kernel_ref ref = { 0 };
 	int opt, status = 1;
 
@@ -127,6 +192,15 @@ int cmd_boot(int argc, char **argv)
 			if (parse_share(optarg, &shares[nr_shares]) < 0)
 				return 2;
 			nr_shares++;
+			break;
+		case 'n':
+			if (nr_nics == (int)ARRAY_SIZE(nics)) {
+				fprintf(stderr, "novm boot: at most %zu --nic options\n", ARRAY_SIZE(nics));
+				return 2;
+			}
+			if (parse_nic(optarg, &nics[nr_nics]) < 0)
+				return 2;
+			nr_nics++;
 			break;
 		case 'p':
 			if (parse_number("--cpus", optarg, 1, VMM_MAX_CPUS, &cpus) < 0)
@@ -176,6 +250,8 @@ int cmd_boot(int argc, char **argv)
 		.console_in_fd = isatty(STDIN_FILENO) ? STDIN_FILENO : -1,
 		.shares = shares,
 		.nr_shares = nr_shares,
+		.nics = nics,
+		.nr_nics = nr_nics,
 	};
 	struct vmm_result result = { 0 };
 	if (vmm_run(&cfg, &result, &err) < 0)

@@ -13,6 +13,7 @@
 #include "devices/rtc.h"
 #include "devices/serial.h"
 #include "virtio/fs.h"
+#include "virtio/net.h"
 #include "virtio/rng.h"
 
 struct device_step {
@@ -29,6 +30,7 @@ static const struct device_step device_steps[] = {
 	{ "pci", pci_attach, pci_detach },
 	{ "virtio-rng", virtio_rng_attach, virtio_rng_detach },
 	{ "virtio-fs", virtio_fs_attach, virtio_fs_detach },
+	{ "virtio-net", virtio_net_attach, virtio_net_detach },
 	/* The agent link's virtio-console; then the control socket, which
 	 * drives the agent link. */
 	{ "agent-link", agent_link_attach, agent_link_detach },

@@ -33,20 +33,30 @@ int ioloop_init(struct ioloop *loop, novm_error_t *err)
 	return 0;
 }
 
-int ioloop_add(struct ioloop *loop, int fd, ioloop_fn fn, void *opaque)
+static int add_source(struct ioloop *loop, int fd, ioloop_fn fn, void *opaque, uint32_t events)
 {
 	struct ioloop_source *src = malloc(sizeof(*src));
 	if (!src)
 		return -ENOMEM;
 	src->fn = fn;
 	src->opaque = opaque;
-	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = src };
+	struct epoll_event ev = { .events = events, .data.ptr = src };
 	if (epoll_ctl(loop->epoll_fd, EPOLL_CTL_ADD, fd, &ev) < 0) {
 		int e = errno;
 		free(src);
 		return -e;
 	}
 	return 0;
+}
+
+int ioloop_add(struct ioloop *loop, int fd, ioloop_fn fn, void *opaque)
+{
+	return add_source(loop, fd, fn, opaque, EPOLLIN);
+}
+
+int ioloop_add_edge(struct ioloop *loop, int fd, ioloop_fn fn, void *opaque)
+{
+	return add_source(loop, fd, fn, opaque, EPOLLIN | EPOLLET);
 }
 
 int ioloop_remove(struct ioloop *loop, int fd)

@@ -21,6 +21,10 @@ int ioloop_init(struct ioloop *loop, novm_error_t *err);
 /* Calls fn(opaque) in the loop thread whenever fd is readable.  The
  * callback must consume the readiness (e.g. read the eventfd). */
 int ioloop_add(struct ioloop *loop, int fd, ioloop_fn fn, void *opaque);
+/* The same, edge-triggered: fn runs when fd becomes readable again, not
+ * while it stays readable.  For a source the callback may leave unread
+ * (no room for the data yet) and come back to by itself. */
+int ioloop_add_edge(struct ioloop *loop, int fd, ioloop_fn fn, void *opaque);
 int ioloop_remove(struct ioloop *loop, int fd);
 int ioloop_start(struct ioloop *loop, novm_error_t *err);
 void ioloop_stop(struct ioloop *loop);	/* joins the thread and closes fds */

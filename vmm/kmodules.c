@@ -19,7 +19,7 @@
 const char *const kmodules_guest_set[] = {
 	"virtio", "virtio_ring", "virtio_pci", "virtio_pci_legacy_dev", "virtio_pci_modern_dev",
 	"virtio-rng", "virtio_console", "fuse", "virtiofs", "vsock", "vmw_vsock_virtio_transport",
-	"vmw_vsock_virtio_transport_common", "pvpanic", "pvpanic-pci", "overlay",
+	"vmw_vsock_virtio_transport_common", "pvpanic", "pvpanic-pci", "overlay", "virtio_net",
 };
 const size_t kmodules_guest_set_size = ARRAY_SIZE(kmodules_guest_set);
 

@@ -1,5 +1,5 @@
 /* The kernel modules a novm guest needs (virtio transport and devices,
- * virtiofs, vsock, pvpanic, overlayfs), picked out of a distribution's
+ * virtiofs, vsock, pvpanic, overlayfs, virtio-net), picked out of a distribution's
  * lib/modules/<release> together with their dependencies.
  *
  * Dependencies come from each module's own .modinfo section (`depends=`),

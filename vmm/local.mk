@@ -15,7 +15,8 @@ vmm_libvmm_a_SOURCES = \
 	vmm/x86/mptable.h vmm/x86/mptable.c \
 	vmm/devices/serial.h vmm/devices/serial.c \
 	vmm/devices/i8042.h vmm/devices/i8042.c \
-	vmm/devices/rtc.h vmm/devices/rtc.c
+	vmm/devices/rtc.h vmm/devices/rtc.c \
+	vmm/tuntap.h vmm/tuntap.c
 
 include vmm/loader/local.mk
 include vmm/virtio/local.mk

@@ -43,6 +43,12 @@ struct vm_share {
 	const char *only_name;
 };
 
+/* A guest NIC: a virtio-net device on an existing tap interface. */
+struct vm_nic {
+	const char *tap;	/* the tap interface's name */
+	uint8_t mac[6];		/* the guest's MAC address */
+};
+
 struct agent_link_config;
 
 struct vm_config {
@@ -56,6 +62,8 @@ struct vm_config {
 	int console_in_fd;		/* guest console input, or -1 */
 	const struct vm_share *shares;
 	int nr_shares;
+	const struct vm_nic *nics;
+	int nr_nics;
 	/* Container mode: the agent channel; NULL for a bare VM.  Stop signals
 	 * are then forwarded to the container's process instead. */
 	const struct agent_link_config *agent;

@@ -16,6 +16,7 @@ struct serial;
 struct i8042;
 struct rtc;
 struct virtio_fs;
+struct virtio_net;
 struct agent_link;
 struct control;
 struct kvm_cpuid2;
@@ -32,6 +33,8 @@ struct vmm {
 	struct virtio_fs **shares;
 	bool *seal_when_created;	/* per share */
 	int nr_shares;
+	struct virtio_net **nics;
+	int nr_nics;
 	struct agent_link *agent;
 	struct control *control;
 

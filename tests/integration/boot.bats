@@ -140,3 +140,65 @@ INIT
 	expect [ "$(cat "$rw/written")" = from-guest ]
 	expect [ ! -e "$ro/new" ]
 }
+
+# --nic: each test that makes the tap removes it, even when it fails.
+teardown() {
+	[ -z "${httpd_pid:-}" ] || kill "$httpd_pid" 2>/dev/null || true
+	ip link del novmtap0 2>/dev/null || true
+}
+
+@test "--nic: eth0 has the MAC given, pings the host end of the tap and fetches a file from it" {
+	local entry init=$BATS_TEST_TMPDIR/initramfs www=$BATS_TEST_TMPDIR/www m
+	local mac=02:00:5e:4e:56:01
+	entry=$(novm_default_kernel_dir)
+	[ -f "$entry/modules/virtio_net.ko" ] ||
+		skip "the store's kernel has no virtio_net.ko: imported before NICs (novm kernel rm, then fetch)"
+	[ -c /dev/net/tun ] || skip "no /dev/net/tun"
+	ip tuntap add dev novmtap0 mode tap
+	ip addr add 10.0.77.1/24 dev novmtap0
+	ip link set novmtap0 up
+	mkdir -p "$www" "$init"/{bin,dev,proc,sys,mods}
+	echo "hello over virtio-net" >"$www/hello"
+	/bin/busybox httpd -f -p 10.0.77.1:8077 -h "$www" </dev/null >/dev/null 2>&1 3>&- &
+	httpd_pid=$!
+	cp /bin/busybox "$init/bin/busybox"
+	for m in $(cat "$entry/modules/order"); do cp "$entry/modules/$m" "$init/mods/"; done
+	cp "$entry/modules/order" "$init/mods/order"
+	cat >"$init/init" <<'INIT'
+#!/bin/busybox sh
+B=/bin/busybox
+$B mount -t proc proc /proc; $B mount -t sysfs sys /sys; $B mount -t devtmpfs dev /dev
+for m in $($B cat /mods/order); do $B insmod /mods/$m 2>/dev/null; done
+echo "NIC mac: $($B cat /sys/class/net/eth0/address)"
+$B ip addr add 10.0.77.2/24 dev eth0 && $B ip link set eth0 up && echo "NIC up"
+$B ping -c 3 -w 30 10.0.77.1 >/dev/null && echo "NIC ping ok"
+# (bookworm's busybox wget crashes with -T: a timeout of its own instead)
+echo "NIC wget: $($B timeout 60 $B wget -q -O - http://10.0.77.1:8077/hello)"
+echo kbd >/sys/kernel/reboot/type
+$B reboot -f
+INIT
+	chmod +x "$init/init"
+	(cd "$init" && find . | cpio -o -H newc --quiet >"$BATS_TEST_TMPDIR/initrd.cpio")
+	novm_boot --initrd "$BATS_TEST_TMPDIR/initrd.cpio" --raw-cmdline "console=ttyS0 reboot=k panic=-1" \
+		--nic "tap=novmtap0,mac=$mac"
+	assert_status 0
+	assert_console_matches -F "NIC mac: $mac"
+	assert_console_matches -F "NIC up"
+	assert_console_matches -F "NIC ping ok"
+	assert_console_matches -F "NIC wget: hello over virtio-net"
+}
+
+@test "--nic with a tap that does not exist, or a bad MAC: clear errors, nothing left behind" {
+	novm_boot --nic tap=nosuchtap
+	assert_clean_failure
+	assert_stderr_matches -F 'tap `nosuchtap`: no such network interface'
+	expect not ip link show nosuchtap
+
+	novm_boot --nic tap=nosuchtap,mac=02:00:5e:zz:00:01
+	assert_clean_failure
+	assert_stderr_matches -F 'invalid MAC `02:00:5e:zz:00:01`'
+
+	novm_boot --nic mac=02:00:5e:00:00:01
+	assert_clean_failure
+	assert_stderr_matches -F 'tap=NAME'
+}

@@ -163,16 +163,31 @@ static void queue_setup(const struct drv_device *dev, struct drv_queue *q, uint1
 	drv_common_write(dev, VIRTIO_PCI_COMMON_Q_ENABLE, 2, 1);
 }
 
+uint64_t drv_device_features(const struct drv_device *dev)
+{
+	drv_common_write(dev, VIRTIO_PCI_COMMON_DFSELECT, 4, 0);
+	uint64_t lo = drv_common_read(dev, VIRTIO_PCI_COMMON_DF, 4);
+	drv_common_write(dev, VIRTIO_PCI_COMMON_DFSELECT, 4, 1);
+	return lo | drv_common_read(dev, VIRTIO_PCI_COMMON_DF, 4) << 32;
+}
+
 bool drv_setup(const struct drv_device *dev, struct drv_queue *queues, uint16_t nr_queues)
+{
+	return drv_setup_features(dev, queues, nr_queues,
+				  1ULL << VIRTIO_RING_F_EVENT_IDX | 1ULL << VIRTIO_F_VERSION_1);
+}
+
+bool drv_setup_features(const struct drv_device *dev, struct drv_queue *queues,
+			uint16_t nr_queues, uint64_t features)
 {
 	const uint8_t s = VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER;
 
 	drv_set_status(dev, 0);
 	drv_set_status(dev, s);
 	drv_common_write(dev, VIRTIO_PCI_COMMON_GFSELECT, 4, 0);
-	drv_common_write(dev, VIRTIO_PCI_COMMON_GF, 4, 1u << VIRTIO_RING_F_EVENT_IDX);
+	drv_common_write(dev, VIRTIO_PCI_COMMON_GF, 4, (uint32_t)features);
 	drv_common_write(dev, VIRTIO_PCI_COMMON_GFSELECT, 4, 1);
-	drv_common_write(dev, VIRTIO_PCI_COMMON_GF, 4, 1);	/* VERSION_1 */
+	drv_common_write(dev, VIRTIO_PCI_COMMON_GF, 4, (uint32_t)(features >> 32));
 	drv_set_status(dev, s | VIRTIO_CONFIG_S_FEATURES_OK);
 	for (uint16_t i = 0; i < nr_queues; i++)
 		queue_setup(dev, &queues[i], i);

@@ -76,6 +76,12 @@ void drv_set_status(const struct drv_device *dev, uint8_t status);
  * VERSION_1 and queues 0 .. nr_queues - 1 in `queues`, empty.  True when the
  * status then reads exactly ACKNOWLEDGE | DRIVER | FEATURES_OK | DRIVER_OK. */
 bool drv_setup(const struct drv_device *dev, struct drv_queue *queues, uint16_t nr_queues);
+/* The same, accepting exactly `features` (EVENT_IDX and VERSION_1 among
+ * them, or not). */
+bool drv_setup_features(const struct drv_device *dev, struct drv_queue *queues,
+			uint16_t nr_queues, uint64_t features);
+/* The device's feature bits. */
+uint64_t drv_device_features(const struct drv_device *dev);
 
 /* Adds a chain of `n` buffers (the first `nr_out` device-readable; zero
  * lengths are left out) to the avail ring without publishing it.  Returns

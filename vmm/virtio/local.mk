@@ -30,3 +30,19 @@ tests_unit_test_virtio_fs_LDADD = $(VMM_LIBS)
 tests_unit_test_virtio_console_SOURCES = tests/unit/test-virtio-console.c tests/unit/tap.h \
 	tests/unit/virtio-driver.h tests/unit/virtio-driver.c
 tests_unit_test_virtio_console_LDADD = $(VMM_LIBS)
+
+# virtio-net, on a tap (vmm/tuntap.c) or, in its test, a socket pair.
+vmm_libvmm_a_SOURCES += vmm/virtio/net.h vmm/virtio/net.c
+
+check_PROGRAMS += tests/unit/test-virtio-net
+TESTS += tests/unit/test-virtio-net
+tests_unit_test_virtio_net_SOURCES = tests/unit/test-virtio-net.c tests/unit/tap.h \
+	tests/unit/virtio-driver.h tests/unit/virtio-driver.c
+tests_unit_test_virtio_net_LDADD = $(VMM_LIBS)
+# The same over a real tap, in a network namespace of its own (skipped
+# without CAP_NET_ADMIN).
+check_PROGRAMS += tests/unit/test-virtio-net-tap
+TESTS += tests/unit/test-virtio-net-tap
+tests_unit_test_virtio_net_tap_SOURCES = tests/unit/test-virtio-net-tap.c tests/unit/tap.h \
+	tests/unit/virtio-driver.h tests/unit/virtio-driver.c
+tests_unit_test_virtio_net_tap_LDADD = $(VMM_LIBS)

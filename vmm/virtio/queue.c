@@ -118,6 +118,14 @@ bool virtq_is_ready(struct virtq *q)
 	return ready;
 }
 
+uint16_t virtq_size(struct virtq *q)
+{
+	pthread_mutex_lock(&q->lock);
+	uint16_t size = q->ready ? q->size : 0;
+	pthread_mutex_unlock(&q->lock);
+	return size;
+}
+
 /* One copy of a descriptor: the guest may rewrite it while we look, so every
  * check and use below works on this copy only.  The compiler barrier stops
  * the compiler from re-reading guest memory instead of the copy. */
@@ -258,16 +266,21 @@ broken:
 
 void virtq_push(struct virtq *q, const struct virtq_req *req, uint32_t written)
 {
+	virtq_push_token(q, virtq_req_token(req), written);
+}
+
+void virtq_push_token(struct virtq *q, struct virtq_used_token t, uint32_t written)
+{
 	pthread_mutex_lock(&q->lock);
 	/* A request from before a reset belongs to no ring any more. */
-	if (!q->ready || q->broken || req->generation != q->generation) {
+	if (!q->ready || q->broken || t.generation != q->generation) {
 		pthread_mutex_unlock(&q->lock);
 		return;
 	}
-	if (written > req->writable_len)
-		written = (uint32_t)req->writable_len;
+	if (written > t.writable_len)
+		written = (uint32_t)t.writable_len;
 	struct vring_used_elem *e = &q->used->ring[q->used_idx & (q->size - 1)];
-	e->id = htole32(req->head);
+	e->id = htole32(t.head);
 	e->len = htole32(written);
 	q->used_idx++;
 	store_release16(&q->used->idx, htole16(q->used_idx));

@@ -94,6 +94,8 @@ int virtq_enable(struct virtq *q, const struct virtq_layout *layout, uint16_t ma
 /* Forgets all ring state (device reset). */
 void virtq_reset(struct virtq *q);
 bool virtq_is_ready(struct virtq *q);
+/* The ring size the driver chose; 0 while the queue is not running. */
+uint16_t virtq_size(struct virtq *q);
 
 /* Takes the next available chain.  Returns 1 with *req filled, 0 when the
  * ring is empty (or the queue is not running), -EIO when the chain is
@@ -107,6 +109,23 @@ int virtq_pop(struct virtq *q, struct virtq_req *req);
  * buffers (clamped to their total).  Does not interrupt: call virtq_notify
  * after a batch. */
 void virtq_push(struct virtq *q, const struct virtq_req *req, uint32_t written);
+
+/* What virtq_push needs of a popped request, for a device that holds
+ * several chains before returning them (virtio-net's merged receive
+ * buffers) without keeping a whole virtq_req for each. */
+struct virtq_used_token {
+	uint16_t head;
+	uint32_t generation;
+	uint64_t writable_len;
+};
+
+static inline struct virtq_used_token virtq_req_token(const struct virtq_req *req)
+{
+	return (struct virtq_used_token){ req->head, req->generation, req->writable_len };
+}
+
+/* virtq_push for a token. */
+void virtq_push_token(struct virtq *q, struct virtq_used_token t, uint32_t written);
 
 /* Interrupts the driver if it has not suppressed it (avail flags or the
  * used_event index).  Returns true when ops->interrupt was called. */

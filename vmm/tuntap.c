@@ -1,0 +1,56 @@
+#include "tuntap.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <linux/if_tun.h>
+
+#include "cleanup.h"
+#include "vmm/virtio/net.h"
+
+int tap_open(const char *name, int *fd_out, novm_error_t *err)
+{
+	struct ifreq ifr = { 0 };
+	unsigned int features = 0;
+	int hdr_len = VIRTIO_NET_HDR_LEN;
+
+	if (!*name || strlen(name) >= IFNAMSIZ || strchr(name, '/'))
+		return novm_error(err, EINVAL, "tap `%s`: not a valid interface name", name);
+	/* TUNSETIFF would create a missing tap, one nobody configured and
+	 * that vanishes with us. */
+	if (!if_nametoindex(name))
+		return novm_error(err, ENODEV, "tap `%s`: no such network interface", name);
+
+	cleanup_close int fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return novm_error(err, errno, "tap `%s`: open /dev/net/tun", name);
+	if (ioctl(fd, TUNGETFEATURES, &features) < 0 || !(features & IFF_VNET_HDR))
+		return novm_error(err, EOPNOTSUPP, "tap `%s`: the kernel's tun has no vnet headers",
+				  name);
+	memcpy(ifr.ifr_name, name, strlen(name));
+	ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
+	if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
+		int e = errno;
+		if (e == EINVAL)
+			return novm_error(err, e,
+					  "tap `%s`: not a single-queue tap interface (a tun, a "
+					  "multiqueue tap or another kind of interface)",
+					  name);
+		if (e == EBUSY)
+			return novm_error(err, e, "tap `%s`: in use by another process", name);
+		if (e == EPERM)
+			return novm_error(err, e, "tap `%s`: not allowed to attach (the tap's "
+						  "owner or group, or CAP_NET_ADMIN)", name);
+		return novm_error(err, e, "tap `%s`: attach", name);
+	}
+	if (ioctl(fd, TUNSETVNETHDRSZ, &hdr_len) < 0)
+		return novm_error(err, errno, "tap `%s`: set the vnet header size", name);
+	if (ioctl(fd, TUNSETOFFLOAD, 0) < 0)
+		return novm_error(err, errno, "tap `%s`: clear the offloads", name);
+	*fd_out = steal_fd(&fd);
+	return 0;
+}

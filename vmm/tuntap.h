@@ -1,0 +1,15 @@
+/* The host end of a guest NIC: an existing tap interface, opened the way
+ * virtio-net (vmm/virtio/net.h) speaks to it. */
+#ifndef NOVM_TUNTAP_H
+#define NOVM_TUNTAP_H
+
+#include "error.h"
+
+/* Attaches to the tap interface `name`, which must exist already (we never
+ * create one: who made it configures it): IFF_TAP | IFF_NO_PI |
+ * IFF_VNET_HDR, non-blocking, 12-byte vnet headers (virtio_net_hdr_v1), no
+ * receive offloads until a driver accepts them.  Errors name the interface
+ * and what is wrong with it. */
+int tap_open(const char *name, int *fd_out, novm_error_t *err);
+
+#endif

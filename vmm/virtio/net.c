@@ -1,0 +1,484 @@
+#include "vmm/virtio/net.h"
+
+#include <endian.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <linux/if_tun.h>
+#include <linux/virtio_ids.h>
+#include <linux/virtio_net.h>
+
+#include "vmm/devices/pci.h"
+#include "vmm/tuntap.h"
+#include "vmm/virtio/core.h"
+#include "vmm/virtio/pci.h"
+#include "vmm/vm.h"
+#include "vmm/vmm-internal.h"
+
+#define RX_QUEUE 0
+#define TX_QUEUE 1
+#define NET_QUEUE_SIZE 256
+/* Chains or frames served per wake-up before the I/O loop's other sources
+ * get a turn; the queue kicks itself to come back. */
+#define NET_BUDGET 64
+#define PCI_CLASS_NETWORK_ETHERNET 0x020000
+/* num_buffers, the last field of virtio_net_hdr_v1. */
+#define HDR_NUM_BUFFERS_OFFSET offsetof(struct virtio_net_hdr_v1, num_buffers)
+/* One byte more than the largest frame: a read that fills it was cut. */
+#define FRAME_BUF_SIZE (VIRTIO_NET_HDR_LEN + VIRTIO_NET_MAX_FRAME + 1)
+
+_Static_assert(sizeof(struct virtio_net_hdr_v1) == VIRTIO_NET_HDR_LEN, "vnet header size");
+
+#define BIT(f) (1ULL << (f))
+#define NET_FEATURES                                                                         \
+	(BIT(VIRTIO_NET_F_MAC) | BIT(VIRTIO_NET_F_STATUS) | BIT(VIRTIO_NET_F_MRG_RXBUF) |   \
+	 BIT(VIRTIO_NET_F_CSUM) | BIT(VIRTIO_NET_F_HOST_TSO4) | BIT(VIRTIO_NET_F_HOST_TSO6) | \
+	 BIT(VIRTIO_NET_F_GUEST_CSUM) | BIT(VIRTIO_NET_F_GUEST_TSO4) |                        \
+	 BIT(VIRTIO_NET_F_GUEST_TSO6))
+
+struct virtio_net {
+	struct virtio_device vdev;	/* first: the core hands us this pointer */
+	int fd;
+	int (*set_offload)(int fd, unsigned int tun_flags);
+
+	/* Held while a queue or the tap is served, and by activate and
+	 * reset; guards everything below. */
+	pthread_mutex_t lock;
+	bool mrg_rxbuf;		/* negotiated by the running driver */
+	unsigned int offloads;	/* TUN_F_* set on the fd */
+
+	struct virtq_req tx_req;
+
+	/* Receive: the frame read from the fd and not yet in guest buffers
+	 * (header included; 0 for none), and the chains it is going into:
+	 * the first holds the header, the others follow with merged buffers.
+	 * Chains are held across wake-ups until the frame is complete. */
+	uint8_t *frame;
+	size_t frame_len, frame_done;
+	bool have_first;
+	size_t first_len;	/* bytes of the frame in the first chain */
+	struct virtq_req rx_first, rx_next;
+	struct virtq_used_token more[NET_QUEUE_SIZE];
+	uint32_t more_len[NET_QUEUE_SIZE];
+	unsigned nr_more;
+	/* The fd is watched edge-triggered: this says it may still hold
+	 * frames we left unread. */
+	bool fd_readable;
+
+	_Atomic uint64_t tx_frames, tx_errors, rx_frames, rx_dropped, rx_bad_buffers;
+};
+
+static struct virtio_net *from_vdev(struct virtio_device *vdev)
+{
+	return (struct virtio_net *)vdev;
+}
+
+static void count(_Atomic uint64_t *counter)
+{
+	atomic_fetch_add_explicit(counter, 1, memory_order_relaxed);
+}
+
+/* --- transmit --- */
+
+/* Sends one chain's readable part (header and frame) as one write; a chain
+ * the guest got wrong costs only itself. */
+static void transmit(struct virtio_net *net, const struct virtq_req *req)
+{
+	if (req->readable_len < VIRTIO_NET_HDR_LEN ||
+	    req->readable_len > VIRTIO_NET_HDR_LEN + VIRTIO_NET_MAX_FRAME) {
+		count(&net->tx_errors);
+		return;
+	}
+	/* Straight from guest memory: the lengths are our own copies, and the
+	 * kernel copies the header once before it checks it. */
+	ssize_t n;
+	do
+		n = writev(net->fd, req->iov, (int)req->nr_readable);
+	while (n < 0 && errno == EINTR);
+	/* A full tap queue drops the frame, as a busy link would. */
+	count(n < 0 ? &net->tx_errors : &net->tx_frames);
+}
+
+static void serve_tx(struct virtio_net *net, struct virtq *q)
+{
+	int served = 0;
+
+	while (served < NET_BUDGET && virtq_pop(q, &net->tx_req) > 0) {
+		transmit(net, &net->tx_req);
+		virtq_push(q, &net->tx_req, 0);
+		served++;
+	}
+	virtq_notify(q);
+	if (served == NET_BUDGET)
+		virtio_queue_kick(&net->vdev, TX_QUEUE);
+}
+
+/* --- receive --- */
+
+/* Pops a receive chain with at least `min_len` writable bytes; chains with
+ * fewer go back empty.  False when the ring has none now. */
+static bool pop_rx_chain(struct virtio_net *net, struct virtq *q, struct virtq_req *req,
+			 uint64_t min_len)
+{
+	for (;;) {
+		if (virtq_pop(q, req) <= 0)
+			return false;
+		if (req->writable_len >= min_len)
+			return true;
+		count(&net->rx_bad_buffers);
+		virtq_push(q, req, 0);
+	}
+}
+
+static void forget_frame(struct virtio_net *net)
+{
+	net->frame_len = net->frame_done = 0;
+}
+
+/* Merged buffers of a frame that can never fit go back empty: the driver
+ * drops them as too short. */
+static void drop_merged(struct virtio_net *net, struct virtq *q)
+{
+	virtq_push(q, &net->rx_first, 0);
+	for (unsigned i = 0; i < net->nr_more; i++)
+		virtq_push_token(q, net->more[i], 0);
+	net->have_first = false;
+	net->first_len = 0;
+	net->nr_more = 0;
+	forget_frame(net);
+	count(&net->rx_dropped);
+}
+
+/* Puts the pending frame into guest buffers.  Returns false when it has to
+ * wait for the guest to post more; true when the frame is gone (delivered
+ * or dropped). */
+static bool deliver(struct virtio_net *net, struct virtq *q)
+{
+	/* The header's chain may be held over from a dropped frame. */
+	if (!net->have_first) {
+		if (!pop_rx_chain(net, q, &net->rx_first, VIRTIO_NET_HDR_LEN))
+			return false;
+		net->have_first = true;
+		net->first_len = 0;
+	}
+
+	if (!net->mrg_rxbuf) {
+		/* One chain per frame; one too small keeps its chain for the
+		 * next, smaller frame. */
+		if (net->frame_len > net->rx_first.writable_len) {
+			forget_frame(net);
+			count(&net->rx_dropped);
+			return true;
+		}
+		virtq_req_write(&net->rx_first, 0, net->frame, net->frame_len);
+		virtq_push(q, &net->rx_first, (uint32_t)net->frame_len);
+		net->have_first = false;
+		forget_frame(net);
+		count(&net->rx_frames);
+		return true;
+	}
+
+	if (!net->first_len) {
+		net->first_len = virtq_req_write(&net->rx_first, 0, net->frame, net->frame_len);
+		net->frame_done = net->first_len;
+	}
+	while (net->frame_done < net->frame_len) {
+		/* Every buffer of the ring held and still short: waiting would
+		 * wait forever. */
+		if (1 + net->nr_more >= virtq_size(q) || net->nr_more == NET_QUEUE_SIZE) {
+			drop_merged(net, q);
+			return true;
+		}
+		if (!pop_rx_chain(net, q, &net->rx_next, 1))
+			return false;
+		size_t n = virtq_req_write(&net->rx_next, 0, net->frame + net->frame_done,
+					   net->frame_len - net->frame_done);
+		net->more[net->nr_more] = virtq_req_token(&net->rx_next);
+		net->more_len[net->nr_more++] = (uint32_t)n;
+		net->frame_done += n;
+	}
+	uint16_t nr_buffers = htole16((uint16_t)(1 + net->nr_more));
+	virtq_req_write(&net->rx_first, HDR_NUM_BUFFERS_OFFSET, &nr_buffers, sizeof(nr_buffers));
+	virtq_push(q, &net->rx_first, (uint32_t)net->first_len);
+	for (unsigned i = 0; i < net->nr_more; i++)
+		virtq_push_token(q, net->more[i], net->more_len[i]);
+	net->have_first = false;
+	net->first_len = 0;
+	net->nr_more = 0;
+	forget_frame(net);
+	count(&net->rx_frames);
+	return true;
+}
+
+/* Reads the next frame into net->frame.  False when the fd has none. */
+static bool read_frame(struct virtio_net *net)
+{
+	for (;;) {
+		ssize_t n = read(net->fd, net->frame, FRAME_BUF_SIZE);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			/* EAGAIN: drained.  End of file or an error will not
+			 * get better by reading again now; the next edge
+			 * retries. */
+			net->fd_readable = false;
+			return false;
+		}
+		if (n < VIRTIO_NET_HDR_LEN || n == FRAME_BUF_SIZE) {
+			count(&net->rx_dropped);	/* no header, or cut */
+			continue;
+		}
+		/* The tap leaves num_buffers alone; without merged buffers it
+		 * must read 1. */
+		uint16_t one = htole16(1);
+		memcpy(net->frame + HDR_NUM_BUFFERS_OFFSET, &one, sizeof(one));
+		net->frame_len = (size_t)n;
+		net->frame_done = 0;
+		return true;
+	}
+}
+
+static bool running(struct virtio_net *net)
+{
+	uint8_t status = atomic_load(&net->vdev.status);
+	return (status & VIRTIO_CONFIG_S_DRIVER_OK) && !(status & VIRTIO_CONFIG_S_NEEDS_RESET);
+}
+
+/* net->lock held.  Frames are read only as fast as the guest takes them. */
+static void serve_rx(struct virtio_net *net, struct virtq *q)
+{
+	int served = 0;
+
+	while (served < NET_BUDGET && running(net) && virtq_is_ready(q)) {
+		if (!net->frame_len && (!net->fd_readable || !read_frame(net)))
+			break;
+		if (!deliver(net, q))
+			break;	/* the guest kicks when it posts buffers */
+		served++;
+	}
+	virtq_notify(q);
+	if (served == NET_BUDGET)
+		virtio_queue_kick(&net->vdev, RX_QUEUE);
+}
+
+/* I/O loop thread: the fd got frames. */
+static void fd_ready(void *opaque)
+{
+	struct virtio_net *net = opaque;
+
+	pthread_mutex_lock(&net->lock);
+	net->fd_readable = true;
+	serve_rx(net, &net->vdev.queues[RX_QUEUE]);
+	pthread_mutex_unlock(&net->lock);
+}
+
+/* --- device ops --- */
+
+/* I/O loop thread. */
+static void net_queue_notify(struct virtio_device *vdev, uint16_t index)
+{
+	struct virtio_net *net = from_vdev(vdev);
+	struct virtq *q = &vdev->queues[index];
+
+	pthread_mutex_lock(&net->lock);
+	if (index == RX_QUEUE)
+		serve_rx(net, q);
+	else
+		serve_tx(net, q);
+	pthread_mutex_unlock(&net->lock);
+}
+
+/* What the fd may hand the guest: only what the driver said it takes (TSO
+ * needs checksum offload, as the spec and the tap both require). */
+static unsigned int offloads_for(uint64_t features)
+{
+	unsigned int flags = 0;
+
+	if (!(features & BIT(VIRTIO_NET_F_GUEST_CSUM)))
+		return 0;
+	flags |= TUN_F_CSUM;
+	if (features & BIT(VIRTIO_NET_F_GUEST_TSO4))
+		flags |= TUN_F_TSO4;
+	if (features & BIT(VIRTIO_NET_F_GUEST_TSO6))
+		flags |= TUN_F_TSO6;
+	return flags;
+}
+
+/* vCPU thread, vdev->lock held. */
+static int net_activate(struct virtio_device *vdev)
+{
+	struct virtio_net *net = from_vdev(vdev);
+	unsigned int flags = offloads_for(vdev->guest_features);
+	int ret = net->set_offload(net->fd, flags);
+
+	if (ret < 0) {
+		fprintf(stderr, "novm: virtio-net: set the tap's offloads: %s\n", strerror(-ret));
+		return -1;
+	}
+	pthread_mutex_lock(&net->lock);
+	net->offloads = flags;
+	net->mrg_rxbuf = vdev->guest_features & BIT(VIRTIO_NET_F_MRG_RXBUF);
+	pthread_mutex_unlock(&net->lock);
+	return 0;
+}
+
+/* vCPU thread, vdev->lock held, queues stopped.  Chains held for a frame
+ * belong to no ring any more; the frame goes with them. */
+static void net_reset(struct virtio_device *vdev)
+{
+	struct virtio_net *net = from_vdev(vdev);
+
+	pthread_mutex_lock(&net->lock);
+	net->have_first = false;
+	net->first_len = 0;
+	net->nr_more = 0;
+	forget_frame(net);
+	net->mrg_rxbuf = false;
+	/* The next driver may take fewer offloads; frames are read again
+	 * once it is up. */
+	if (net->offloads && net->set_offload(net->fd, 0) == 0)
+		net->offloads = 0;
+	net->fd_readable = true;
+	pthread_mutex_unlock(&net->lock);
+}
+
+void virtio_net_stats(struct virtio_net *net, struct virtio_net_stats *out)
+{
+	*out = (struct virtio_net_stats){
+		.tx_frames = atomic_load(&net->tx_frames),
+		.tx_errors = atomic_load(&net->tx_errors),
+		.rx_frames = atomic_load(&net->rx_frames),
+		.rx_dropped = atomic_load(&net->rx_dropped),
+		.rx_bad_buffers = atomic_load(&net->rx_bad_buffers),
+	};
+}
+
+/* Any thread: not net->lock, which a stalled serve may hold. */
+static void net_describe(struct virtio_device *vdev, FILE *out)
+{
+	struct virtio_net_stats s;
+
+	virtio_net_stats(from_vdev(vdev), &s);
+	fprintf(out,
+		",\"tx_frames\":%llu,\"tx_errors\":%llu,\"rx_frames\":%llu,\"rx_dropped\":%llu,"
+		"\"rx_bad_buffers\":%llu",
+		(unsigned long long)s.tx_frames, (unsigned long long)s.tx_errors,
+		(unsigned long long)s.rx_frames, (unsigned long long)s.rx_dropped,
+		(unsigned long long)s.rx_bad_buffers);
+}
+
+static void net_destroy(struct virtio_device *vdev)
+{
+	struct virtio_net *net = from_vdev(vdev);
+
+	if (net->fd >= 0)
+		close(net->fd);	/* also drops it from the I/O loop */
+	free(net->frame);
+	pthread_mutex_destroy(&net->lock);
+	free(net);
+}
+
+static const struct virtio_device_ops net_ops = {
+	.name = "virtio-net",
+	.device_id = VIRTIO_ID_NET,
+	.pci_class = PCI_CLASS_NETWORK_ETHERNET,
+	.features = NET_FEATURES,
+	.nr_queues = 2,
+	.queue_max_size = NET_QUEUE_SIZE,
+	/* mac and status; max_virtqueue_pairs and on need MQ and others. */
+	.config_size = offsetof(struct virtio_net_config, max_virtqueue_pairs),
+	.activate = net_activate,
+	.reset = net_reset,
+	.queue_notify = net_queue_notify,
+	.describe = net_describe,
+	.destroy = net_destroy,
+};
+
+static int tap_set_offload(int fd, unsigned int tun_flags)
+{
+	return ioctl(fd, TUNSETOFFLOAD, tun_flags) < 0 ? -errno : 0;
+}
+
+int virtio_net_init(struct vm *vm, const struct virtio_net_config_host *cfg,
+		    struct virtio_net **out, novm_error_t *err)
+{
+	struct virtio_net *net = calloc(1, sizeof(*net));
+	if (!net) {
+		close(cfg->fd);
+		return novm_error(err, ENOMEM, "virtio-net: allocate");
+	}
+	net->fd = cfg->fd;
+	net->set_offload = cfg->set_offload ? cfg->set_offload : tap_set_offload;
+	net->fd_readable = true;
+	pthread_mutex_init(&net->lock, NULL);
+	net->frame = malloc(FRAME_BUF_SIZE);
+	if (!net->frame) {
+		net_destroy(&net->vdev);
+		return novm_error(err, ENOMEM, "virtio-net: allocate");
+	}
+	if (virtio_device_init(&net->vdev, vm, &net_ops, err) < 0) {
+		net_destroy(&net->vdev);	/* vdev not set up: only our own state */
+		return -1;
+	}
+	struct virtio_net_config config = { .status = htole16(VIRTIO_NET_S_LINK_UP) };
+	memcpy(config.mac, cfg->mac, sizeof(config.mac));
+	memcpy(net->vdev.config, &config, net_ops.config_size);
+
+	int ret = ioloop_add_edge(&vm->loop, net->fd, fd_ready, net);
+	if (ret < 0) {
+		virtio_device_exit(&net->vdev);	/* frees net */
+		return novm_error(err, -ret, "virtio-net: watch the tap");
+	}
+	if (virtio_pci_add(vm, &net->vdev, err) < 0) {
+		virtio_device_exit(&net->vdev);
+		return -1;
+	}
+	*out = net;
+	return 0;
+}
+
+void virtio_net_exit(struct virtio_net *net)
+{
+	if (!net)
+		return;
+	virtio_pci_remove(&net->vdev);	/* frees net */
+}
+
+int virtio_net_attach(struct vmm *vmm, const struct vm_config *cfg, novm_error_t *err)
+{
+	if (!cfg->nr_nics)
+		return 0;
+	vmm->nics = calloc(cfg->nr_nics, sizeof(*vmm->nics));
+	if (!vmm->nics)
+		return novm_error(err, ENOMEM, "allocate NICs");
+	for (int i = 0; i < cfg->nr_nics; i++) {
+		struct virtio_net_config_host net_cfg = { .fd = -1 };
+
+		memcpy(net_cfg.mac, cfg->nics[i].mac, sizeof(net_cfg.mac));
+		if (tap_open(cfg->nics[i].tap, &net_cfg.fd, err) < 0 ||
+		    virtio_net_init(&vmm->vm, &net_cfg, &vmm->nics[i], err) < 0) {
+			/* A failed step leaves nothing behind. */
+			virtio_net_detach(vmm);
+			return novm_error_wrap(err, "NIC %d", i + 1);
+		}
+		vmm->nr_nics = i + 1;
+	}
+	return 0;
+}
+
+void virtio_net_detach(struct vmm *vmm)
+{
+	for (int i = 0; i < vmm->nr_nics; i++)
+		virtio_net_exit(vmm->nics[i]);
+	free(vmm->nics);
+	vmm->nics = NULL;
+	vmm->nr_nics = 0;
+}
