@@ -105,31 +105,45 @@ setup_file() {
 	expect [ "$first" != "$second" ]
 }
 
-@test "--share: a guest mounts both tags, reads the host's file, writes back, and the :ro one refuses" {
-	local entry init=$BATS_TEST_TMPDIR/initramfs rw=$BATS_TEST_TMPDIR/rw ro=$BATS_TEST_TMPDIR/ro m
+# busybox_initrd DIRS... <<BODY: $BATS_TEST_TMPDIR/initrd.cpio, a bare busybox
+# /init (not our agent: these tests are the VMM alone) that mounts /proc,
+# /sys and /dev, loads the store kernel's modules, runs BODY (shell lines on
+# stdin, busybox as $B) and resets through the keyboard controller.  DIRS are
+# extra directories to make in it (mount points).
+busybox_initrd() {
+	local entry init=$BATS_TEST_TMPDIR/initramfs m d
 	entry=$(novm_default_kernel_dir)
-	mkdir -p "$rw" "$ro" "$init"/{bin,dev,proc,sys,rw,ro,mods}
-	echo from-host >"$rw/hello"
-	echo read-only >"$ro/kept"
+	mkdir -p "$init"/{bin,dev,proc,sys,mods}
+	for d in "$@"; do mkdir -p "$init/$d"; done
 	cp /bin/busybox "$init/bin/busybox"
 	for m in $(cat "$entry/modules/order"); do cp "$entry/modules/$m" "$init/mods/"; done
 	cp "$entry/modules/order" "$init/mods/order"
-	# A bare busybox /init, not our agent: `novm boot --share` is the VMM alone.
-	cat >"$init/init" <<'INIT'
+	{
+		cat <<'HEAD'
 #!/bin/busybox sh
 B=/bin/busybox
 $B mount -t proc proc /proc; $B mount -t sysfs sys /sys; $B mount -t devtmpfs dev /dev
 for m in $($B cat /mods/order); do $B insmod /mods/$m 2>/dev/null; done
+HEAD
+		cat
+		printf '%s\n' 'echo kbd >/sys/kernel/reboot/type' '$B reboot -f'
+	} >"$init/init"
+	chmod +x "$init/init"
+	(cd "$init" && find . | cpio -o -H newc --quiet >"$BATS_TEST_TMPDIR/initrd.cpio")
+}
+
+@test "--share: a guest mounts both tags, reads the host's file, writes back, and the :ro one refuses" {
+	local rw=$BATS_TEST_TMPDIR/rw ro=$BATS_TEST_TMPDIR/ro
+	mkdir -p "$rw" "$ro"
+	echo from-host >"$rw/hello"
+	echo read-only >"$ro/kept"
+	busybox_initrd rw ro <<'BODY'
 $B mount -t virtiofs data /rw && echo "SHARE read: $($B cat /rw/hello)"
 echo from-guest >/rw/written && $B sync && echo "SHARE wrote"
 $B mount -t virtiofs ro /ro && echo "SHARE ro: $($B cat /ro/kept)"
 echo nope 2>/dev/null >/ro/new || echo "SHARE ro refused"
 $B umount /rw; $B umount /ro
-echo kbd >/sys/kernel/reboot/type
-$B reboot -f
-INIT
-	chmod +x "$init/init"
-	(cd "$init" && find . | cpio -o -H newc --quiet >"$BATS_TEST_TMPDIR/initrd.cpio")
+BODY
 	novm_boot --initrd "$BATS_TEST_TMPDIR/initrd.cpio" --raw-cmdline "console=ttyS0 reboot=k panic=-1" \
 		--share "data=$rw" --share "ro=$ro:ro"
 	assert_status 0
@@ -148,7 +162,7 @@ teardown() {
 }
 
 @test "--nic: eth0 has the MAC given, pings the host end of the tap and fetches a file from it" {
-	local entry init=$BATS_TEST_TMPDIR/initramfs www=$BATS_TEST_TMPDIR/www m
+	local entry www=$BATS_TEST_TMPDIR/www
 	local mac=02:00:5e:4e:56:01
 	entry=$(novm_default_kernel_dir)
 	[ -f "$entry/modules/virtio_net.ko" ] ||
@@ -157,28 +171,17 @@ teardown() {
 	ip tuntap add dev novmtap0 mode tap
 	ip addr add 10.0.77.1/24 dev novmtap0
 	ip link set novmtap0 up
-	mkdir -p "$www" "$init"/{bin,dev,proc,sys,mods}
+	mkdir -p "$www"
 	echo "hello over virtio-net" >"$www/hello"
 	/bin/busybox httpd -f -p 10.0.77.1:8077 -h "$www" </dev/null >/dev/null 2>&1 3>&- &
 	httpd_pid=$!
-	cp /bin/busybox "$init/bin/busybox"
-	for m in $(cat "$entry/modules/order"); do cp "$entry/modules/$m" "$init/mods/"; done
-	cp "$entry/modules/order" "$init/mods/order"
-	cat >"$init/init" <<'INIT'
-#!/bin/busybox sh
-B=/bin/busybox
-$B mount -t proc proc /proc; $B mount -t sysfs sys /sys; $B mount -t devtmpfs dev /dev
-for m in $($B cat /mods/order); do $B insmod /mods/$m 2>/dev/null; done
+	busybox_initrd <<'BODY'
 echo "NIC mac: $($B cat /sys/class/net/eth0/address)"
 $B ip addr add 10.0.77.2/24 dev eth0 && $B ip link set eth0 up && echo "NIC up"
 $B ping -c 3 -w 30 10.0.77.1 >/dev/null && echo "NIC ping ok"
 # (bookworm's busybox wget crashes with -T: a timeout of its own instead)
 echo "NIC wget: $($B timeout 60 $B wget -q -O - http://10.0.77.1:8077/hello)"
-echo kbd >/sys/kernel/reboot/type
-$B reboot -f
-INIT
-	chmod +x "$init/init"
-	(cd "$init" && find . | cpio -o -H newc --quiet >"$BATS_TEST_TMPDIR/initrd.cpio")
+BODY
 	novm_boot --initrd "$BATS_TEST_TMPDIR/initrd.cpio" --raw-cmdline "console=ttyS0 reboot=k panic=-1" \
 		--nic "tap=novmtap0,mac=$mac"
 	assert_status 0

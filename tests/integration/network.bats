@@ -37,6 +37,14 @@ teardown() {
 	ip netns del "$NETNS" 2>/dev/null || true
 }
 
+# netns_path DIR PATH: the bundle's network namespace is the one at PATH.
+netns_path() {
+	edit_config "$1" "
+for n in cfg['linux']['namespaces']:
+    if n['type'] == 'network':
+        n['path'] = '$2'"
+}
+
 # netns_of PID: the inode of PID's network namespace.
 netns_of() {
 	stat -L -c %i "/proc/$1/ns/net"
@@ -65,10 +73,7 @@ netns_of() {
 @test "network: a namespace made with ip netns and named in config.json is the VMM's" {
 	ip netns add "$NETNS"
 	make_bundle "$B" sleep 1000
-	edit_config "$B" "
-for n in cfg['linux']['namespaces']:
-    if n['type'] == 'network':
-        n['path'] = '/var/run/netns/$NETNS'"
+	netns_path "$B" "/var/run/netns/$NETNS"
 	runc_bg c2 create --bundle "$B" c2
 	assert_run_status 0
 	local pid
@@ -82,19 +87,13 @@ for n in cfg['linux']['namespaces']:
 
 @test "network: a namespace path that does not exist, or is no network namespace, is refused with a clear error and nothing left" {
 	make_bundle "$B" true
-	edit_config "$B" "
-for n in cfg['linux']['namespaces']:
-    if n['type'] == 'network':
-        n['path'] = '/var/run/netns/novm-no-such-namespace'"
+	netns_path "$B" /var/run/netns/novm-no-such-namespace
 	runc_run "$B" c3
 	[ "$status" -eq 1 ] || { show_run "expected status 1"; false; }
 	assert_stderr_has 'network namespace `/var/run/netns/novm-no-such-namespace`: No such file or directory'
 	assert_nothing_left
 
-	edit_config "$B" "
-for n in cfg['linux']['namespaces']:
-    if n['type'] == 'network':
-        n['path'] = '/proc/self/ns/uts'"
+	netns_path "$B" /proc/self/ns/uts
 	runc_run "$B" c3
 	[ "$status" -eq 1 ] || { show_run "expected status 1"; false; }
 	assert_stderr_has 'network namespace `/proc/self/ns/uts`: not a network namespace'
