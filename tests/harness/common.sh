@@ -120,3 +120,22 @@ novm_agent_field() {
 	sed -n "s/\r\$//; s/^.*novm-init: $1: //p" | head -n 1
 }
 
+# novm_diag STATE_DIR: the VMM's own view of a guest that hangs, the control
+# socket's diag answer (soak, and the tests' runs that time out).
+novm_diag() {
+	timeout 20 python3 - "$1" <<'PY'
+import os, socket, sys
+os.chdir(sys.argv[1])  # the full path may not fit in sun_path
+s = socket.socket(socket.AF_UNIX)
+s.settimeout(10)
+s.connect("control.sock")
+s.sendall(b"diag\n")
+data = b""
+while not data.endswith(b"\n"):
+    chunk = s.recv(65536)
+    if not chunk:
+        break
+    data += chunk
+sys.stdout.write(data.decode(errors="replace"))
+PY
+}

@@ -286,11 +286,15 @@ while [ $i -lt 200 ] && [ "$(date +%s)" -lt $end ]; do cat /race/d/secret 2>/dev
 echo "done after $i rounds"'
 	mkdir -p "$B/rootfs/race/d"
 	echo inside >"$B/rootfs/race/d/secret"
+	# When the guest's renames leave the names where the swap cannot go on,
+	# it waits a little rather than spin: a loop of failing processes would
+	# take the L1's CPU from the guest.
 	(
 		while :; do
 			mv -T "$B/rootfs/race/d" "$B/rootfs/race/real" 2>/dev/null &&
 				ln -sfn "$(dirname "$secret")" "$B/rootfs/race/d" &&
-				rm -f "$B/rootfs/race/d" && mv -T "$B/rootfs/race/real" "$B/rootfs/race/d" 2>/dev/null
+				rm -f "$B/rootfs/race/d" && mv -T "$B/rootfs/race/real" "$B/rootfs/race/d" 2>/dev/null ||
+				sleep 0.05
 		done
 	) &
 	local swapper=$!

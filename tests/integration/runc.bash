@@ -39,7 +39,8 @@ runc_run() {
 	# container would be) holding the stdout that bats waits on: delete it.
 	run --separate-stderr bash -c '
 		dir=$1 limit=$2 runc=$3 root=$4
-		shift 4
+		eval "$5"
+		shift 5
 		cd "$dir" || exit 1
 		if [ -n "${RUNC_STDIN+set}" ]; then
 			printf "%s\n" "$RUNC_STDIN" | timeout -k 5 "$limit" "$runc" --root "$root" run "$@"
@@ -48,10 +49,16 @@ runc_run() {
 		fi
 		rc=$?
 		if [ $rc -eq 124 ] || [ $rc -eq 137 ]; then
+			# What the VMM and the guest were doing, for the failure report.
+			echo "--- the VMM'"'"'s diag after $limit s:" >&2
+			novm_diag "$root/${!#}" >&2
+			echo "--- the guest console'"'"'s last lines:" >&2
+			tail -n 30 "$root/${!#}/console.log" >&2
 			"$runc" --root "$root" delete --force "${!#}" >/dev/null 2>&1
 		fi
-		exit $rc' _ "$dir" "$NOVM_RUN_TIMEOUT" "$NOVM_RUNC" "$RUNC_ROOT" "$@"
-	[ "$status" -ne 124 ] || stderr+=$'\n'"(test: novm-runc run did not finish within $NOVM_RUN_TIMEOUT s)"
+		exit $rc' _ "$dir" "$NOVM_RUN_TIMEOUT" "$NOVM_RUNC" "$RUNC_ROOT" "$(declare -f novm_diag)" "$@"
+	[ "$status" -ne 124 ] && [ "$status" -ne 137 ] ||
+		stderr+=$'\n'"(test: novm-runc run did not finish within $NOVM_RUN_TIMEOUT s)"
 }
 
 show_run() {
