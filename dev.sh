@@ -21,7 +21,7 @@ cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")"
 PACKAGES=(
 	autoconf automake libtool pkg-config gcc make libc6-dev
 	libyajl-dev libseccomp-dev libelf-dev zlib1g-dev liblzma-dev libcap-dev
-	libzstd-dev liblz4-dev linux-libc-dev
+	libzstd-dev liblz4-dev libmnl-dev linux-libc-dev
 	busybox-static cpio                    # the nested test harness (and its QEMU, below)
 	bats time procps xz-utils python3 attr iproute2 # tests and the benchmark
 )

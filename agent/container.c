@@ -391,7 +391,8 @@ static int setup(struct container *c, novm_error_t *err)
 
 	if (receive_config(c, err) < 0)
 		return -1;
-	if (loopback_up(err) < 0 || container_ns_init(&c->ns, c->cfg.spec, err) < 0)
+	if (loopback_up(err) < 0 || agent_network_apply(&c->cfg.network, err) < 0 ||
+	    container_ns_init(&c->ns, c->cfg.spec, err) < 0)
 		return -1;
 	c->ns_up = true;
 	session_table_init(&c->sessions, &c->link,

@@ -140,6 +140,11 @@ int agent_config_parse(const char *text, size_t len, struct agent_config *out,
 		agent_config_release(&cfg);
 		return -1;
 	}
+	json_member(&root, "network", &node);
+	if (agent_network_parse(&node, &cfg.network, err) < 0) {
+		agent_config_release(&cfg);
+		return -1;
+	}
 	for (size_t i = 0; i < cfg.n_shares; i++) {
 		for (size_t j = 0; j < i; j++) {
 			if (is_root_destination(cfg.shares[i].destination) &&
@@ -165,5 +170,6 @@ void agent_config_release(struct agent_config *cfg)
 	}
 	free(cfg->shares);
 	free(cfg->hostname);
+	agent_network_release(&cfg->network);
 	memset(cfg, 0, sizeof(*cfg));
 }

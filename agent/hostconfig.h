@@ -8,6 +8,7 @@
 #include <stddef.h>
 
 #include "error.h"
+#include "netconfig.h"
 #include "oci/spec.h"
 
 /* The virtio-fs tag of the container's root when no share says otherwise. */
@@ -35,10 +36,12 @@ struct agent_config {
 	size_t n_shares;
 	char *hostname;		/* NULL: spec->hostname */
 	bool start;		/* start session 0 without waiting for PROTO_START */
+	struct agent_network network;	/* the guest's NICs, addresses and routes */
 };
 
 /* Parses a PROTO_CONFIG payload:
- *   {"config": {...config.json...}, "shares": [...], "hostname": "h", "start": true}
+ *   {"config": {...config.json...}, "shares": [...], "hostname": "h", "start": true,
+ *    "network": {...netconfig.h...}}
  * Errors name the field ("config.process.cwd: ..."). */
 int agent_config_parse(const char *text, size_t len, struct agent_config *out,
 		       novm_error_t *err);

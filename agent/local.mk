@@ -11,6 +11,7 @@ AGENT_OCI_SOURCES = \
 # Container mode's parsers, shared with the unit tests.
 AGENT_CONTAINER_PURE_SOURCES = \
 	agent/hostconfig.h agent/hostconfig.c \
+	agent/netconfig.h agent/netconfig.c \
 	agent/rootspec.h agent/rootspec.c \
 	agent/link.h agent/link.c \
 	agent/query.h agent/query.c \
@@ -51,6 +52,7 @@ agent_novm_init_SOURCES = \
 	agent/rootfs.h agent/rootfs.c \
 	agent/namespaces.h agent/namespaces.c \
 	agent/loopback.h agent/loopback.c \
+	agent/netsetup.c \
 	agent/session.h agent/session-internal.h agent/session.c agent/session-io.c \
 	$(AGENT_PROCESS_SOURCES) \
 	$(AGENT_OCI_SOURCES) \

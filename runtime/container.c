@@ -200,6 +200,30 @@ fail:
 	return -1;
 }
 
+int container_vm_set_network(struct container_vm *vm, const struct net_plan *plan,
+			     novm_error_t *err)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *json = open_memstream(&buf, &len);
+
+	if (!json)
+		return novm_error(err, errno, "agent configuration");
+	/* The document is one object: its closing brace makes room. */
+	fwrite(vm->agent_config, 1, vm->agent_config_len - 1, json);
+	fputs(",\"network\":", json);
+	net_plan_json(plan, json);
+	fputc('}', json);
+	if (fclose(json) != 0) {
+		free(buf);
+		return novm_error(err, ENOMEM, "agent configuration");
+	}
+	free(vm->agent_config);
+	vm->agent_config = buf;
+	vm->agent_config_len = len;
+	return 0;
+}
+
 void container_vm_release(struct container_vm *vm)
 {
 	kernel_ref_release(&vm->kernel);

@@ -9,6 +9,7 @@
 
 #include "error.h"
 #include "kstore.h"
+#include "netconf.h"
 #include "oci/spec.h"
 #include "vm.h"
 
@@ -33,6 +34,10 @@ struct container_vm {
  * for PROTO_START. */
 int container_vm_prepare(const struct oci_spec *spec, const char *config_text, bool start,
 			 struct container_vm *out, novm_error_t *err);
+
+/* Adds the guest's network (netconf.h) to the agent's configuration. */
+int container_vm_set_network(struct container_vm *vm, const struct net_plan *plan,
+			     novm_error_t *err);
 void container_vm_release(struct container_vm *vm);
 
 #endif

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -54,23 +55,26 @@ static int record_state(const char *dir, const char *id, const struct oci_spec *
 	return state_write(dir, &st, err);
 }
 
-/* prestart (deprecated, same point), createRuntime and createContainer,
- * once the VM holds the created container; a failure fails create. */
+/* The create hooks run on the host with the state "creating" and the VMM's
+ * pid: prestart (deprecated, same point) and createRuntime once the VMM is
+ * in the container's namespaces, before the guest boots, so what they put
+ * in the network namespace becomes the guest's (net_discover);
+ * createContainer once the VM holds the created container.  A failure
+ * fails create. */
 static int run_create_hooks(const char *root, const char *id, const char *dir,
-			    const struct oci_spec *spec, const char *config_text, novm_error_t *err)
+			    const struct oci_spec *spec, bool booted, novm_error_t *err)
 {
 	cleanup_ctr_state struct ctr_state st = { 0 };
 	const struct oci_hooks *h = &spec->hooks;
 
-	if (hooks_save(dir, h, config_text, err) < 0)
-		return -1;
-	if (!h->prestart.len && !h->create_runtime.len && !h->create_container.len)
+	if (booted ? !h->create_container.len : !h->prestart.len && !h->create_runtime.len)
 		return 0;
 	if (state_load(root, id, &st, err) < 0)
 		return -1;
+	if (booted)
+		return hooks_run(&h->create_container, "createContainer", &st, err);
 	if (hooks_run(&h->prestart, "prestart", &st, err) < 0 ||
-	    hooks_run(&h->create_runtime, "createRuntime", &st, err) < 0 ||
-	    hooks_run(&h->create_container, "createContainer", &st, err) < 0)
+	    hooks_run(&h->create_runtime, "createRuntime", &st, err) < 0)
 		return -1;
 	return 0;
 }
@@ -89,11 +93,13 @@ static int describe_early_exit(pid_t pid, novm_error_t *err)
 			  WIFEXITED(status) ? WEXITSTATUS(status) : -1);
 }
 
-/* The first line from the ready pipe decides.  Signals that would end us
- * meanwhile (blocked by the caller) abort the creation instead, so the
- * VMM is not left behind. */
-static int wait_ready(int fd, pid_t pid, const sigset_t *signals, bool *vmm_failed,
-		      novm_error_t *err)
+/* The next line from the ready pipe decides: `want` ("netns": the VMM is
+ * in the container's namespaces and waits for "go"; "ok": the container is
+ * created) or "error <why>".  Signals that would end us meanwhile (blocked
+ * by the caller) abort the creation instead, so the VMM is not left
+ * behind. */
+static int wait_ready(int fd, pid_t pid, const char *want, const sigset_t *signals,
+		      bool *vmm_failed, novm_error_t *err)
 {
 	cleanup_close int sfd = signalfd(-1, signals, SFD_CLOEXEC);
 	char buf[4096];
@@ -136,7 +142,7 @@ static int wait_ready(int fd, pid_t pid, const sigset_t *signals, bool *vmm_fail
 			continue;
 		if (nl)
 			*nl = '\0';
-		if (!strcmp(buf, "ok")) {
+		if (!strcmp(buf, want)) {
 			*vmm_failed = false;
 			return 0;
 		}
@@ -165,7 +171,7 @@ struct create_work {
 	char *created;
 	struct container_vm cvm;
 	char *dir;
-	int lock_fd, console_fd, ready[2], pty_master, pty_slave;
+	int lock_fd, console_fd, ready[2], go[2], pty_master, pty_slave;
 	pid_t pid;
 	bool vmm_failed;	/* it said so, or died: let it end by itself */
 	int exit_code;
@@ -195,7 +201,8 @@ static void create_work_release(struct create_work *w, bool failed)
 		state_remove_dir(w->dir);
 	if (failed)
 		cgroup_remove(w->cgroup);
-	int fds[] = { w->console_fd, w->ready[0], w->ready[1], w->pty_master, w->pty_slave };
+	int fds[] = { w->console_fd, w->ready[0], w->ready[1], w->go[0], w->go[1], w->pty_master,
+		      w->pty_slave };
 	for (size_t i = 0; i < ARRAY_SIZE(fds); i++)
 		if (fds[i] >= 0)
 			close(fds[i]);
@@ -245,6 +252,11 @@ static int prepare(const struct runtime_globals *g, const struct create_options 
 		return novm_error(err, errno, "open `%s`", console_path);
 	if (pipe2(w->ready, O_CLOEXEC) < 0)
 		return novm_error(err, errno, "ready pipe");
+	/* A socket: a VMM gone before "go" costs an EPIPE, not a SIGPIPE. */
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, w->go) < 0)
+		return novm_error(err, errno, "the VMM's go socket");
+	if (hooks_save(w->dir, &w->spec->hooks, w->config_text, err) < 0)
+		return -1;
 	if (w->spec->process.terminal && o->console_socket &&
 	    pty_open(&w->pty_master, &w->pty_slave, &pty_name, err) < 0)
 		return -1;
@@ -255,7 +267,8 @@ int container_create(const struct runtime_globals *g, const struct create_option
 		     struct created_container *out, novm_error_t *err)
 {
 	struct create_work w = {
-		.lock_fd = -1, .console_fd = -1, .ready = { -1, -1 }, .pty_master = -1, .pty_slave = -1,
+		.lock_fd = -1, .console_fd = -1, .ready = { -1, -1 }, .go = { -1, -1 },
+		.pty_master = -1, .pty_slave = -1,
 		.netns = { .fd = -1 },
 		.exit_code = -1,
 	};
@@ -277,12 +290,13 @@ int container_create(const struct runtime_globals *g, const struct create_option
 	fflush(NULL);
 	w.pid = fork();
 	if (w.pid == 0) {
-		const int parent_fds[] = { w.lock_fd, w.ready[0] };
+		const int parent_fds[] = { w.lock_fd, w.ready[0], w.go[1] };
 		const struct vmm_child_args args = {
 			.cvm = &w.cvm,
 			.id = o->id,
 			.dir = w.dir,
 			.ready_fd = w.ready[1],
+			.go_fd = w.go[0],
 			.console_log_fd = w.console_fd,
 			.pty_master = w.pty_master,
 			.pty_slave = w.pty_slave,
@@ -300,6 +314,7 @@ int container_create(const struct runtime_globals *g, const struct create_option
 	}
 	/* Only the child holds these now: EOF on the pipe means it is gone. */
 	close(steal_fd(&w.ready[1]));
+	close(steal_fd(&w.go[0]));
 	if (w.pty_master >= 0)
 		close(steal_fd(&w.pty_master));
 	if (w.pty_slave >= 0)
@@ -311,10 +326,18 @@ int container_create(const struct runtime_globals *g, const struct create_option
 	    record_state(w.dir, o->id, w.spec, OCI_STATUS_CREATING, w.pid, w.created, err) < 0)
 		goto out_mask;
 	log_msg(LOG_LEVEL_DEBUG, "create %s: VMM pid %d forked, waiting for its guest", o->id, w.pid);
-	if (wait_ready(w.ready[0], w.pid, &stop_signals, &w.vmm_failed, err) < 0)
+	if (wait_ready(w.ready[0], w.pid, "netns", &stop_signals, &w.vmm_failed, err) < 0 ||
+	    run_create_hooks(g->root, o->id, w.dir, w.spec, false, err) < 0)
+		goto out_mask;
+	if (send_all(w.go[1], "go\n", 3) < 0) {
+		novm_error(err, errno, "tell the VMM to boot");
+		goto out_mask;
+	}
+	log_msg(LOG_LEVEL_DEBUG, "create %s: the VMM boots the guest", o->id);
+	if (wait_ready(w.ready[0], w.pid, "ok", &stop_signals, &w.vmm_failed, err) < 0 ||
+	    run_create_hooks(g->root, o->id, w.dir, w.spec, true, err) < 0)
 		goto out_mask;
 	if (record_state(w.dir, o->id, w.spec, OCI_STATUS_CREATED, w.pid, w.created, err) < 0 ||
-	    run_create_hooks(g->root, o->id, w.dir, w.spec, w.config_text, err) < 0 ||
 	    (o->pid_file && write_pid_file(o->pid_file, w.pid, err) < 0) ||
 	    (o->pidfd_socket && compat_send_pidfd(o->pidfd_socket, w.pid, "standard", err) < 0))
 		goto out_mask;

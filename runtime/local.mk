@@ -1,7 +1,7 @@
 bin_PROGRAMS += runtime/novm-runc
 # Everything but main.c is in a library, so the unit tests link the real code.
 noinst_LIBRARIES += runtime/libruntime.a
-runtime_libruntime_a_CFLAGS = $(AM_CFLAGS) $(YAJL_CFLAGS)
+runtime_libruntime_a_CFLAGS = $(AM_CFLAGS) $(YAJL_CFLAGS) $(LIBMNL_CFLAGS)
 runtime_libruntime_a_SOURCES = \
 	runtime/runtime.h runtime/commands.h runtime/commands.c \
 	runtime/cli.h runtime/cli.c \
@@ -20,6 +20,7 @@ runtime_libruntime_a_SOURCES = \
 	runtime/console-socket.h runtime/console-socket.c \
 	runtime/cgroup.h runtime/cgroup.c \
 	runtime/netns.h runtime/netns.c \
+	runtime/rtnl.h runtime/rtnl.c runtime/netconf.h runtime/net-discover.c runtime/net-plumb.c runtime/net-json.c \
 	runtime/signals.h runtime/signals.c \
 	runtime/duration.h runtime/duration.c \
 	runtime/exec-process.h runtime/exec-process.c \
@@ -27,7 +28,7 @@ runtime_libruntime_a_SOURCES = \
 	runtime/ps-table.h runtime/ps-table.c \
 	runtime/compat.h runtime/compat.c
 
-RUNTIME_LIBS = runtime/libruntime.a $(OCI_LIBS) $(VMM_LIBS)
+RUNTIME_LIBS = runtime/libruntime.a $(OCI_LIBS) $(VMM_LIBS) $(LIBMNL_LIBS)
 
 runtime_novm_runc_SOURCES = runtime/main.c
 nodist_runtime_novm_runc_SOURCES = runtime/commit.h

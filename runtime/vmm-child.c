@@ -225,8 +225,53 @@ static void print_console_tail(const char *dir, const char *id)
 	}
 }
 
+/* The parent runs the create hooks meanwhile; EOF means it gave up. */
+static int wait_go(int fd, novm_error_t *err)
+{
+	char buf[8];
+	size_t len = 0;
+
+	while (len < 3) {
+		ssize_t n = read(fd, buf + len, sizeof(buf) - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return novm_error(err, n < 0 ? errno : 0, "create gave up before the guest booted");
+		len += (size_t)n;
+	}
+	if (memcmp(buf, "go\n", 3))
+		return novm_error(err, 0, "unexpected word from create");
+	return 0;
+}
+
+/* Every link the client put in the namespace becomes a NIC of the same MAC,
+ * joined to it by a tap of ours (netconf.h); the agent gets the rest. */
+static int setup_network(struct container_vm *cvm, struct vm_nic *nics, int *nr_nics,
+			 novm_error_t *err)
+{
+	struct net_plan plan;
+
+	*nr_nics = 0;
+	if (net_discover(&plan, err) < 0)
+		return -1;
+	for (int i = 0; i < plan.nr_ifaces; i++) {
+		struct vm_nic *nic = &nics[i];
+
+		if (net_connect(&plan.ifaces[i], &nic->tap_fd, err) < 0)
+			return -1;
+		nic->tap = NULL;
+		memcpy(nic->mac, plan.ifaces[i].mac, sizeof(nic->mac));
+		*nr_nics = i + 1;
+		log_msg(LOG_LEVEL_DEBUG, "network: link %s (%d addresses) is NIC %d", plan.ifaces[i].name,
+			plan.ifaces[i].nr_addrs, i + 1);
+	}
+	return container_vm_set_network(cvm, &plan, err);
+}
+
 void vmm_child_main(const struct vmm_child_args *a)
 {
+	struct vm_nic nics[NET_MAX_IFACES];
+	int nr_nics = 0;
 	novm_error_t err = NULL;
 	cleanup_free char *socket_path = NULL;
 	int dir_fd, report_fd;
@@ -254,6 +299,10 @@ void vmm_child_main(const struct vmm_child_args *a)
 		log_msg(LOG_LEVEL_DEBUG, "container %s stays outside its cgroup: %s", a->id, err->msg);
 		novm_error_release(&err);
 	}
+	vmm_child_report(a->ready_fd, "netns\n");
+	if (wait_go(a->go_fd, &err) < 0 || setup_network(a->cvm, nics, &nr_nics, &err) < 0)
+		fail(a->ready_fd, &err);
+	close(a->go_fd);
 
 	dir_fd = open(a->dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	/* Our own copy of the ready pipe for errors the VMM cannot write (it
@@ -291,6 +340,8 @@ void vmm_child_main(const struct vmm_child_args *a)
 		.nr_shares = cvm->nr_shares,
 		.agent = &agent,
 		.control_socket = socket_path,
+		.nics = nics,
+		.nr_nics = nr_nics,
 		.ready_fd = a->ready_fd,
 	};
 	struct vmm_result res = { 0 };

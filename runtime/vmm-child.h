@@ -3,9 +3,11 @@
  * when there is one), joins the container's cgroup, keeps only the fds the
  * VM needs, and runs the VM until the container's process ends, then exits
  * the way that process did.  Its parent learns how creation went from the
- * ready pipe: "ok\n" once the container is created, "error <msg>\n" if it
- * failed first (the VMM writes it; this file adds a line when the VMM could
- * not). */
+ * ready pipe: "netns\n" once it lives in the container's network
+ * namespace (the create hooks may set it up now; "go\n" on go_fd lets the
+ * guest boot with what they made), "ok\n" once the container is created,
+ * "error <msg>\n" if it failed first (the VMM writes it; this file adds a
+ * line when the VMM could not). */
 #ifndef NOVM_RUNTIME_VMM_CHILD_H
 #define NOVM_RUNTIME_VMM_CHILD_H
 
@@ -13,10 +15,11 @@
 #include "netns.h"
 
 struct vmm_child_args {
-	const struct container_vm *cvm;
+	struct container_vm *cvm;
 	const char *id;
 	const char *dir;		/* the state directory (control socket) */
 	int ready_fd;			/* the ready pipe's write end */
+	int go_fd;			/* "go\n" from the parent, or EOF */
 	int console_log_fd;		/* the guest's serial console */
 	int pty_master, pty_slave;	/* the container's terminal, or -1 */
 	const char *console_socket;	/* where the pty master goes */

@@ -12,18 +12,13 @@
 #include "cleanup.h"
 #include "vmm/virtio/net.h"
 
-int tap_open(const char *name, int *fd_out, novm_error_t *err)
+/* TUNSETIFF on a fresh /dev/net/tun fd, then our vnet header size and no
+ * offloads until a driver accepts them. */
+static int tap_attach(const char *name, int *fd_out, novm_error_t *err)
 {
 	struct ifreq ifr = { 0 };
 	unsigned int features = 0;
 	int hdr_len = VIRTIO_NET_HDR_LEN;
-
-	if (!*name || strlen(name) >= IFNAMSIZ || strchr(name, '/'))
-		return novm_error(err, EINVAL, "tap `%s`: not a valid interface name", name);
-	/* TUNSETIFF would create a missing tap, one nobody configured and
-	 * that vanishes with us. */
-	if (!if_nametoindex(name))
-		return novm_error(err, ENODEV, "tap `%s`: no such network interface", name);
 
 	cleanup_close int fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0)
@@ -53,4 +48,31 @@ int tap_open(const char *name, int *fd_out, novm_error_t *err)
 		return novm_error(err, errno, "tap `%s`: clear the offloads", name);
 	*fd_out = steal_fd(&fd);
 	return 0;
+}
+
+static int check_name(const char *name, novm_error_t *err)
+{
+	if (!*name || strlen(name) >= IFNAMSIZ || strchr(name, '/'))
+		return novm_error(err, EINVAL, "tap `%s`: not a valid interface name", name);
+	return 0;
+}
+
+int tap_open(const char *name, int *fd_out, novm_error_t *err)
+{
+	if (check_name(name, err) < 0)
+		return -1;
+	/* TUNSETIFF would create a missing tap, one nobody configured and
+	 * that vanishes with us. */
+	if (!if_nametoindex(name))
+		return novm_error(err, ENODEV, "tap `%s`: no such network interface", name);
+	return tap_attach(name, fd_out, err);
+}
+
+int tap_create(const char *name, int *fd_out, novm_error_t *err)
+{
+	if (check_name(name, err) < 0)
+		return -1;
+	if (if_nametoindex(name))
+		return novm_error(err, EEXIST, "tap `%s`: an interface of that name exists", name);
+	return tap_attach(name, fd_out, err);
 }

@@ -12,4 +12,8 @@
  * and what is wrong with it. */
 int tap_open(const char *name, int *fd_out, novm_error_t *err);
 
+/* Makes tap `name` (which must not exist) and opens it as tap_open does;
+ * the tap is not persistent: it goes away with the last fd, the VMM's. */
+int tap_create(const char *name, int *fd_out, novm_error_t *err);
+
 #endif

@@ -43,9 +43,11 @@ struct vm_share {
 	const char *only_name;
 };
 
-/* A guest NIC: a virtio-net device on an existing tap interface. */
+/* A guest NIC: a virtio-net device on an existing tap interface, by name
+ * or (tap NULL) an fd of it the caller keeps. */
 struct vm_nic {
 	const char *tap;	/* the tap interface's name */
+	int tap_fd;		/* when tap is NULL */
 	uint8_t mac[6];		/* the guest's MAC address */
 };
 

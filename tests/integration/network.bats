@@ -34,6 +34,8 @@ setup() {
 
 teardown() {
 	delete_all
+	ip netns pids "$NETNS-peer" 2>/dev/null | xargs -r kill
+	ip netns del "$NETNS-peer" 2>/dev/null || true
 	ip netns del "$NETNS" 2>/dev/null || true
 }
 
@@ -66,7 +68,7 @@ netns_of() {
 	assert_run_status 0
 	for _ in $(seq 1 150); do grep -q hello-over-lo "$BATS_TEST_TMPDIR/c1.out" && break; sleep 0.2; done
 	output=$(cat "$BATS_TEST_TMPDIR/c1.out")
-	# IFF_UP | IFF_LOOPBACK, and no other interface yet.
+	# IFF_UP | IFF_LOOPBACK, and no other interface: the namespace had none.
 	[ "$output" = $'0x9\nlo\nhello-over-lo' ] || { show_run "guest network"; false; }
 }
 
@@ -107,6 +109,111 @@ netns_of() {
 	[ "$status" -eq 1 ] || { show_run "expected status 1"; false; }
 	assert_stderr_has "a VM cannot share the host's network stack"
 	assert_nothing_left
+}
+
+# veth_pair NS PEER_NS N: a veth pair between namespaces NS (eth0,
+# 10.77.N.2/24, default route via .1) and PEER_NS (peer0, 10.77.N.1/24),
+# both made here: traffic stays between the test's namespaces.
+veth_pair() {
+	local ns=$1 peer=$2 n=$3
+	ip netns add "$peer"
+	ip -n "$peer" link add peer0 type veth peer name eth0 netns "$ns"
+	ip -n "$peer" addr add "10.77.$n.1/24" dev peer0
+	ip -n "$peer" link set peer0 up
+	ip -n "$peer" link set lo up
+	ip -n "$ns" addr add "10.77.$n.2/24" dev eth0
+	ip -n "$ns" link set eth0 up
+	ip -n "$ns" route add default via "10.77.$n.1"
+}
+
+# net_program N: the guest shows its network, serves a page and fetches one
+# from the peer at 10.77.N.1.
+net_program() {
+	cat <<EOF
+mkdir -p /tmp/www && echo hello-from-the-vm >/tmp/www/index.html
+httpd -p 80 -h /tmp/www
+ip addr show dev eth0 | awk '/inet / {print "addr", \$2}'
+ip route | grep default
+cat /sys/class/net/eth0/address
+for i in 1 2 3 4 5 6 7 8 9 10; do timeout 10 wget -q -O - http://10.77.$1.1:8081/ && break; sleep 1; done
+echo guest-done
+sleep 1000
+EOF
+}
+
+# serve_in_peer PEER_NS: a page at port 8081 in the peer namespace.
+serve_in_peer() {
+	mkdir -p "$BATS_TEST_TMPDIR/www"
+	echo hello-from-the-peer >"$BATS_TEST_TMPDIR/www/index.html"
+	ip netns exec "$1" busybox httpd -p 8081 -h "$BATS_TEST_TMPDIR/www"
+}
+
+# check_guest_network ID PEER_NS MAC N: what the guest printed, and the
+# guest's page fetched from the peer namespace.
+check_guest_network() {
+	local id=$1 peer=$2 mac=$3 n=$4
+	for _ in $(seq 1 300); do grep -q guest-done "$BATS_TEST_TMPDIR/$id.out" && break; sleep 0.2; done
+	output=$(cat "$BATS_TEST_TMPDIR/$id.out")
+	[[ $output == *"addr 10.77.$n.2/24"* ]] || { show_run "eth0's address in the guest"; false; }
+	[[ $output == *"default via 10.77.$n.1 dev eth0"* ]] || { show_run "the default route in the guest"; false; }
+	[[ $output == *"$mac"* ]] || { show_run "eth0's MAC in the guest is not the link's ($mac)"; false; }
+	[[ $output == *hello-from-the-peer* ]] || { show_run "the guest did not reach the peer"; false; }
+	# (busybox's wget -T crashes: timeout bounds it instead.)
+	output=$(ip netns exec "$peer" timeout 20 busybox wget -q -O - "http://10.77.$n.2/" 2>&1)
+	[ "$output" = hello-from-the-vm ] || { echo "the peer did not reach the guest: $output" >&2; false; }
+}
+
+# end_peer PEER_NS: its server stopped, the namespace (and its veth) gone.
+end_peer() {
+	ip netns pids "$1" | xargs -r kill
+	ip netns del "$1"
+}
+
+@test "network: a veth in a namespace made with ip netns becomes the guest's eth0, with its MAC, address and route; traffic both ways" {
+	local peer=$NETNS-peer n=$BATS_TEST_NUMBER mac
+	ip netns add "$NETNS"
+	veth_pair "$NETNS" "$peer" "$n"
+	serve_in_peer "$peer"
+	mac=$(ip netns exec "$NETNS" cat /sys/class/net/eth0/address)
+	make_bundle "$B" sh -c "$(net_program "$n")"
+	netns_path "$B" "/var/run/netns/$NETNS"
+	runc_bg c5 create --bundle "$B" c5
+	assert_run_status 0
+	runc_cmd start c5
+	assert_run_status 0
+	check_guest_network c5 "$peer" "$mac" "$n"
+	runc_cmd delete --force c5
+	assert_run_status 0
+	end_peer "$peer"
+}
+
+@test "network: a createRuntime hook that moves a veth into the VMM's namespace (Docker's way) gives the guest that link" {
+	local peer=$NETNS-peer n=$BATS_TEST_NUMBER
+	ip netns add "$peer"
+	# The hook finds the namespace through the state's pid, as libnetwork
+	# does, and configures the link there before the guest boots.
+	cat >"$BATS_TEST_TMPDIR/hook" <<EOF
+#!/bin/sh
+set -e
+pid=\$(python3 -c 'import json, sys; print(json.load(sys.stdin)["pid"])')
+ip link add hookveth netns $peer type veth peer name eth0 netns \$pid
+ip -n $peer addr add 10.77.$n.1/24 dev hookveth
+ip -n $peer link set hookveth up
+nsenter --net=/proc/\$pid/ns/net sh -c 'ip addr add 10.77.$n.2/24 dev eth0 && ip link set eth0 up && ip route add default via 10.77.$n.1'
+nsenter --net=/proc/\$pid/ns/net ip -o link show eth0 | sed -n 's/.*link\/ether \([0-9a-f:]*\).*/\1/p' >$BATS_TEST_TMPDIR/mac
+EOF
+	chmod +x "$BATS_TEST_TMPDIR/hook"
+	serve_in_peer "$peer"
+	make_bundle "$B" sh -c "$(net_program "$n")"
+	edit_config "$B" "cfg['hooks'] = {'createRuntime': [{'path': '$BATS_TEST_TMPDIR/hook'}]}"
+	runc_bg c6 create --bundle "$B" c6
+	assert_run_status 0
+	runc_cmd start c6
+	assert_run_status 0
+	check_guest_network c6 "$peer" "$(cat "$BATS_TEST_TMPDIR/mac")" "$n"
+	runc_cmd delete --force c6
+	assert_run_status 0
+	end_peer "$peer"
 }
 
 @test "network: the host's links, addresses, routes and neighbours are as they were before this file's containers" {

@@ -2,6 +2,7 @@
 
 #include <endian.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -463,7 +464,10 @@ int virtio_net_attach(struct vmm *vmm, const struct vm_config *cfg, novm_error_t
 		struct virtio_net_config_host net_cfg = { .fd = -1 };
 
 		memcpy(net_cfg.mac, cfg->nics[i].mac, sizeof(net_cfg.mac));
-		if (tap_open(cfg->nics[i].tap, &net_cfg.fd, err) < 0 ||
+		const struct vm_nic *nic = &cfg->nics[i];
+		if (!nic->tap && (net_cfg.fd = fcntl(nic->tap_fd, F_DUPFD_CLOEXEC, 3)) < 0)
+			novm_error(err, errno, "the tap's fd");
+		if ((nic->tap ? tap_open(nic->tap, &net_cfg.fd, err) < 0 : net_cfg.fd < 0) ||
 		    virtio_net_init(&vmm->vm, &net_cfg, &vmm->nics[i], err) < 0) {
 			/* A failed step leaves nothing behind. */
 			virtio_net_detach(vmm);

@@ -1,0 +1,155 @@
+#include "netconfig.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cleanup.h"
+#include "oci/spec-internal.h"
+
+int agent_addr_parse(const char *text, bool want_prefix, struct agent_addr *out)
+{
+	char buf[INET6_ADDRSTRLEN + 8];
+	const char *slash = strchr(text, '/');
+	size_t len = slash ? (size_t)(slash - text) : strlen(text);
+	char *end;
+
+	memset(out, 0, sizeof(*out));
+	if (len >= INET6_ADDRSTRLEN || (slash != NULL) != want_prefix)
+		return -1;
+	memcpy(buf, text, len);
+	buf[len] = '\0';
+	if (inet_pton(AF_INET, buf, out->addr) == 1)
+		out->family = AF_INET;
+	else if (inet_pton(AF_INET6, buf, out->addr) == 1)
+		out->family = AF_INET6;
+	else
+		return -1;
+	out->prefix_len = -1;
+	if (!want_prefix)
+		return 0;
+	errno = 0;
+	long prefix = strtol(slash + 1, &end, 10);
+	if (errno || end == slash + 1 || *end || prefix < 0 ||
+	    prefix > (out->family == AF_INET ? 32 : 128))
+		return -1;
+	out->prefix_len = (int)prefix;
+	return 0;
+}
+
+static int parse_name(const struct json_node *item, const char *key, char *out,
+		      novm_error_t *err)
+{
+	cleanup_free char *name = NULL;
+	struct json_node node;
+
+	json_member(item, key, &node);
+	if (json_require(&node, NULL, err) < 0 || json_get_string(&node, NULL, &name, err) < 0)
+		return -1;
+	if (!*name || strlen(name) >= IF_NAMESIZE || strchr(name, '/') || strchr(name, ':') ||
+	    !strcmp(name, ".") || !strcmp(name, ".."))
+		return json_error(&node, err, "\"%s\" is not an interface name", name);
+	strcpy(out, name);
+	return 0;
+}
+
+static int parse_addr_member(const struct json_node *item, const char *key, bool want_prefix,
+			     struct agent_addr *out, novm_error_t *err)
+{
+	cleanup_free char *text = NULL;
+	struct json_node node;
+
+	json_member(item, key, &node);
+	if (json_get_string(&node, NULL, &text, err) < 0)
+		return -1;
+	if (text && agent_addr_parse(text, want_prefix, out) < 0)
+		return json_error(&node, err, "\"%s\" is not an address%s", text,
+				  want_prefix ? " with a prefix length" : "");
+	return 0;
+}
+
+static int parse_iface(const struct json_node *item, void *dst, novm_error_t *err)
+{
+	struct agent_iface *f = dst;
+	cleanup_free char *mac = NULL;
+	struct json_node node, addrs, a;
+
+	if (json_want_object(item, NULL, err) < 0 || parse_name(item, "name", f->name, err) < 0)
+		return -1;
+	json_member(item, "mac", &node);
+	if (json_require(&node, NULL, err) < 0 || json_get_string(&node, NULL, &mac, err) < 0)
+		return -1;
+	if (sscanf(mac, "%2hhx:%2hhx:%2hhx:%2hhx:%2hhx:%2hhx", &f->mac[0], &f->mac[1], &f->mac[2],
+		   &f->mac[3], &f->mac[4], &f->mac[5]) != 6 || strlen(mac) != 17)
+		return json_error(&node, err, "\"%s\" is not a MAC address", mac);
+	if (json_get_u32(item, "mtu", &f->mtu, err) < 0)
+		return -1;
+	if (f->mtu && (f->mtu < 68 || f->mtu > 65535)) {
+		json_member(item, "mtu", &node);
+		return json_error(&node, err, "%u is not an MTU", f->mtu);
+	}
+	json_member(item, "addresses", &addrs);
+	if (json_want_array(&addrs, NULL, err) < 0)
+		return -1;
+	f->n_addrs = json_array_len(&addrs);
+	if (f->n_addrs && !(f->addrs = calloc(f->n_addrs, sizeof(*f->addrs))))
+		return novm_error(err, ENOMEM, "network");
+	for (size_t i = 0; i < f->n_addrs; i++) {
+		cleanup_free char *text = NULL;
+
+		json_element(&addrs, i, &a);
+		if (json_get_string(&a, NULL, &text, err) < 0)
+			return -1;
+		if (!text || agent_addr_parse(text, true, &f->addrs[i]) < 0)
+			return json_error(&a, err, "\"%s\" is not an address with a prefix length",
+					  text ? text : "");
+	}
+	return 0;
+}
+
+static int parse_route(const struct json_node *item, void *dst, novm_error_t *err)
+{
+	struct agent_route *r = dst;
+	struct json_node node;
+
+	if (json_want_object(item, NULL, err) < 0)
+		return -1;
+	json_member(item, "destination", &node);
+	if (json_require(&node, NULL, err) < 0 ||
+	    parse_addr_member(item, "destination", true, &r->destination, err) < 0 ||
+	    parse_addr_member(item, "gateway", false, &r->gateway, err) < 0 ||
+	    parse_name(item, "interface", r->interface, err) < 0 ||
+	    json_get_u32(item, "metric", &r->metric, err) < 0)
+		return -1;
+	if (r->gateway.family && r->gateway.family != r->destination.family) {
+		json_member(item, "gateway", &node);
+		return json_error(&node, err, "not of the destination's address family");
+	}
+	return 0;
+}
+
+int agent_network_parse(const struct json_node *node, struct agent_network *out,
+			novm_error_t *err)
+{
+	memset(out, 0, sizeof(*out));
+	if (json_want_object(node, NULL, err) < 0 ||
+	    oci_parse_object_array(node, "interfaces", sizeof(*out->ifaces), (void **)&out->ifaces,
+				   &out->n_ifaces, parse_iface, err) < 0 ||
+	    oci_parse_object_array(node, "routes", sizeof(*out->routes), (void **)&out->routes,
+				   &out->n_routes, parse_route, err) < 0) {
+		agent_network_release(out);
+		return -1;
+	}
+	return 0;
+}
+
+void agent_network_release(struct agent_network *net)
+{
+	for (size_t i = 0; net->ifaces && i < net->n_ifaces; i++)
+		free(net->ifaces[i].addrs);
+	free(net->ifaces);
+	free(net->routes);
+	memset(net, 0, sizeof(*net));
+}

@@ -1,0 +1,172 @@
+/* What the client put in the container's network namespace: links,
+ * addresses and routes, read with route netlink dumps. */
+#include "netconf.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <net/if_arp.h>
+#include <string.h>
+
+#include <linux/if_link.h>
+#include <linux/if_addr.h>
+#include <linux/rtnetlink.h>
+
+#include "log.h"
+#include "rtnl.h"
+
+/* Our taps' names start so (net-plumb.c): never links of the plan. */
+#define NET_TAP_PREFIX "novmtap"
+
+struct discovery {
+	struct net_plan *plan;
+	int skipped_ifaces, skipped_addrs, skipped_routes;
+};
+
+static struct net_iface *find_iface(struct net_plan *plan, int ifindex)
+{
+	for (int i = 0; i < plan->nr_ifaces; i++)
+		if (plan->ifaces[i].ifindex == ifindex)
+			return &plan->ifaces[i];
+	return NULL;
+}
+
+/* Collects a message's attributes by type (up to `max`), as libmnl's
+ * examples do; unknown and malformed ones are left out. */
+struct attrs {
+	const struct nlattr *tb[IFLA_MAX + 1];
+	int max;
+};
+_Static_assert(IFA_MAX <= IFLA_MAX && RTA_MAX <= IFLA_MAX, "attrs holds every family's");
+
+static int collect_attr(const struct nlattr *attr, void *data)
+{
+	struct attrs *a = data;
+	int type = mnl_attr_get_type(attr);
+
+	if (mnl_attr_type_valid(attr, a->max) > 0)
+		a->tb[type] = attr;
+	return MNL_CB_OK;
+}
+
+static int on_link(const struct nlmsghdr *nlh, void *data)
+{
+	struct discovery *d = data;
+	const struct ifinfomsg *ifi = mnl_nlmsg_get_payload(nlh);
+	struct attrs a = { .max = IFLA_MAX };
+	const char *name;
+
+	if (mnl_attr_parse(nlh, sizeof(*ifi), collect_attr, &a) < 0)
+		return MNL_CB_OK;
+	if (ifi->ifi_type != ARPHRD_ETHER || (ifi->ifi_flags & IFF_LOOPBACK) || !a.tb[IFLA_IFNAME] ||
+	    !a.tb[IFLA_ADDRESS] || mnl_attr_get_payload_len(a.tb[IFLA_ADDRESS]) != 6)
+		return MNL_CB_OK;
+	name = mnl_attr_get_str(a.tb[IFLA_IFNAME]);
+	if (!strncmp(name, NET_TAP_PREFIX, strlen(NET_TAP_PREFIX)))
+		return MNL_CB_OK;
+	if (d->plan->nr_ifaces == NET_MAX_IFACES) {
+		log_msg(LOG_LEVEL_WARNING, "network: link %s left out: the VM has %d NICs at most",
+			name, NET_MAX_IFACES);
+		d->skipped_ifaces++;
+		return MNL_CB_OK;
+	}
+	struct net_iface *iface = &d->plan->ifaces[d->plan->nr_ifaces++];
+	iface->ifindex = ifi->ifi_index;
+	snprintf(iface->name, sizeof(iface->name), "%s", name);
+	memcpy(iface->mac, mnl_attr_get_payload(a.tb[IFLA_ADDRESS]), 6);
+	iface->mtu = a.tb[IFLA_MTU] ? mnl_attr_get_u32(a.tb[IFLA_MTU]) : 1500;
+	return MNL_CB_OK;
+}
+
+static size_t family_len(int family)
+{
+	return family == AF_INET ? 4 : family == AF_INET6 ? 16 : 0;
+}
+
+static int on_addr(const struct nlmsghdr *nlh, void *data)
+{
+	struct discovery *d = data;
+	const struct ifaddrmsg *ifa = mnl_nlmsg_get_payload(nlh);
+	struct attrs a = { .max = IFA_MAX };
+	struct net_iface *iface = find_iface(d->plan, (int)ifa->ifa_index);
+	size_t len = family_len(ifa->ifa_family);
+	const struct nlattr *at;
+
+	if (!iface || !len || mnl_attr_parse(nlh, sizeof(*ifa), collect_attr, &a) < 0)
+		return MNL_CB_OK;
+	/* IFA_LOCAL is the address itself on point-to-point links too. */
+	at = a.tb[IFA_LOCAL] ? a.tb[IFA_LOCAL] : a.tb[IFA_ADDRESS];
+	if (!at || mnl_attr_get_payload_len(at) != len || ifa->ifa_prefixlen > len * 8)
+		return MNL_CB_OK;
+	const uint8_t *addr = mnl_attr_get_payload(at);
+	/* The guest's kernel makes its own link-local address from the MAC. */
+	if (ifa->ifa_family == AF_INET6 && addr[0] == 0xfe && (addr[1] & 0xc0) == 0x80)
+		return MNL_CB_OK;
+	if (iface->nr_addrs == NET_MAX_ADDRS) {
+		d->skipped_addrs++;
+		return MNL_CB_OK;
+	}
+	struct net_addr *out = &iface->addrs[iface->nr_addrs++];
+	out->family = ifa->ifa_family;
+	out->prefix_len = ifa->ifa_prefixlen;
+	memcpy(out->addr, addr, len);
+	return MNL_CB_OK;
+}
+
+static int on_route(const struct nlmsghdr *nlh, void *data)
+{
+	struct discovery *d = data;
+	const struct rtmsg *rtm = mnl_nlmsg_get_payload(nlh);
+	struct attrs a = { .max = RTA_MAX };
+	size_t len = family_len(rtm->rtm_family);
+	uint32_t table = rtm->rtm_table;
+
+	/* Routes an address brings (proto kernel) and router advertisements
+	 * the guest's kernel makes again itself. */
+	if (!len || rtm->rtm_type != RTN_UNICAST || rtm->rtm_protocol == RTPROT_KERNEL ||
+	    rtm->rtm_protocol == RTPROT_RA || rtm->rtm_dst_len > len * 8 ||
+	    mnl_attr_parse(nlh, sizeof(*rtm), collect_attr, &a) < 0)
+		return MNL_CB_OK;
+	if (a.tb[RTA_TABLE])
+		table = mnl_attr_get_u32(a.tb[RTA_TABLE]);
+	if (table != RT_TABLE_MAIN || !a.tb[RTA_OIF])
+		return MNL_CB_OK;
+	int oif = (int)mnl_attr_get_u32(a.tb[RTA_OIF]);
+	if (!find_iface(d->plan, oif))
+		return MNL_CB_OK;
+	if (d->plan->nr_routes == NET_MAX_ROUTES) {
+		d->skipped_routes++;
+		return MNL_CB_OK;
+	}
+	struct net_route r = { .family = rtm->rtm_family, .dst_len = rtm->rtm_dst_len, .ifindex = oif };
+	if (a.tb[RTA_DST] && mnl_attr_get_payload_len(a.tb[RTA_DST]) == len)
+		memcpy(r.dst, mnl_attr_get_payload(a.tb[RTA_DST]), len);
+	if (a.tb[RTA_GATEWAY] && mnl_attr_get_payload_len(a.tb[RTA_GATEWAY]) == len) {
+		memcpy(r.gateway, mnl_attr_get_payload(a.tb[RTA_GATEWAY]), len);
+		r.has_gateway = true;
+	}
+	if (a.tb[RTA_PRIORITY])
+		r.metric = mnl_attr_get_u32(a.tb[RTA_PRIORITY]);
+	d->plan->routes[d->plan->nr_routes++] = r;
+	return MNL_CB_OK;
+}
+
+int net_discover(struct net_plan *out, novm_error_t *err)
+{
+	cleanup_rtnl struct rtnl nl = { 0 };
+	struct discovery d = { .plan = out };
+
+	memset(out, 0, sizeof(*out));
+	if (rtnl_open(&nl, err) < 0 ||
+	    rtnl_dump(&nl, RTM_GETLINK, AF_UNSPEC, sizeof(struct ifinfomsg), on_link, &d,
+		      "list the network namespace's links", err) < 0 ||
+	    rtnl_dump(&nl, RTM_GETADDR, AF_UNSPEC, sizeof(struct ifaddrmsg), on_addr, &d,
+		      "list the network namespace's addresses", err) < 0 ||
+	    rtnl_dump(&nl, RTM_GETROUTE, AF_UNSPEC, sizeof(struct rtmsg), on_route, &d,
+		      "list the network namespace's routes", err) < 0)
+		return -1;
+	if (d.skipped_addrs || d.skipped_routes)
+		log_msg(LOG_LEVEL_WARNING,
+			"network: %d addresses and %d routes left out (at most %d addresses a link, %d routes)",
+			d.skipped_addrs, d.skipped_routes, NET_MAX_ADDRS, NET_MAX_ROUTES);
+	return 0;
+}
