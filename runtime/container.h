@@ -8,9 +8,9 @@
 #include <stdint.h>
 
 #include "error.h"
-#include "kstore.h"
 #include "oci/spec.h"
 #include "vm.h"
+#include "vmm/kstore/kstore.h"
 
 #define CONTAINER_ROOTFS_TAG "rootfs"
 

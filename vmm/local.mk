@@ -21,7 +21,7 @@ vmm_libvmm_a_SOURCES = \
 include vmm/loader/local.mk
 include vmm/virtio/local.mk
 include vmm/fuse/local.mk
-include vmm/initramfs.mk
+include vmm/kstore/local.mk
 
 VMM_LIBS = vmm/libvmm.a lib/libnovmutil.a $(LIBELF_LIBS) $(ZLIB_LIBS) $(LZMA_LIBS) \
 	$(ZSTD_LIBS) $(LZ4_LIBS) $(YAJL_LIBS) -lpthread

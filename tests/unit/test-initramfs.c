@@ -18,7 +18,7 @@
 #include "cleanup.h"
 #include "util.h"
 #include "tap.h"
-#include "vmm/initramfs.h"
+#include "vmm/kstore/initramfs.h"
 
 static char tmp_root[] = "/tmp/test-initramfs.XXXXXX";
 
