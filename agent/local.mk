@@ -39,7 +39,6 @@ agent_novm_init_SOURCES = \
 	agent/console.h agent/console.c \
 	agent/mounts.h agent/mounts.c \
 	agent/modules.h agent/modules.c \
-	agent/modorder.h agent/modorder.c \
 	agent/report.h agent/report.c \
 	agent/action.h agent/action.c \
 	agent/cmdline.h agent/cmdline.c \
@@ -56,6 +55,7 @@ agent_novm_init_SOURCES = \
 	$(AGENT_OCI_SOURCES) \
 	lib/error.h lib/error.c \
 	lib/fdpass.h lib/fdpass.c \
+	lib/modorder.h lib/modorder.c \
 	lib/util.h lib/util.c
 
 # The agent's pure parsers, tested on the host.
@@ -63,7 +63,6 @@ check_PROGRAMS += tests/unit/test-agent-parse
 TESTS += tests/unit/test-agent-parse
 tests_unit_test_agent_parse_SOURCES = tests/unit/test-agent-parse.c \
 	agent/cmdline.h agent/cmdline.c \
-	agent/modorder.h agent/modorder.c \
 	agent/procinfo.h agent/procinfo.c
 tests_unit_test_agent_parse_LDADD = lib/libnovmutil.a
 

@@ -6,10 +6,9 @@ vmm_libvmm_a_SOURCES += \
 	vmm/kstore/kfetch.h vmm/kstore/kfetch.c \
 	vmm/kstore/kmodules.h vmm/kstore/kmodules.c
 
-# The initramfs builder.  It reads module order files with the agent's own
-# parser, so host and guest agree on the format.
-vmm_libvmm_a_SOURCES += vmm/kstore/initramfs.h vmm/kstore/initramfs.c \
-	agent/modorder.h agent/modorder.c
+# The initramfs builder.  It reads module order files with the parser the
+# agent uses too (lib/modorder.c), so host and guest agree on the format.
+vmm_libvmm_a_SOURCES += vmm/kstore/initramfs.h vmm/kstore/initramfs.c
 
 check_PROGRAMS += tests/unit/test-initramfs
 TESTS += tests/unit/test-initramfs
