@@ -1,4 +1,4 @@
-#include "container.h"
+#include "vm-plan.h"
 
 #include <errno.h>
 #include <stdio.h>
