@@ -42,7 +42,7 @@ agent_novm_init_SOURCES = \
 	agent/report.h agent/report.c \
 	agent/action.h agent/action.c \
 	agent/cmdline.h agent/cmdline.c \
-	agent/container.h agent/container.c \
+	agent/agent-loop.h agent/agent-loop.c \
 	agent/devcgroup.h agent/devcgroup.c \
 	$(AGENT_CONTAINER_PURE_SOURCES) \
 	agent/inroot.h agent/inroot.c \
