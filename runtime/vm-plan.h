@@ -9,8 +9,8 @@
 
 #include "error.h"
 #include "oci/spec.h"
-#include "vm.h"
 #include "vmm/kstore/kstore.h"
+#include "vmm/kvm.h"
 
 #define CONTAINER_ROOTFS_TAG "rootfs"
 

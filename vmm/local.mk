@@ -7,7 +7,7 @@ vmm_libvmm_a_SOURCES = \
 	vmm/memory.h vmm/memory.c \
 	vmm/bus.h vmm/bus.c \
 	vmm/ioloop.h vmm/ioloop.c \
-	vmm/vm.h vmm/kvm.c vmm/irq.c \
+	vmm/kvm.h vmm/kvm.c vmm/irq.c \
 	vmm/vcpu.h vmm/vcpu.c \
 	vmm/vmm.h vmm/vmm-internal.h vmm/vmm.c vmm/device-table.c \
 	vmm/tuntap.h vmm/tuntap.c

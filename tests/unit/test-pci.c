@@ -17,10 +17,10 @@
 #include "tap.h"
 #include "virtio-driver.h"
 #include "vmm/devices/pci.h"
+#include "vmm/kvm.h"
 #include "vmm/virtio/core.h"
 #include "vmm/virtio/pci.h"
 #include "vmm/virtio/rng.h"
-#include "vmm/vm.h"
 
 #define RAM_SIZE (4ULL << 20)
 #define DESC_GPA 0x100000ULL

@@ -22,9 +22,9 @@
 #include "util.h"
 #include "virtio-driver.h"
 #include "vmm/devices/pci.h"
+#include "vmm/kvm.h"
 #include "vmm/virtio/fs.h"
 #include "vmm/virtio/pci.h"
-#include "vmm/vm.h"
 
 #define RAM_SIZE (16ULL << 20)
 #define RING_GPA 0x100000ULL	/* queue n's rings at RING_GPA + n * DRV_RING_STRIDE */

@@ -28,10 +28,10 @@
 #include "tap.h"
 #include "virtio-driver.h"
 #include "vmm/devices/pci.h"
+#include "vmm/kvm.h"
 #include "vmm/tuntap.h"
 #include "vmm/virtio/net.h"
 #include "vmm/virtio/pci.h"
-#include "vmm/vm.h"
 
 #define RAM_SIZE (16ULL << 20)
 #define RING_GPA 0x100000ULL
