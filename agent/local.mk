@@ -77,7 +77,7 @@ tests_unit_test_agent_container_LDADD = $(AGENT_TEST_LIBS)
 
 # What needs root and a kernel (run on the host in forked children): the
 # in-root path resolution, seccomp, capabilities and the whole process
-# setup up to exec.  Skips (77) when not root.
+# setup up to exec.  Skips when not root.
 check_PROGRAMS += tests/unit/test-agent-process
 TESTS += tests/unit/test-agent-process
 tests_unit_test_agent_process_CFLAGS = $(AGENT_TEST_CFLAGS)

@@ -428,7 +428,7 @@ int main(void)
 	setvbuf(stdout, NULL, _IOLBF, 0);	/* keep TAP lines if a sanitizer exits */
 	if (fake_vm_init(&vm, &ram, RAM_SIZE, &err) < 0) {
 		printf("1..0 # SKIP cannot set up a fake VM\n");
-		return 77;
+		return 0;
 	}
 	dev.ram = ram;
 

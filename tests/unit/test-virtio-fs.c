@@ -354,7 +354,7 @@ int main(void)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (fake_vm_init(&vm, &ram, RAM_SIZE, &err) < 0 || make_share() < 0) {
 		printf("1..0 # SKIP cannot set up a fake VM and share\n");
-		return 77;
+		return 0;
 	}
 	dev.ram = ram;
 

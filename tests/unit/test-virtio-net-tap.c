@@ -148,7 +148,7 @@ int main(void)
 	    make_tap(TAP, IFF_TAP) < 0) {
 		printf("1..0 # SKIP no /dev/net/tun or no network namespace of our own: %s\n",
 		       strerror(errno));
-		return 77;
+		return 0;
 	}
 	test_open_errors();
 	ok(tap_open(TAP, &fd, &err) == 0, "tap_open of an existing tap");

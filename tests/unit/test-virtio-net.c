@@ -374,7 +374,7 @@ int main(void)
 	if (fake_vm_init(&vm, &ram, RAM_SIZE, &err) < 0 ||
 	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
 		printf("1..0 # SKIP cannot set up a fake VM or a socket pair\n");
-		return 77;
+		return 0;
 	}
 	dev.ram = ram;
 	peer = sv[1];
