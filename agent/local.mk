@@ -40,11 +40,10 @@ agent_novm_init_SOURCES = \
 	agent/console.h agent/console.c \
 	agent/mounts.h agent/mounts.c \
 	agent/modules.h agent/modules.c \
-	agent/modorder.h agent/modorder.c \
 	agent/report.h agent/report.c \
 	agent/action.h agent/action.c \
 	agent/cmdline.h agent/cmdline.c \
-	agent/container.h agent/container.c \
+	agent/agent-loop.h agent/agent-loop.c \
 	agent/devcgroup.h agent/devcgroup.c \
 	$(AGENT_CONTAINER_PURE_SOURCES) \
 	agent/inroot.h agent/inroot.c \
@@ -58,6 +57,7 @@ agent_novm_init_SOURCES = \
 	$(AGENT_OCI_SOURCES) \
 	lib/error.h lib/error.c \
 	lib/fdpass.h lib/fdpass.c \
+	lib/modorder.h lib/modorder.c \
 	lib/util.h lib/util.c
 
 # The agent's pure parsers, tested on the host.
@@ -65,7 +65,6 @@ check_PROGRAMS += tests/unit/test-agent-parse
 TESTS += tests/unit/test-agent-parse
 tests_unit_test_agent_parse_SOURCES = tests/unit/test-agent-parse.c \
 	agent/cmdline.h agent/cmdline.c \
-	agent/modorder.h agent/modorder.c \
 	agent/procinfo.h agent/procinfo.c
 tests_unit_test_agent_parse_LDADD = lib/libnovmutil.a
 
@@ -80,7 +79,7 @@ tests_unit_test_agent_container_LDADD = $(AGENT_TEST_LIBS)
 
 # What needs root and a kernel (run on the host in forked children): the
 # in-root path resolution, seccomp, capabilities and the whole process
-# setup up to exec.  Skips (77) when not root.
+# setup up to exec.  Skips when not root.
 check_PROGRAMS += tests/unit/test-agent-process
 TESTS += tests/unit/test-agent-process
 tests_unit_test_agent_process_CFLAGS = $(AGENT_TEST_CFLAGS)

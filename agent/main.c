@@ -1,13 +1,13 @@
 /* novm-init: PID 1 of every novm guest.  It sets up the bare minimum of a
  * Linux userspace, loads the modules the VMM's devices need, reports what it
  * sees on the console, then ends the VM as novm.action= asks.  With
- * novm.mode=container it runs a container instead (container.c). */
+ * novm.mode=container it runs a container instead (agent-loop.c). */
 #include <stdio.h>
 #include <unistd.h>
 
 #include "action.h"
+#include "agent-loop.h"
 #include "console.h"
-#include "container.h"
 #include "log.h"
 #include "modules.h"
 #include "mounts.h"

@@ -1,7 +1,8 @@
 noinst_LIBRARIES += lib/libnovmutil.a
 lib_libnovmutil_a_SOURCES = lib/cleanup.h lib/error.h lib/error.c lib/util.h lib/util.c lib/log.h lib/log.c lib/jsonstr.h lib/jsonstr.c lib/fdpass.h lib/fdpass.c \
 	lib/initsteps.h lib/initsteps.c \
-	lib/unixsock.h lib/unixsock.c
+	lib/unixsock.h lib/unixsock.c \
+	lib/modorder.h lib/modorder.c
 
 check_PROGRAMS += tests/unit/test-initsteps
 TESTS += tests/unit/test-initsteps

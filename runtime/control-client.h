@@ -1,13 +1,13 @@
 /* The client end of a VMM's control socket (the protocol is in
- * vmm/control.h): one-line requests answered by "ok[ <data>]" or
+ * vmm/channel/control.h): one-line requests answered by "ok[ <data>]" or
  * "error <message>", and exec sessions that keep their connection. */
 #ifndef NOVM_RUNTIME_CONTROL_CLIENT_H
 #define NOVM_RUNTIME_CONTROL_CLIENT_H
 
 #include <stddef.h>
 
-#include "control.h"
 #include "error.h"
+#include "vmm/channel/control.h"
 
 /* A wedged VMM must not hang a command forever. */
 #define CTL_CALL_TIMEOUT_MS (60 * 1000)

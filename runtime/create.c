@@ -18,7 +18,7 @@
 #include "cleanup.h"
 #include "compat.h"
 #include "console-socket.h"
-#include "container.h"
+#include "vm-plan.h"
 #include "hooks.h"
 #include "log.h"
 #include "oci/spec.h"

@@ -11,7 +11,7 @@ runtime_libruntime_a_SOURCES = \
 	runtime/cmd-start.c runtime/cmd-state.c runtime/cmd-update.c \
 	runtime/state.h runtime/state.c runtime/state-json.h runtime/state-json.c \
 	runtime/proc.h runtime/proc.c \
-	runtime/container.h runtime/container.c \
+	runtime/vm-plan.h runtime/vm-plan.c \
 	runtime/create.h runtime/create.c \
 	runtime/vmm-child.h runtime/vmm-child.c \
 	runtime/lifecycle.h runtime/lifecycle.c \

@@ -8,12 +8,12 @@
 #include "cleanup.h"
 #include "cli.h"
 #include "commands.h"
-#include "kstore.h"
 #include "log.h"
 #include "oci/spec.h"
 #include "runtime.h"
 #include "runtime/commit.h"
 #include "state.h"
+#include "vmm/kstore/kstore.h"
 
 static void usage(FILE *out)
 {

@@ -18,7 +18,7 @@
 
 #include "cleanup.h"
 #include "rtnl.h"
-#include "tuntap.h"
+#include "vmm/tuntap.h"
 
 #define INGRESS_HANDLE TC_H_MAKE(TC_H_INGRESS, 0)
 

@@ -5,7 +5,7 @@
  *   <root>/<id>/.lock         flock()ed by every command that changes the
  *                             container, so commands on one id run one at a
  *                             time (state and list only read)
- *   <root>/<id>/control.sock  the VMM's control socket (vmm/control.h)
+ *   <root>/<id>/control.sock  the VMM's control socket (vmm/channel/control.h)
  *   <root>/<id>/console.log   the guest's serial console (kernel messages)
  *   <root>/<id>/exec-<pid>    one per exec proxy, holding its start time
  *

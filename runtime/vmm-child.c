@@ -14,7 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "agent-link.h"
+#include "vmm/channel/agent-link.h"
 #include "cgroup.h"
 #include "cleanup.h"
 #include "console-socket.h"

@@ -11,7 +11,7 @@
 #ifndef NOVM_RUNTIME_VMM_CHILD_H
 #define NOVM_RUNTIME_VMM_CHILD_H
 
-#include "container.h"
+#include "vm-plan.h"
 #include "netns.h"
 
 struct vmm_child_args {

@@ -10,8 +10,8 @@
 
 #include "cleanup.h"
 #include "commands.h"
-#include "initramfs.h"
-#include "kstore.h"
+#include "kstore/initramfs.h"
+#include "kstore/kstore.h"
 #include "vmm.h"
 
 static void usage(FILE *out)

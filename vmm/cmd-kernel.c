@@ -11,8 +11,8 @@
 #include "cleanup.h"
 #include "commands.h"
 #include "jsonstr.h"
-#include "kfetch.h"
-#include "kstore.h"
+#include "kstore/kfetch.h"
+#include "kstore/kstore.h"
 
 #define OPT_STORE 1000
 #define STORE_HELP "  --store DIR   kernel store (default $NOVM_KERNEL_STORE or " KSTORE_DEFAULT_ROOT ")\n"

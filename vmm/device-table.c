@@ -6,8 +6,8 @@
  * (a virtio-fs per share) loops in its attach. */
 #include "vmm-internal.h"
 
-#include "agent-link.h"
-#include "control.h"
+#include "channel/agent-link.h"
+#include "channel/control.h"
 #include "devices/i8042.h"
 #include "devices/pci.h"
 #include "devices/rtc.h"

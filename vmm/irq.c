@@ -11,7 +11,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 
-#include "vm.h"
+#include "kvm.h"
 
 #define IOAPIC_PINS 24
 #define PIC_IRQS 16

@@ -10,7 +10,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-#include "vm.h"
+#include "kvm.h"
 
 /* Intel needs these two pages for real-mode emulation; both lie above the
  * LAPIC, outside RAM and the PCI window. */

@@ -12,7 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "vm.h"
+#include "kvm.h"
 
 #define VCPU_KICK_SIGNAL SIGUSR1
 /* How long vm_pause_vcpus() waits for the vCPUs to leave the guest; an

@@ -10,7 +10,7 @@
 
 #include "error.h"
 #include "initsteps.h"
-#include "vm.h"
+#include "kvm.h"
 
 struct serial;
 struct i8042;

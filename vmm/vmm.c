@@ -15,7 +15,7 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
-#include "agent-link.h"
+#include "channel/agent-link.h"
 #include "cleanup.h"
 #include "loader/bzimage.h"
 #include "loader/elf.h"

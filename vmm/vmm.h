@@ -2,7 +2,7 @@
 #define NOVM_VMM_H
 
 #include "error.h"
-#include "vm.h"
+#include "kvm.h"
 
 #define VMM_MIN_MEMORY (32ULL << 20)
 #define VMM_MAX_CPUS 64

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Host-side test driver for the agent's container mode (agent/container.c).
+"""Host-side test driver for the agent's container mode (agent/agent-loop.c).
 
 Boots Debian's kernel under QEMU (TCG: no KVM needed) with the agent as
 /init, a virtio-console as the agent channel (/dev/hvc0 in the guest) and a

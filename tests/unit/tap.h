@@ -1,4 +1,7 @@
-/* Minimal TAP output for the C unit tests. */
+/* Minimal TAP output for the C unit tests, read by automake's TAP driver
+ * (make check counts the assertions).  A program that cannot run at all
+ * prints "1..0 # SKIP <why>" and exits 0: the driver counts that as a skip,
+ * and any other exit status but 0 as an error. */
 #ifndef NOVM_TAP_H
 #define NOVM_TAP_H
 

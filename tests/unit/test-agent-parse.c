@@ -9,7 +9,7 @@
 
 #include "tap.h"
 #include "agent/cmdline.h"
-#include "agent/modorder.h"
+#include "modorder.h"
 #include "agent/procinfo.h"
 
 

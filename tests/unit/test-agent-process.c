@@ -2,7 +2,7 @@
  * resolved inside a root (symlinks must not lead out), /dev nodes, seccomp
  * filters, capability sets and the whole process setup up to exec.  What
  * changes the process (filters, capabilities, user) runs in forked
- * children.  Needs root; skips (77) otherwise. */
+ * children.  Needs root; skips otherwise. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
@@ -447,7 +447,7 @@ int main(void)
 
 	if (geteuid() != 0) {
 		printf("1..0 # SKIP needs root (mknod, setresuid, capabilities)\n");
-		return 77;
+		return 0;
 	}
 	if (!mkdtemp(tmp)) {
 		perror("mkdtemp");

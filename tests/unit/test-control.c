@@ -16,7 +16,7 @@
 
 #include "cleanup.h"
 #include "tap.h"
-#include "vmm/control.h"
+#include "vmm/channel/control.h"
 
 /* ---- the pure parts ---- */
 

@@ -329,7 +329,7 @@ int main(void)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (fixture_dir(base, sizeof(base)) < 0) {
 		printf("1..0 # SKIP no temp dir: %s\n", strerror(errno));
-		return 77;
+		return 0;
 	}
 	T = treq_new();
 	S = fixture_server(false);

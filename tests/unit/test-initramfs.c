@@ -18,7 +18,7 @@
 #include "cleanup.h"
 #include "util.h"
 #include "tap.h"
-#include "vmm/initramfs.h"
+#include "vmm/kstore/initramfs.h"
 
 static char tmp_root[] = "/tmp/test-initramfs.XXXXXX";
 
@@ -598,7 +598,7 @@ int main(void)
 
 	if (!mkdtemp(tmp_root)) {
 		printf("1..0 # SKIP cannot create a temporary directory\n");
-		return 77;
+		return 0;
 	}
 	put_file("agent", agent_data, sizeof(agent_data) - 1);
 	make_dir("mods");

@@ -15,7 +15,7 @@
 #include "compress-util.h"
 #include "tap.h"
 #include "util.h"
-#include "vmm/kmodules.h"
+#include "vmm/kstore/kmodules.h"
 
 static char tmpdir[] = "/tmp/test-kmodules.XXXXXX";
 

@@ -17,10 +17,10 @@
 #include "tap.h"
 #include "virtio-driver.h"
 #include "vmm/devices/pci.h"
+#include "vmm/kvm.h"
 #include "vmm/virtio/core.h"
 #include "vmm/virtio/pci.h"
 #include "vmm/virtio/rng.h"
-#include "vmm/vm.h"
 
 #define RAM_SIZE (4ULL << 20)
 #define DESC_GPA 0x100000ULL
@@ -428,7 +428,7 @@ int main(void)
 	setvbuf(stdout, NULL, _IOLBF, 0);	/* keep TAP lines if a sanitizer exits */
 	if (fake_vm_init(&vm, &ram, RAM_SIZE, &err) < 0) {
 		printf("1..0 # SKIP cannot set up a fake VM\n");
-		return 77;
+		return 0;
 	}
 	dev.ram = ram;
 

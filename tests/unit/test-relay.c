@@ -11,8 +11,8 @@
 #include <unistd.h>
 
 #include "tap.h"
-#include "vmm/evset.h"
-#include "vmm/relay.h"
+#include "vmm/channel/evset.h"
+#include "vmm/channel/relay.h"
 
 static bool fd_open(int fd)
 {

@@ -1,5 +1,5 @@
-/* A stand-in for a VMM's control socket (vmm/control.h) for novm-runc's
- * tests: a thread answers each request with what the test's reply()
+/* A stand-in for a VMM's control socket (vmm/channel/control.h) for
+ * novm-runc's tests: a thread answers each request with what the test's reply()
  * says, records the requests, and plays an exec session: it takes the
  * three fds and the process JSON, writes "hello\n" to the session's
  * stdout, answers "ok 7", and ends the process ("exit 3 0") when the

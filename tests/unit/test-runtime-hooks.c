@@ -44,7 +44,7 @@ int main(void)
 
 	if (!mkdtemp(dir)) {
 		printf("1..0 # SKIP no temp dir\n");
-		return 77;
+		return 0;
 	}
 	snprintf(path, sizeof(path), "%s/stdin", dir);
 

@@ -19,9 +19,9 @@
 #include "tap.h"
 #include "virtio-driver.h"
 #include "vmm/devices/pci.h"
+#include "vmm/kvm.h"
 #include "vmm/virtio/console.h"
 #include "vmm/virtio/pci.h"
-#include "vmm/vm.h"
 
 #define RAM_SIZE (16ULL << 20)
 #define RING_GPA 0x100000ULL	/* queue n's rings at RING_GPA + n * DRV_RING_STRIDE */
@@ -298,7 +298,7 @@ int main(void)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (fake_vm_init(&vm, &ram, RAM_SIZE, &err) < 0) {
 		printf("1..0 # SKIP cannot set up a fake VM\n");
-		return 77;
+		return 0;
 	}
 	dev.ram = ram;
 

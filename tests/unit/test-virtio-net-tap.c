@@ -28,10 +28,10 @@
 #include "tap.h"
 #include "virtio-driver.h"
 #include "vmm/devices/pci.h"
+#include "vmm/kvm.h"
 #include "vmm/tuntap.h"
 #include "vmm/virtio/net.h"
 #include "vmm/virtio/pci.h"
-#include "vmm/vm.h"
 
 #define RAM_SIZE (16ULL << 20)
 #define RING_GPA 0x100000ULL
@@ -148,7 +148,7 @@ int main(void)
 	    make_tap(TAP, IFF_TAP) < 0) {
 		printf("1..0 # SKIP no /dev/net/tun or no network namespace of our own: %s\n",
 		       strerror(errno));
-		return 77;
+		return 0;
 	}
 	test_open_errors();
 	ok(tap_open(TAP, &fd, &err) == 0, "tap_open of an existing tap");

@@ -28,9 +28,9 @@
 #include "tap.h"
 #include "virtio-driver.h"
 #include "vmm/devices/pci.h"
+#include "vmm/kvm.h"
 #include "vmm/virtio/net.h"
 #include "vmm/virtio/pci.h"
-#include "vmm/vm.h"
 
 #define RAM_SIZE (16ULL << 20)
 #define RING_GPA 0x100000ULL
@@ -374,7 +374,7 @@ int main(void)
 	if (fake_vm_init(&vm, &ram, RAM_SIZE, &err) < 0 ||
 	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
 		printf("1..0 # SKIP cannot set up a fake VM or a socket pair\n");
-		return 77;
+		return 0;
 	}
 	dev.ram = ram;
 	peer = sv[1];

@@ -397,7 +397,7 @@ int main(void)
 	ram = aligned_alloc(4096, RAM_SIZE);
 	if (!ram || guest_memory_add(&mem, RAM_BASE, RAM_SIZE, ram) < 0) {
 		printf("1..0 # SKIP no memory\n");
-		return 77;
+		return 0;
 	}
 	virtq_init(&q, &mem, &ops, NULL, 0);
 

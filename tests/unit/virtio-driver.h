@@ -13,7 +13,7 @@
 
 #include <linux/virtio_ring.h>
 
-#include "vmm/vm.h"
+#include "vmm/kvm.h"
 
 /* ---- the fake VM ---- */
 

@@ -8,7 +8,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 
-#include "vm.h"
+#include "kvm.h"
 #include "vmm-internal.h"
 
 #define I8042_DATA 0x60

@@ -11,7 +11,7 @@
 
 #include "jsonstr.h"
 #include "vmm/devices/pci.h"
-#include "vmm/vm.h"
+#include "vmm/kvm.h"
 
 #define ENTRY_ADDR_LO 0
 #define ENTRY_ADDR_HI 4

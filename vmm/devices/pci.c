@@ -8,7 +8,7 @@
 
 #include <linux/pci_regs.h>
 
-#include "vmm/vm.h"
+#include "vmm/kvm.h"
 #include "vmm/vmm-internal.h"
 
 #define CONF1_PORT 0xCF8

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "vm.h"
+#include "kvm.h"
 #include "vmm-internal.h"
 
 #define RTC_INDEX_PORT 0x70

@@ -8,8 +8,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "kvm.h"
 #include "util.h"
-#include "vm.h"
 #include "vmm-internal.h"
 
 #define COM1_BASE 0x3f8

@@ -13,9 +13,9 @@
 
 #include "jsonstr.h"
 #include "vmm/devices/pci.h"
+#include "vmm/kvm.h"
 #include "vmm/virtio/core.h"
 #include "vmm/virtio/pci.h"
-#include "vmm/vm.h"
 
 #define RECEIVE_QUEUE 0		/* host to guest */
 #define TRANSMIT_QUEUE 1	/* guest to host */

@@ -7,7 +7,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-#include "vmm/vm.h"
+#include "vmm/kvm.h"
 
 static void queue_interrupt(struct virtq *q)
 {

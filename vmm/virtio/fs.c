@@ -14,9 +14,9 @@
 #include "cleanup.h"
 #include "vmm/devices/pci.h"
 #include "vmm/fuse/server.h"
+#include "vmm/kvm.h"
 #include "vmm/virtio/core.h"
 #include "vmm/virtio/pci.h"
-#include "vmm/vm.h"
 #include "vmm/vmm-internal.h"
 
 #define HIPRIO_QUEUE 0

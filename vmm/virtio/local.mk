@@ -1,7 +1,6 @@
-# The virtio core, its PCI transport with MSI-X, and the devices.
+# The virtio core, its PCI transport (over vmm/devices/pci.c and msix.c),
+# and the devices.
 vmm_libvmm_a_SOURCES += \
-	vmm/devices/pci.h vmm/devices/pci.c \
-	vmm/devices/msix.h vmm/devices/msix.c \
 	vmm/virtio/queue.h vmm/virtio/queue.c \
 	vmm/virtio/core.h vmm/virtio/core.c \
 	vmm/virtio/pci.h vmm/virtio/pci.c \

@@ -21,7 +21,7 @@
 #include "vmm/tuntap.h"
 #include "vmm/virtio/core.h"
 #include "vmm/virtio/pci.h"
-#include "vmm/vm.h"
+#include "vmm/kvm.h"
 #include "vmm/vmm-internal.h"
 
 #define RX_QUEUE 0

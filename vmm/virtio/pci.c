@@ -13,8 +13,8 @@
 
 #include "vmm/devices/msix.h"
 #include "vmm/devices/pci.h"
+#include "vmm/kvm.h"
 #include "vmm/virtio/core.h"
-#include "vmm/vm.h"
 
 #define SUBSYSTEM_ID 0x1100
 #define COMMON_CFG_LEN 0x40	/* covers the 1.2 layout up to queue_reset */

@@ -8,9 +8,9 @@
 #include <linux/virtio_ids.h>
 
 #include "vmm/devices/pci.h"
+#include "vmm/kvm.h"
 #include "vmm/virtio/core.h"
 #include "vmm/virtio/pci.h"
-#include "vmm/vm.h"
 #include "vmm/vmm-internal.h"
 
 #define RNG_QUEUE_SIZE 256

@@ -8,8 +8,8 @@
 #include <linux/kvm.h>
 
 #include "cleanup.h"
+#include "kvm.h"
 #include "vcpu.h"
-#include "vm.h"
 
 #define MAX_CPUID_ENTRIES 256
 

@@ -1,7 +1,7 @@
 /* Container mode: the sequence (channel, READY, CONFIG, the init forked
  * into the container's namespaces, where it builds the root) and PID 1's
  * loop over the channel, the sessions and SIGCHLD. */
-#include "container.h"
+#include "agent-loop.h"
 
 #include <endian.h>
 #include <errno.h>

@@ -1,8 +1,8 @@
 /* The control server's real backend: the VM's agent link and vCPUs. */
 #include "control-internal.h"
 #include "jsonstr.h"
+#include "kvm.h"
 #include "virtio/pci.h"
-#include "vm.h"
 #include "vmm-internal.h"
 
 static int vm_start(void *be, const struct agent_session_ops *ops, void *opaque, novm_error_t *err)

@@ -1,17 +1,17 @@
 /* From an OCI bundle to the VM that runs it: size, kernel, initramfs,
  * the virtio-fs shares (rootfs and bind mounts) and the configuration the
  * agent receives. */
-#ifndef NOVM_RUNTIME_CONTAINER_H
-#define NOVM_RUNTIME_CONTAINER_H
+#ifndef NOVM_RUNTIME_VM_PLAN_H
+#define NOVM_RUNTIME_VM_PLAN_H
 
 #include <stdbool.h>
 #include <stdint.h>
 
 #include "error.h"
-#include "kstore.h"
 #include "netconf.h"
 #include "oci/spec.h"
-#include "vm.h"
+#include "vmm/kstore/kstore.h"
+#include "vmm/kvm.h"
 
 #define CONTAINER_ROOTFS_TAG "rootfs"
 

@@ -14,8 +14,8 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
-#include "agent/modorder.h"
 #include "cleanup.h"
+#include "modorder.h"
 #include "util.h"
 
 #ifndef NOVM_LIBEXECDIR

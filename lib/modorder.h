@@ -3,8 +3,8 @@
  * line, dependencies first.  Blank lines and lines starting with '#' are
  * ignored.  Shared by the initramfs builder (host) and the agent (guest) so
  * both read the format the same way. */
-#ifndef NOVM_AGENT_MODORDER_H
-#define NOVM_AGENT_MODORDER_H
+#ifndef NOVM_MODORDER_H
+#define NOVM_MODORDER_H
 
 #include <stdbool.h>
 #include <stddef.h>

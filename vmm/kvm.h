@@ -1,7 +1,9 @@
 /* A running virtual machine: KVM handles, guest memory, buses, vCPUs and the
- * devices registered on them.  Devices see the VM through this header. */
-#ifndef NOVM_VM_H
-#define NOVM_VM_H
+ * devices registered on them.  Devices see the VM through this header.
+ * Implemented by kvm.c (the VM's KVM set-up, exit requests, legacy IRQ
+ * lines), irq.c (MSI routing, irqfds, ioeventfds) and vcpu.c (pausing). */
+#ifndef NOVM_KVM_H
+#define NOVM_KVM_H
 
 #include <pthread.h>
 #include <stdatomic.h>

@@ -1,4 +1,4 @@
-#include "container.h"
+#include "vm-plan.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -7,10 +7,10 @@
 #include <sys/stat.h>
 
 #include "cleanup.h"
-#include "initramfs.h"
 #include "jsonstr.h"
 #include "oci/vm-size.h"
 #include "vmm.h"
+#include "vmm/kstore/initramfs.h"
 
 static bool is_bind_mount(const struct oci_mount *m)
 {

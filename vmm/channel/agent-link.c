@@ -16,8 +16,8 @@
 #include "agent/proto.h"
 #include "agent-link-internal.h"
 #include "jsonstr.h"
+#include "kvm.h"
 #include "virtio/console.h"
-#include "vm.h"
 #include "vmm-internal.h"
 
 /* How long teardown waits for a reader that takes no more output. */

@@ -1,8 +1,8 @@
 /* Container mode (novm.mode=container): PID 1 builds the container's root
  * from virtio-fs shares, runs its process and the host's execs, and relays
  * their stdio, signals and exits over the agent channel. */
-#ifndef NOVM_AGENT_CONTAINER_H
-#define NOVM_AGENT_CONTAINER_H
+#ifndef NOVM_AGENT_LOOP_H
+#define NOVM_AGENT_LOOP_H
 
 #include <stdbool.h>
 

@@ -1,0 +1,17 @@
+# The container channel: the agent link (the virtio-console channel to the
+# guest's agent, its sessions and their stdio relays) and the control socket
+# (the runtime's way into a running VMM).  Included from vmm/local.mk.
+vmm_libvmm_a_SOURCES += \
+	vmm/channel/agent-link.h vmm/channel/agent-link-internal.h \
+	vmm/channel/agent-link.c vmm/channel/agent-session.c \
+	vmm/channel/evset.h vmm/channel/evset.c \
+	vmm/channel/relay.h vmm/channel/relay.c \
+	vmm/channel/control.h vmm/channel/control-internal.h vmm/channel/control.c \
+	vmm/channel/control-request.c vmm/channel/control-proto.c vmm/channel/control-vm.c
+
+check_PROGRAMS += tests/unit/test-control tests/unit/test-relay
+TESTS += tests/unit/test-control tests/unit/test-relay
+tests_unit_test_control_SOURCES = tests/unit/test-control.c tests/unit/tap.h
+tests_unit_test_control_LDADD = $(VMM_LIBS)
+tests_unit_test_relay_SOURCES = tests/unit/test-relay.c tests/unit/tap.h
+tests_unit_test_relay_LDADD = $(VMM_LIBS)
