@@ -24,9 +24,9 @@ static const char *const mount_options[] = {
 
 /* The namespaces the guest gives the container: its own pid, mount and
  * cgroup namespaces, and the VM's uts (hostname) and ipc, one container per
- * VM.  Not network (the guest has no network device yet), user (ids are
- * the ids given, see compat.h) nor time. */
-static const char *const namespaces[] = { "cgroup", "ipc", "mount", "pid", "uts", NULL };
+ * VM; network: the VMM's namespace, whose links become the guest's NICs
+ * (netconf.h).  Not user (ids are the ids given, see compat.h) nor time. */
+static const char *const namespaces[] = { "cgroup", "ipc", "mount", "network", "pid", "uts", NULL };
 
 /* All six run on the host with the state on stdin (hooks.c). */
 static const char *const hooks[] = {

@@ -72,7 +72,7 @@ import json, sys
 f = json.loads(sys.argv[1])
 assert f["hooks"] == ["prestart", "createRuntime", "createContainer", "startContainer",
                       "poststart", "poststop"], f["hooks"]
-assert sorted(f["linux"]["namespaces"]) == ["cgroup", "ipc", "mount", "pid", "uts"], f["linux"]
+assert sorted(f["linux"]["namespaces"]) == ["cgroup", "ipc", "mount", "network", "pid", "uts"], f["linux"]
 PY
 }
 
