@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "cgroup.h"
+#include "netconf.h"
 #include "netns.h"
 #include "cleanup.h"
 #include "compat.h"
@@ -197,8 +198,10 @@ static void create_work_release(struct create_work *w, bool failed)
 {
 	if (failed && w->pid > 0)
 		w->exit_code = end_vmm(w->pid, w->vmm_failed);
-	if (failed && w->dir)
+	if (failed && w->dir) {
+		net_release(w->dir);
 		state_remove_dir(w->dir);
+	}
 	if (failed)
 		cgroup_remove(w->cgroup);
 	int fds[] = { w->console_fd, w->ready[0], w->ready[1], w->go[0], w->go[1], w->pty_master,

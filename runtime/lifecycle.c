@@ -12,6 +12,7 @@
 #include "control-client.h"
 #include "hooks.h"
 #include "log.h"
+#include "netconf.h"
 #include "proc.h"
 
 int ctr_open(const char *root, const char *id, int *lock_fd, struct ctr_state *st,
@@ -116,6 +117,7 @@ int ctr_destroy(struct ctr_state *st, novm_error_t *err)
 			return novm_error(err, 0, "the VMM (pid %d) did not stop after SIGKILL", st->vmm.pid);
 	}
 	cgroup_remove(st->vmm.cgroup);
+	net_release(st->dir);
 	st->oci->status = OCI_STATUS_STOPPED;
 	st->oci->pid = 0;
 	st->status = "stopped";

@@ -13,11 +13,18 @@
 #include <linux/pkt_sched.h>
 #include <linux/rtnetlink.h>
 #include <linux/tc_act/tc_mirred.h>
+#include <fcntl.h>
+#include <linux/nsfs.h>
+#include <sched.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "cleanup.h"
 #include "rtnl.h"
+#include "util.h"
 #include "vmm/tuntap.h"
 
 #define INGRESS_HANDLE TC_H_MAKE(TC_H_INGRESS, 0)
@@ -130,4 +137,62 @@ fail:
 	if (nl.sock)
 		remove_ingress(&nl, iface->ifindex);
 	return novm_error_wrap(err, "network: connect link %s to the VM", iface->name);
+}
+
+#define NET_RECORD "network-links"
+
+int net_record(const char *dir, const char *netns_path, const struct net_plan *plan,
+	       novm_error_t *err)
+{
+	cleanup_free char *path = NULL, *text = NULL;
+	size_t len = 0;
+	FILE *out;
+
+	if (!plan->nr_ifaces)
+		return 0;
+	if (asprintf(&path, "%s/" NET_RECORD, dir) < 0 || !(out = open_memstream(&text, &len)))
+		return novm_error(err, ENOMEM, NET_RECORD);
+	/* One name a line: a path with a newline cannot be recorded. */
+	fprintf(out, "%s\n", strchr(netns_path, '\n') ? "" : netns_path);
+	for (int i = 0; i < plan->nr_ifaces; i++)
+		fprintf(out, "%s\n", plan->ifaces[i].name);
+	if (fclose(out) != 0)
+		return novm_error(err, ENOMEM, NET_RECORD);
+	return write_file_atomic(path, text, len, 0600, err);
+}
+
+/* In a child, as setns would move the caller (its hooks run in the
+ * host's namespace). */
+static __attribute__((noreturn)) void release_in(char *text)
+{
+	char *save = NULL, *nspath = strtok_r(text, "\n", &save);
+	cleanup_rtnl struct rtnl nl = { 0 };
+	novm_error_t err = NULL;
+	int fd;
+
+	if (!nspath || (fd = open(nspath, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) < 0 ||
+	    ioctl(fd, NS_GET_NSTYPE) != CLONE_NEWNET || setns(fd, CLONE_NEWNET) < 0 ||
+	    rtnl_open(&nl, &err) < 0)
+		_exit(1);
+	for (char *name; (name = strtok_r(NULL, "\n", &save));) {
+		int index = (int)if_nametoindex(name);
+		if (index > 0)
+			remove_ingress(&nl, index);
+	}
+	_exit(0);
+}
+
+void net_release(const char *dir)
+{
+	cleanup_free char *path = NULL, *text = NULL;
+	size_t len;
+	pid_t pid;
+
+	if (asprintf(&path, "%s/" NET_RECORD, dir) < 0 || read_file(path, &text, &len, NULL) < 0)
+		return;
+	pid = fork();
+	if (pid == 0)
+		release_in(text);
+	if (pid > 0)
+		waitpid(pid, NULL, 0);
 }

@@ -68,6 +68,15 @@ int net_discover(struct net_plan *out, novm_error_t *err);
  * mirred redirect each way.  The tap is opened as tuntap.h's taps are. */
 int net_connect(const struct net_iface *iface, int *tap_fd, novm_error_t *err);
 
+/* A namespace given by path outlives the VMM, and with it our ingress
+ * qdiscs on its links, which would drop their traffic for a tap that is
+ * gone.  net_record writes which links of which namespace the VMM joined
+ * to the guest into state directory `dir`; net_release, after the VMM is
+ * gone (delete), takes the ingress qdiscs off them again. */
+int net_record(const char *dir, const char *netns_path, const struct net_plan *plan,
+	       novm_error_t *err);
+void net_release(const char *dir);
+
 /* The agent's "network" member: {"interfaces":[{"name","mac","mtu",
  * "addresses":["a/len",...]}],"routes":[{"destination":"a/len",
  * "gateway":"a","interface":"name","metric":n}]}. */

@@ -36,6 +36,7 @@ int netns_plan(const struct oci_spec *spec, struct netns_plan *out, novm_error_t
 		return novm_error(err, type < 0 ? errno : 0,
 				  "network namespace `%s`: not a network namespace", net->path);
 	out->fd = steal_fd(&fd);
+	out->path = net->path;
 	return 0;
 }
 

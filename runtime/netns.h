@@ -13,8 +13,9 @@
 #include "oci/spec.h"
 
 struct netns_plan {
-	int fd;		/* the namespace to join, or -1 */
-	bool unshare;	/* make a new one */
+	int fd;			/* the namespace to join, or -1 */
+	const char *path;	/* its path in the spec, or NULL */
+	bool unshare;		/* make a new one */
 };
 
 /* Decides from linux.namespaces, checking a given path is a network

@@ -246,13 +246,16 @@ static int wait_go(int fd, novm_error_t *err)
 
 /* Every link the client put in the namespace becomes a NIC of the same MAC,
  * joined to it by a tap of ours (netconf.h); the agent gets the rest. */
-static int setup_network(struct container_vm *cvm, struct vm_nic *nics, int *nr_nics,
+static int setup_network(const struct vmm_child_args *a, struct vm_nic *nics, int *nr_nics,
 			 novm_error_t *err)
 {
 	struct net_plan plan;
 
 	*nr_nics = 0;
 	if (net_discover(&plan, err) < 0)
+		return -1;
+	/* First, so that delete finds what a failure halfway left. */
+	if (a->netns->path && net_record(a->dir, a->netns->path, &plan, err) < 0)
 		return -1;
 	for (int i = 0; i < plan.nr_ifaces; i++) {
 		struct vm_nic *nic = &nics[i];
@@ -265,7 +268,7 @@ static int setup_network(struct container_vm *cvm, struct vm_nic *nics, int *nr_
 		log_msg(LOG_LEVEL_DEBUG, "network: link %s (%d addresses) is NIC %d", plan.ifaces[i].name,
 			plan.ifaces[i].nr_addrs, i + 1);
 	}
-	return container_vm_set_network(cvm, &plan, err);
+	return container_vm_set_network(a->cvm, &plan, err);
 }
 
 void vmm_child_main(const struct vmm_child_args *a)
@@ -300,7 +303,7 @@ void vmm_child_main(const struct vmm_child_args *a)
 		novm_error_release(&err);
 	}
 	vmm_child_report(a->ready_fd, "netns\n");
-	if (wait_go(a->go_fd, &err) < 0 || setup_network(a->cvm, nics, &nr_nics, &err) < 0)
+	if (wait_go(a->go_fd, &err) < 0 || setup_network(a, nics, &nr_nics, &err) < 0)
 		fail(a->ready_fd, &err);
 	close(a->go_fd);
 
