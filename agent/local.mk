@@ -77,6 +77,16 @@ tests_unit_test_agent_container_SOURCES = tests/unit/test-agent-container.c test
 	$(AGENT_CONTAINER_PURE_SOURCES) $(AGENT_PROCESS_SOURCES) $(AGENT_OCI_SOURCES)
 tests_unit_test_agent_container_LDADD = $(AGENT_TEST_LIBS)
 
+# The guest's network: runtime/net-json.c's output read back by the agent's
+# parser, field for field, and the hostile values it must refuse.
+check_PROGRAMS += tests/unit/test-agent-network
+TESTS += tests/unit/test-agent-network
+tests_unit_test_agent_network_CFLAGS = $(AGENT_TEST_CFLAGS)
+tests_unit_test_agent_network_SOURCES = tests/unit/test-agent-network.c tests/unit/tap.h \
+	runtime/netconf.h runtime/net-json.c \
+	$(AGENT_CONTAINER_PURE_SOURCES) $(AGENT_PROCESS_SOURCES) $(AGENT_OCI_SOURCES)
+tests_unit_test_agent_network_LDADD = $(AGENT_TEST_LIBS)
+
 # What needs root and a kernel (run on the host in forked children): the
 # in-root path resolution, seccomp, capabilities and the whole process
 # setup up to exec.  Skips when not root.

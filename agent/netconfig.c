@@ -1,6 +1,7 @@
 #include "netconfig.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +31,9 @@ int agent_addr_parse(const char *text, bool want_prefix, struct agent_addr *out)
 	out->prefix_len = -1;
 	if (!want_prefix)
 		return 0;
+	/* strtol would also take a leading blank or sign ("/ 24", "/-0") */
+	if (!isdigit((unsigned char)slash[1]))
+		return -1;
 	errno = 0;
 	long prefix = strtol(slash + 1, &end, 10);
 	if (errno || end == slash + 1 || *end || prefix < 0 ||
@@ -48,11 +52,26 @@ static int parse_name(const struct json_node *item, const char *key, char *out,
 	json_member(item, key, &node);
 	if (json_require(&node, NULL, err) < 0 || json_get_string(&node, NULL, &name, err) < 0)
 		return -1;
-	if (!*name || strlen(name) >= IF_NAMESIZE || strchr(name, '/') || strchr(name, ':') ||
+	/* the kernel's dev_valid_name(): blanks too are refused there */
+	if (!*name || strlen(name) >= IF_NAMESIZE || strpbrk(name, "/: \t\n\v\f\r") ||
 	    !strcmp(name, ".") || !strcmp(name, ".."))
 		return json_error(&node, err, "\"%s\" is not an interface name", name);
 	strcpy(out, name);
 	return 0;
+}
+
+/* "xx:xx:xx:xx:xx:xx", six pairs of hex digits: sscanf's %2hhx alone would
+ * take "0g" as 0, a sign or a leading blank. */
+static bool parse_mac(const char *text, uint8_t mac[6])
+{
+	if (strlen(text) != 17)
+		return false;
+	for (int i = 0; i < 17; i++)
+		if (i % 3 == 2 ? text[i] != ':' : !isxdigit((unsigned char)text[i]))
+			return false;
+	for (int i = 0; i < 6; i++)
+		mac[i] = (uint8_t)strtoul(text + 3 * i, NULL, 16);
+	return true;
 }
 
 static int parse_addr_member(const struct json_node *item, const char *key, bool want_prefix,
@@ -81,8 +100,7 @@ static int parse_iface(const struct json_node *item, void *dst, novm_error_t *er
 	json_member(item, "mac", &node);
 	if (json_require(&node, NULL, err) < 0 || json_get_string(&node, NULL, &mac, err) < 0)
 		return -1;
-	if (sscanf(mac, "%2hhx:%2hhx:%2hhx:%2hhx:%2hhx:%2hhx", &f->mac[0], &f->mac[1], &f->mac[2],
-		   &f->mac[3], &f->mac[4], &f->mac[5]) != 6 || strlen(mac) != 17)
+	if (!parse_mac(mac, f->mac))
 		return json_error(&node, err, "\"%s\" is not a MAC address", mac);
 	if (json_get_u32(item, "mtu", &f->mtu, err) < 0)
 		return -1;
