@@ -63,6 +63,14 @@ static int on_link(const struct nlmsghdr *nlh, void *data)
 	name = mnl_attr_get_str(a.tb[IFLA_IFNAME]);
 	if (!strncmp(name, NET_TAP_PREFIX, strlen(NET_TAP_PREFIX)))
 		return MNL_CB_OK;
+	/* The kernel takes any byte but '/', ':' and spaces; the agent's JSON
+	 * carries only text. */
+	for (const char *c = name; *c; c++) {
+		if (*c < 0x21 || *c > 0x7e) {
+			log_msg(LOG_LEVEL_WARNING, "network: a link whose name is not printable ASCII is left out");
+			return MNL_CB_OK;
+		}
+	}
 	if (d->plan->nr_ifaces == NET_MAX_IFACES) {
 		log_msg(LOG_LEVEL_WARNING, "network: link %s left out: the VM has %d NICs at most",
 			name, NET_MAX_IFACES);

@@ -171,7 +171,7 @@ for line in open(sys.argv[1]):
     state = json.loads(state)
     assert state["id"] == "c1" and state["bundle"] == sys.argv[2], state
     seen.append((phase, state["status"]))
-want = [("prestart", "created"), ("createRuntime", "created"), ("createContainer", "created"),
+want = [("prestart", "creating"), ("createRuntime", "creating"), ("createContainer", "creating"),
         ("startContainer", "created"), ("poststart", "running"), ("poststop", "stopped")]
 assert seen == want, seen
 PY

@@ -182,8 +182,16 @@ end_peer() {
 	runc_cmd start c5
 	assert_run_status 0
 	check_guest_network c5 "$peer" "$mac" "$n"
-	runc_cmd delete --force c5
+	[ -n "$(ip -n "$NETNS" link show | grep novmtap)" ] || { echo "no tap of ours in $NETNS" >&2; false; }
+	# A VMM killed outright: delete still gives the namespace back as it was.
+	kill -KILL "$(state_field c5 pid)"
+	wait_state c5 stopped
+	runc_cmd delete c5
 	assert_run_status 0
+	run ip -n "$NETNS" -o link show
+	[[ $output != *novmtap* ]] || { echo "a tap is left: $output" >&2; false; }
+	run tc -n "$NETNS" qdisc show dev eth0 ingress
+	[ -z "$output" ] || { echo "eth0's ingress qdisc is left: $output" >&2; false; }
 	end_peer "$peer"
 }
 
