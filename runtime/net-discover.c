@@ -5,6 +5,9 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <net/if_arp.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <linux/if_link.h>
@@ -176,5 +179,97 @@ int net_discover(struct net_plan *out, novm_error_t *err)
 		log_msg(LOG_LEVEL_WARNING,
 			"network: %d addresses and %d routes left out (at most %d addresses a link, %d routes)",
 			d.skipped_addrs, d.skipped_routes, NET_MAX_ADDRS, NET_MAX_ROUTES);
+	return 0;
+}
+
+/* ---- links that come after the guest booted ---- */
+
+#define WATCH_MAX_KNOWN 64
+
+struct link_watch {
+	struct mnl_socket *sock;
+	int known[WATCH_MAX_KNOWN];
+	int nr_known;
+};
+
+static bool watch_knows(struct link_watch *w, int ifindex)
+{
+	for (int i = 0; i < w->nr_known; i++)
+		if (w->known[i] == ifindex)
+			return true;
+	if (w->nr_known < WATCH_MAX_KNOWN)
+		w->known[w->nr_known++] = ifindex;
+	return false;
+}
+
+static int on_new_link(const struct nlmsghdr *nlh, void *data)
+{
+	struct link_watch *w = data;
+	const struct ifinfomsg *ifi = mnl_nlmsg_get_payload(nlh);
+	struct attrs a = { .max = IFLA_MAX };
+	const char *name;
+
+	if (nlh->nlmsg_type != RTM_NEWLINK || mnl_attr_parse(nlh, sizeof(*ifi), collect_attr, &a) < 0 ||
+	    ifi->ifi_type != ARPHRD_ETHER || (ifi->ifi_flags & IFF_LOOPBACK) || !a.tb[IFLA_IFNAME])
+		return MNL_CB_OK;
+	name = mnl_attr_get_str(a.tb[IFLA_IFNAME]);
+	if (!strncmp(name, NET_TAP_PREFIX, strlen(NET_TAP_PREFIX)) || watch_knows(w, ifi->ifi_index))
+		return MNL_CB_OK;
+	log_msg(LOG_LEVEL_WARNING,
+		"network: a link (index %d) appeared in the container's network namespace after its VM "
+		"booted: the guest does not see it", ifi->ifi_index);
+	return MNL_CB_OK;
+}
+
+static void *watch_links(void *opaque)
+{
+	struct link_watch *w = opaque;
+	char buf[RTNL_BUF_SIZE];
+
+	for (;;) {
+		ssize_t n = mnl_socket_recvfrom(w->sock, buf, sizeof(buf));
+		if (n < 0 && errno != ENOBUFS)
+			break;
+		if (n > 0)
+			mnl_cb_run(buf, n, 0, 0, on_new_link, w);
+	}
+	mnl_socket_close(w->sock);
+	free(w);
+	return NULL;
+}
+
+int net_watch_start(const struct net_plan *plan, novm_error_t *err)
+{
+	struct link_watch *w = calloc(1, sizeof(*w));
+	pthread_attr_t attr;
+	pthread_t thread;
+	sigset_t all, old;
+	int ret;
+
+	if (!w)
+		return novm_error(err, ENOMEM, "network: watch the namespace's links");
+	for (int i = 0; i < plan->nr_ifaces; i++)
+		watch_knows(w, plan->ifaces[i].ifindex);
+	w->sock = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
+	if (!w->sock || mnl_socket_bind(w->sock, RTMGRP_LINK, MNL_SOCKET_AUTOPID) < 0) {
+		int e = errno;
+		if (w->sock)
+			mnl_socket_close(w->sock);
+		free(w);
+		return novm_error(err, e, "network: watch the namespace's links");
+	}
+	/* Every signal blocked, as in the VMM's own threads. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	ret = pthread_create(&thread, &attr, watch_links, w);
+	pthread_attr_destroy(&attr);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (ret != 0) {
+		mnl_socket_close(w->sock);
+		free(w);
+		return novm_error(err, ret, "network: watch the namespace's links");
+	}
 	return 0;
 }

@@ -63,6 +63,10 @@ struct net_plan {
  * the log. */
 int net_discover(struct net_plan *out, novm_error_t *err);
 
+/* From now on, an Ethernet link that appears in the namespace (other than
+ * the plan's) is a warning in the log: the guest cannot get it. */
+int net_watch_start(const struct net_plan *plan, novm_error_t *err);
+
 /* Connects link `iface` to a new tap (named after it) that goes away with
  * the returned fd: ingress qdiscs on both and a matchall filter with a
  * mirred redirect each way.  The tap is opened as tuntap.h's taps are. */

@@ -268,6 +268,8 @@ static int setup_network(const struct vmm_child_args *a, struct vm_nic *nics, in
 		log_msg(LOG_LEVEL_DEBUG, "network: link %s (%d addresses) is NIC %d", plan.ifaces[i].name,
 			plan.ifaces[i].nr_addrs, i + 1);
 	}
+	if (net_watch_start(&plan, err) < 0)
+		return -1;
 	return container_vm_set_network(a->cvm, &plan, err);
 }
 

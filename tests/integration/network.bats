@@ -72,16 +72,22 @@ netns_of() {
 	[ "$output" = $'0x9\nlo\nhello-over-lo' ] || { show_run "guest network"; false; }
 }
 
-@test "network: a namespace made with ip netns and named in config.json is the VMM's" {
+@test "network: a namespace made with ip netns and named in config.json is the VMM's; a link added after boot is a warning" {
 	ip netns add "$NETNS"
 	make_bundle "$B" sleep 1000
 	netns_path "$B" "/var/run/netns/$NETNS"
-	runc_bg c2 create --bundle "$B" c2
+	runc_bg c2 --log "$BATS_TEST_TMPDIR/log" create --bundle "$B" c2
 	assert_run_status 0
 	local pid
 	pid=$(state_field c2 pid)
 	[ "$(netns_of "$pid")" = "$(stat -L -c %i "/var/run/netns/$NETNS")" ] ||
 		{ show_run "the VMM is not in $NETNS"; false; }
+	# A link that comes after the guest booted cannot be the guest's: the
+	# log says so.
+	ip -n "$NETNS" link add late0 type veth peer name late1
+	for _ in $(seq 1 50); do grep -q "after its VM booted" "$BATS_TEST_TMPDIR/log" && break; sleep 0.1; done
+	grep -q "appeared in the container's network namespace after its VM booted" "$BATS_TEST_TMPDIR/log" ||
+		{ cat "$BATS_TEST_TMPDIR/log" >&2; echo "no warning for a late link" >&2; false; }
 	runc_cmd delete --force c2
 	assert_run_status 0
 	assert_nothing_left
