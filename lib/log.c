@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 static int log_fd = -1;
+static int fallback_fd = STDERR_FILENO;	/* without a log file */
 static bool log_json, log_debug;
 
 static const char *const level_names[] = { "error", "warning", "info", "debug" };
@@ -77,8 +78,13 @@ void log_msg(enum log_level level, const char *fmt, ...)
 		return;
 	/* runc's logrus writes to stderr when there is no --log: the same
 	 * lines, in the same format. */
-	write_line(log_fd >= 0 ? log_fd : STDERR_FILENO, level, msg);
+	write_line(log_fd >= 0 ? log_fd : fallback_fd, level, msg);
 	free(msg);
+}
+
+void log_redirect_stderr(int fd)
+{
+	fallback_fd = fd;
 }
 
 void log_error_and_release(novm_error_t *err)

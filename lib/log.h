@@ -16,6 +16,10 @@ enum log_level { LOG_LEVEL_ERROR, LOG_LEVEL_WARNING, LOG_LEVEL_INFO, LOG_LEVEL_D
 int log_init(const char *path, const char *format, bool debug, novm_error_t *err);
 void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* Messages that would go to stderr for want of a log file go to `fd`: a
+ * container's VMM, whose stderr is the container's own. */
+void log_redirect_stderr(int fd);
+
 /* Reports a fatal error the runc way: on stderr, and in the log file when
  * one is set; releases the error. */
 void log_error_and_release(novm_error_t *err);

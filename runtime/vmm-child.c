@@ -304,6 +304,10 @@ void vmm_child_main(const struct vmm_child_args *a)
 		log_msg(LOG_LEVEL_DEBUG, "container %s stays outside its cgroup: %s", a->id, err->msg);
 		novm_error_release(&err);
 	}
+	/* Without --log, the VMM's warnings go to the console log (whose
+	 * tail is shown when the VM dies), never into the container's
+	 * stderr. */
+	log_redirect_stderr(a->console_log_fd);
 	vmm_child_report(a->ready_fd, "netns\n");
 	if (wait_go(a->go_fd, &err) < 0 || setup_network(a, nics, &nr_nics, &err) < 0)
 		fail(a->ready_fd, &err);

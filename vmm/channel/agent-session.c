@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "log.h"
 #include "agent-link-internal.h"
 #include "agent/proto.h"
 
@@ -120,7 +121,7 @@ void link_relay_output(struct link_session *s, struct relay_sink *sink, const ui
 		return;
 	dropped = relay_sink_write(sink, data, len);
 	if (dropped && !s->dropped)
-		fprintf(stderr, "novm: session %u: output dropped, its reader is too slow\n", s->id);
+		log_msg(LOG_LEVEL_WARNING, "session %u: output dropped, its reader is too slow", s->id);
 	s->dropped += dropped;
 }
 

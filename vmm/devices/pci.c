@@ -1,3 +1,4 @@
+#include "log.h"
 #include "pci.h"
 
 #include <endian.h>
@@ -134,9 +135,12 @@ static void map_bar(struct pci_device *dev, int i, uint64_t addr)
 	int ret = bus_register(&dev->bus->vm->mmio, addr, bar->size, bar->access, bar->opaque);
 	if (ret < 0) {
 		/* Overlapping another device: the guest's mistake; the BAR
-		 * simply does not decode, as with conflicting hardware. */
-		fprintf(stderr, "novm: pci 00:%02x.0: BAR%d at %#llx not mapped: %s\n", dev->slot,
-			i, (unsigned long long)addr, strerror(-ret));
+		 * simply does not decode, as with conflicting hardware.
+		 * Logged once: the guest may retry at will. */
+		if (!dev->warned_overlap)
+			log_msg(LOG_LEVEL_WARNING, "pci 00:%02x.0: BAR%d at %#llx not mapped: %s", dev->slot,
+				i, (unsigned long long)addr, strerror(-ret));
+		dev->warned_overlap = true;
 		return;
 	}
 	bar->mapped = true;

@@ -61,6 +61,7 @@ struct pci_device {
 	struct pci_bar bars[PCI_BARS];
 	uint8_t last_cap;			/* 0 when the list is empty */
 	uint16_t cap_end;			/* first free byte for capabilities */
+	bool warned_overlap;			/* the guest's BAR clash was logged once */
 };
 
 struct pci_bus {

@@ -1,3 +1,4 @@
+#include "log.h"
 #include "core.h"
 
 #include <errno.h>
@@ -288,7 +289,7 @@ void virtio_device_needs_reset(struct virtio_device *vdev, const char *why)
 	if (old & VIRTIO_CONFIG_S_NEEDS_RESET)
 		return;
 	/* The guest broke the protocol; say why once, keep the VM running. */
-	fprintf(stderr, "novm: %s: device needs reset: %s\n", vdev->ops->name, why);
+	log_msg(LOG_LEVEL_WARNING, "%s: device needs reset: %s", vdev->ops->name, why);
 	if ((old & VIRTIO_CONFIG_S_DRIVER_OK) && vdev->transport)
 		vdev->transport->config_interrupt(vdev);
 }

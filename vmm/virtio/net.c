@@ -1,3 +1,4 @@
+#include "log.h"
 #include "vmm/virtio/net.h"
 
 #include <endian.h>
@@ -321,7 +322,7 @@ static int net_activate(struct virtio_device *vdev)
 	int ret = net->set_offload(net->fd, flags);
 
 	if (ret < 0) {
-		fprintf(stderr, "novm: virtio-net: set the tap's offloads: %s\n", strerror(-ret));
+		log_msg(LOG_LEVEL_WARNING, "virtio-net: set the tap's offloads: %s", strerror(-ret));
 		return -1;
 	}
 	pthread_mutex_lock(&net->lock);
