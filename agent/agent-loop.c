@@ -16,6 +16,7 @@
 #include "action.h"
 #include "cleanup.h"
 #include "cmdline.h"
+#include "dns-relay.h"
 #include "hostconfig.h"
 #include "link.h"
 #include "log.h"
@@ -39,6 +40,7 @@ struct container {
 	struct session_table sessions;
 	struct container_ns ns;
 	bool ns_up;		/* ns holds fds to release */
+	struct dns_relay dns;
 	int sigchld_fd;
 	bool host_gone;
 };
@@ -227,6 +229,9 @@ static void dispatch(struct container *c, const struct link_frame *f)
 	case PROTO_QUERY:
 		answer_query(c, f);
 		break;
+	case PROTO_DNS_ANSWER:
+		dns_relay_answer(&c->dns, f->payload, f->len);
+		break;
 	default:
 		agent_log("channel: frame type %u ignored", f->type);
 		break;
@@ -324,6 +329,10 @@ static void drain_signalfd(int fd)
 
 /* ---- the loop ---- */
 
+/* The channel, SIGCHLD and the DNS relay (fd -1 when there is none), then
+ * the sessions'. */
+#define FIXED_POLLFDS 3
+
 static int run_loop(struct container *c, novm_error_t *err)
 {
 	cleanup_free struct pollfd *fds = NULL;
@@ -336,7 +345,7 @@ static int run_loop(struct container *c, novm_error_t *err)
 		return -1;
 	for (;;) {
 		bool init_exited = false;
-		size_t need = 2 + SESSION_MAX_POLLFDS * c->sessions.len, n;
+		size_t need = FIXED_POLLFDS + SESSION_MAX_POLLFDS * c->sessions.len, n;
 		int r;
 
 		if (need > cap) {
@@ -360,16 +369,20 @@ static int run_loop(struct container *c, novm_error_t *err)
 											       : 0,
 		};
 		fds[1] = (struct pollfd){ .fd = c->sigchld_fd, .events = POLLIN };
-		n = sessions_fill_poll(&c->sessions, fds + 2, refs + 2);
+		fds[2] = (struct pollfd){ .fd = c->dns.fd, .events = POLLIN };
+		n = sessions_fill_poll(&c->sessions, fds + FIXED_POLLFDS, refs + FIXED_POLLFDS);
 
-		r = poll(fds, n + 2, sessions_poll_timeout(&c->sessions));
+		r = poll(fds, n + FIXED_POLLFDS, sessions_poll_timeout(&c->sessions));
 		if (r < 0 && errno != EINTR)
 			return novm_error(err, errno, "poll");
 		if (r > 0 && fds[1].revents) {
 			drain_signalfd(c->sigchld_fd);
 			sessions_reap(&c->sessions);
 		}
-		if (r > 0 && sessions_handle(&c->sessions, fds + 2, refs + 2, n, err) < 0)
+		if (r > 0 && fds[2].revents)
+			dns_relay_read(&c->dns, &c->link);
+		if (r > 0 && sessions_handle(&c->sessions, fds + FIXED_POLLFDS, refs + FIXED_POLLFDS, n,
+					     err) < 0)
 			return -1;
 		if (r > 0 && fds[0].revents && read_channel(c, err) < 0)
 			return -1;
@@ -392,6 +405,7 @@ static int setup(struct container *c, novm_error_t *err)
 	if (receive_config(c, err) < 0)
 		return -1;
 	if (loopback_up(err) < 0 || agent_network_apply(&c->cfg.network, err) < 0 ||
+	    (c->cfg.network.dns_relay && dns_relay_open(&c->dns, c->cfg.network.dns_relay, err) < 0) ||
 	    container_ns_init(&c->ns, c->cfg.spec, err) < 0)
 		return -1;
 	c->ns_up = true;
@@ -413,6 +427,7 @@ __attribute__((noreturn)) void container_run(void)
 	static struct container c = {
 		.link = { .fd = -1 },
 		.sigchld_fd = -1,
+		.dns = { .fd = -1 },
 	};
 	enum agent_action action = action_from_cmdline();
 	novm_error_t err = NULL;
@@ -439,6 +454,7 @@ __attribute__((noreturn)) void container_run(void)
 		agent_warn(&err, "container");
 	}
 	session_table_release(&c.sessions);
+	dns_relay_close(&c.dns);
 	if (c.ns_up)
 		container_ns_release(&c.ns);
 	sync();

@@ -51,7 +51,7 @@ agent_novm_init_SOURCES = \
 	agent/rootfs.h agent/rootfs.c \
 	agent/namespaces.h agent/namespaces.c \
 	agent/loopback.h agent/loopback.c \
-	agent/netsetup.c \
+	agent/netsetup.c agent/dns-relay.h agent/dns-relay.c \
 	agent/session.h agent/session-internal.h agent/session.c agent/session-io.c \
 	$(AGENT_PROCESS_SOURCES) \
 	$(AGENT_OCI_SOURCES) \

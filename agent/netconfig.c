@@ -148,6 +148,22 @@ static int parse_route(const struct json_node *item, void *dst, novm_error_t *er
 	return 0;
 }
 
+/* The relay listens at a loopback address of the guest, where the
+ * container's resolv.conf points. */
+static int parse_dns_relay(const struct json_node *network, char **out, novm_error_t *err)
+{
+	struct agent_addr addr;
+	struct json_node node;
+
+	json_member(network, "dns_relay", &node);
+	if (json_get_string(&node, NULL, out, err) < 0)
+		return -1;
+	if (*out && (agent_addr_parse(*out, false, &addr) < 0 || addr.family != AF_INET ||
+		     addr.addr[0] != 127))
+		return json_error(&node, err, "\"%s\" is not an IPv4 loopback address", *out);
+	return 0;
+}
+
 int agent_network_parse(const struct json_node *node, struct agent_network *out,
 			novm_error_t *err)
 {
@@ -156,7 +172,8 @@ int agent_network_parse(const struct json_node *node, struct agent_network *out,
 	    oci_parse_object_array(node, "interfaces", sizeof(*out->ifaces), (void **)&out->ifaces,
 				   &out->n_ifaces, parse_iface, err) < 0 ||
 	    oci_parse_object_array(node, "routes", sizeof(*out->routes), (void **)&out->routes,
-				   &out->n_routes, parse_route, err) < 0) {
+				   &out->n_routes, parse_route, err) < 0 ||
+	    parse_dns_relay(node, &out->dns_relay, err) < 0) {
 		agent_network_release(out);
 		return -1;
 	}
@@ -169,5 +186,6 @@ void agent_network_release(struct agent_network *net)
 		free(net->ifaces[i].addrs);
 	free(net->ifaces);
 	free(net->routes);
+	free(net->dns_relay);
 	memset(net, 0, sizeof(*net));
 }

@@ -43,6 +43,7 @@ struct agent_network {
 	size_t n_ifaces;
 	struct agent_route *routes;
 	size_t n_routes;
+	char *dns_relay;	/* IPv4 address the DNS relay listens at, or NULL */
 };
 
 /* Parses the "network" member of the host's configuration (absent: no

@@ -34,6 +34,8 @@ enum proto_type {
 	PROTO_LOG = 7,		/* agent diagnostics; payload: text */
 	PROTO_REPLY = 8,	/* answer to a PROTO_QUERY; payload: text or JSON */
 	PROTO_CREATED = 9,	/* session 0 is set up, its process waits for PROTO_START */
+	PROTO_DNS = 10,		/* a query to the namespace's resolver; payload:
+				 * uint32 tag, then the DNS message */
 
 	/* host -> guest */
 	PROTO_CONFIG = 64,	/* payload: JSON {"config": <OCI config>, "shares": [...]} */
@@ -44,7 +46,12 @@ enum proto_type {
 	PROTO_RESIZE = 68,	/* payload: struct proto_winsize */
 	PROTO_EXEC = 69,	/* payload: OCI process JSON; starts a new session */
 	PROTO_QUERY = 70,	/* payload: query name ("ps", "stats") */
+	PROTO_DNS_ANSWER = 71,	/* the resolver's answer to the PROTO_DNS of the
+				 * same tag; payload: uint32 tag, the message */
 };
+
+/* DNS messages over UDP the relay carries (EDNS0's usual buffer size). */
+#define PROTO_DNS_MAX 4096
 
 struct proto_exit {
 	int32_t status;		/* exit code, or 128 + signal as runc reports it */

@@ -24,7 +24,7 @@ static const char *iface_name(const struct net_plan *plan, int ifindex)
 	return "";
 }
 
-void net_plan_json(const struct net_plan *plan, FILE *out)
+void net_plan_json(const struct net_plan *plan, const char *dns_relay, FILE *out)
 {
 	fputs("{\"interfaces\":[", out);
 	for (int i = 0; i < plan->nr_ifaces; i++) {
@@ -55,5 +55,10 @@ void net_plan_json(const struct net_plan *plan, FILE *out)
 		json_write_string(out, iface_name(plan, r->ifindex));
 		fprintf(out, ",\"metric\":%u}", r->metric);
 	}
-	fputs("]}", out);
+	fputc(']', out);
+	if (dns_relay) {
+		fputs(",\"dns_relay\":", out);
+		json_write_string(out, dns_relay);
+	}
+	fputc('}', out);
 }

@@ -83,7 +83,8 @@ void net_release(const char *dir);
 
 /* The agent's "network" member: {"interfaces":[{"name","mac","mtu",
  * "addresses":["a/len",...]}],"routes":[{"destination":"a/len",
- * "gateway":"a","interface":"name","metric":n}]}. */
-void net_plan_json(const struct net_plan *plan, FILE *out);
+ * "gateway":"a","interface":"name","metric":n}],"dns_relay":"a"};
+ * dns_relay NULL: none. */
+void net_plan_json(const struct net_plan *plan, const char *dns_relay, FILE *out);
 
 #endif

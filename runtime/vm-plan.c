@@ -1,5 +1,6 @@
 #include "vm-plan.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -174,6 +175,33 @@ static int build_cmdline(const struct oci_spec *spec, struct container_vm *vm, n
 	return 0;
 }
 
+/* A loopback nameserver in the container's resolv.conf (Docker's embedded
+ * DNS, 127.0.0.11 on user-defined networks) is in the network namespace,
+ * which the guest is not: the guest's DNS relay stands in for it there. */
+static int plan_dns_relay(const struct oci_spec *spec, struct container_vm *vm, novm_error_t *err)
+{
+	for (size_t i = 0; i < spec->n_mounts; i++) {
+		const struct oci_mount *m = &spec->mounts[i];
+		cleanup_fclose FILE *f = NULL;
+		char line[256], addr[64];
+
+		if (strcmp(m->destination, "/etc/resolv.conf") || !m->source ||
+		    !(f = fopen(m->source, "re")))
+			continue;
+		while (fgets(line, sizeof(line), f)) {
+			if (sscanf(line, " nameserver %63s", addr) != 1 || strncmp(addr, "127.", 4))
+				continue;
+			struct in_addr a;
+			if (inet_pton(AF_INET, addr, &a) != 1)
+				continue;
+			if (!(vm->dns_relay = strdup(addr)))
+				return novm_error(err, ENOMEM, "DNS relay");
+			return 0;
+		}
+	}
+	return 0;
+}
+
 int container_vm_prepare(const struct oci_spec *spec, const char *config_text, bool start,
 			 struct container_vm *out, novm_error_t *err)
 {
@@ -192,7 +220,8 @@ int container_vm_prepare(const struct oci_spec *spec, const char *config_text, b
 	} else if (initramfs_default(out->kernel.modules_dir, &out->initrd, err) < 0) {
 		goto fail;
 	}
-	if (build_cmdline(spec, out, err) < 0 || build_agent_config(spec, config_text, start, out, err) < 0)
+	if (build_cmdline(spec, out, err) < 0 || build_agent_config(spec, config_text, start, out, err) < 0 ||
+	    plan_dns_relay(spec, out, err) < 0)
 		goto fail;
 	return 0;
 fail:
@@ -212,7 +241,7 @@ int container_vm_set_network(struct container_vm *vm, const struct net_plan *pla
 	/* The document is one object: its closing brace makes room. */
 	fwrite(vm->agent_config, 1, vm->agent_config_len - 1, json);
 	fputs(",\"network\":", json);
-	net_plan_json(plan, json);
+	net_plan_json(plan, vm->dns_relay, json);
 	fputc('}', json);
 	if (fclose(json) != 0) {
 		free(buf);
@@ -237,5 +266,6 @@ void container_vm_release(struct container_vm *vm)
 	free(vm->share_paths);
 	free(vm->shares);
 	free(vm->agent_config);
+	free(vm->dns_relay);
 	memset(vm, 0, sizeof(*vm));
 }

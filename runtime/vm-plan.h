@@ -25,6 +25,7 @@ struct container_vm {
 	char **share_tags;	/* owned strings behind shares[].tag */
 	char **share_paths;	/* owned strings behind shares[].path, when not the mount's source */
 	int nr_shares;
+	char *dns_relay;	/* a loopback resolver of the namespace, or NULL */
 	char *agent_config;	/* PROTO_CONFIG payload */
 	size_t agent_config_len;
 };

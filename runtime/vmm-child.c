@@ -335,6 +335,7 @@ void vmm_child_main(const struct vmm_child_args *a)
 		.stderr_fd = STDERR_FILENO,
 		.config = cvm->agent_config,
 		.config_len = cvm->agent_config_len,
+		.dns_server = cvm->dns_relay,
 	};
 	const struct vm_config cfg = {
 		.kernel_path = cvm->kernel.vmlinux,

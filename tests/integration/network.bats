@@ -36,6 +36,7 @@ teardown() {
 	delete_all
 	ip netns pids "$NETNS-peer" 2>/dev/null | xargs -r kill
 	ip netns del "$NETNS-peer" 2>/dev/null || true
+	ip netns pids "$NETNS" 2>/dev/null | xargs -r kill
 	ip netns del "$NETNS" 2>/dev/null || true
 }
 
@@ -142,6 +143,7 @@ ip addr show dev eth0 | awk '/inet / {print "addr", \$2}'
 ip route | grep default
 cat /sys/class/net/eth0/address
 for i in 1 2 3 4 5 6 7 8 9 10; do timeout 10 wget -q -O - http://10.77.$1.1:8081/ && break; sleep 1; done
+nslookup peer.test 2>&1 | sed -n 's/^Address: *\(10\.77\..*\)/resolved \1/p'
 echo guest-done
 sleep 1000
 EOF
@@ -154,6 +156,18 @@ serve_in_peer() {
 	ip netns exec "$1" busybox httpd -p 8081 -h "$BATS_TEST_TMPDIR/www"
 }
 
+# dns_in_namespace NS BUNDLE N: a resolver at 127.0.0.11 in NS (as Docker's
+# embedded DNS is, on user-defined networks) that knows peer.test, and the
+# bundle's resolv.conf pointing there.
+dns_in_namespace() {
+	ip -n "$1" link set lo up
+	ip netns exec "$1" python3 "$BATS_TEST_DIRNAME/dns-responder.py" 127.0.0.11 peer.test "10.77.$3.1" \
+		</dev/null >/dev/null 2>&1 &
+	echo "nameserver 127.0.0.11" >"$BATS_TEST_TMPDIR/resolv.conf"
+	edit_config "$2" "cfg['mounts'].append({'destination': '/etc/resolv.conf', 'type': 'bind',
+	    'source': '$BATS_TEST_TMPDIR/resolv.conf', 'options': ['rbind', 'ro']})"
+}
+
 # check_guest_network ID PEER_NS MAC N: what the guest printed, and the
 # guest's page fetched from the peer namespace.
 check_guest_network() {
@@ -164,6 +178,8 @@ check_guest_network() {
 	[[ $output == *"default via 10.77.$n.1 dev eth0"* ]] || { show_run "the default route in the guest"; false; }
 	[[ $output == *"$mac"* ]] || { show_run "eth0's MAC in the guest is not the link's ($mac)"; false; }
 	[[ $output == *hello-from-the-peer* ]] || { show_run "the guest did not reach the peer"; false; }
+	[[ $output == *"resolved 10.77.$n.1"* ]] ||
+		{ show_run "the namespace's resolver at 127.0.0.11 did not answer the guest"; false; }
 	# (busybox's wget -T crashes: timeout bounds it instead.)
 	output=$(ip netns exec "$peer" timeout 20 busybox wget -q -O - "http://10.77.$n.2/" 2>&1)
 	[ "$output" = hello-from-the-vm ] || { echo "the peer did not reach the guest: $output" >&2; false; }
@@ -175,7 +191,7 @@ end_peer() {
 	ip netns del "$1"
 }
 
-@test "network: a veth in a namespace made with ip netns becomes the guest's eth0, with its MAC, address and route; traffic both ways" {
+@test "network: a veth in a namespace made with ip netns becomes the guest's eth0, with its MAC, address and route; traffic both ways; the namespace's 127.0.0.11 resolver answers the guest" {
 	local peer=$NETNS-peer n=$BATS_TEST_NUMBER mac
 	ip netns add "$NETNS"
 	veth_pair "$NETNS" "$peer" "$n"
@@ -183,6 +199,7 @@ end_peer() {
 	mac=$(ip netns exec "$NETNS" cat /sys/class/net/eth0/address)
 	make_bundle "$B" sh -c "$(net_program "$n")"
 	netns_path "$B" "/var/run/netns/$NETNS"
+	dns_in_namespace "$NETNS" "$B" "$n"
 	runc_bg c5 create --bundle "$B" c5
 	assert_run_status 0
 	runc_cmd start c5

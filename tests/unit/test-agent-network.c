@@ -68,7 +68,7 @@ static char *plan_text(const struct net_plan *plan)
 
 	if (!f)
 		abort();
-	net_plan_json(plan, f);
+	net_plan_json(plan, NULL, f);
 	if (fclose(f) != 0)
 		abort();
 	return buf;
@@ -254,6 +254,11 @@ static void test_bad(void)
 	static const struct {
 		const char *network, *want_path, *want_value;
 	} bad[] = {
+		/* the DNS relay listens at a loopback address of the guest */
+		{ "{\"dns_relay\": \"10.0.0.1\"}", "network.dns_relay", "\"10.0.0.1\"" },
+		{ "{\"dns_relay\": \"::1\"}", "network.dns_relay", "not an IPv4 loopback address" },
+		{ "{\"dns_relay\": \"127.0.0.11/8\"}", "network.dns_relay", "\"127.0.0.11/8\"" },
+		{ "{\"dns_relay\": 5}", "network.dns_relay", "" },
 		/* MACs that are not six pairs of hex digits */
 		{ "{\"interfaces\": [{\"name\": \"e\", \"mac\": \"02:00:00:00:00\"}]}",
 		  "network.interfaces[0].mac", "\"02:00:00:00:00\"" },
@@ -475,9 +480,34 @@ static void test_addr_parse(void)
 	ok(agent_addr_parse(text, true, &a) < 0, "an overlong prefix length");
 }
 
+/* The relay's address travels with the plan. */
+static void test_dns_relay(void)
+{
+	struct net_plan plan = { 0 };
+	struct agent_config cfg;
+	novm_error_t err = NULL;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (!f)
+		abort();
+	net_plan_json(&plan, "127.0.0.11", f);
+	if (fclose(f) != 0)
+		abort();
+	cleanup_free char *json = buf;
+	int r = parse_with_network(json, &cfg, &err);
+	ok(r == 0 && cfg.network.dns_relay && !strcmp(cfg.network.dns_relay, "127.0.0.11"),
+	   "dns_relay 127.0.0.11 comes back: %s", err_msg(err));
+	if (r == 0)
+		agent_config_release(&cfg);
+	novm_error_release(&err);
+}
+
 int main(void)
 {
 	test_round_trip();
+	test_dns_relay();
 	test_writer_edges();
 	test_bad();
 	test_absent();

@@ -16,6 +16,7 @@
 
 struct vm;
 struct virtio_console;
+struct dns_forward;
 
 struct link_session {
 	uint32_t id;
@@ -41,6 +42,7 @@ struct agent_link {
 	struct agent_link_config cfg;
 	pthread_mutex_t send_lock;	/* one frame at a time into the console */
 	struct evset *events;
+	struct dns_forward *dns;	/* NULL: no relay */
 
 	/* Frame reassembly; only the I/O loop thread touches it. */
 	uint8_t *frame;

@@ -15,6 +15,7 @@
 
 #include "agent/proto.h"
 #include "agent-link-internal.h"
+#include "channel/dns-forward.h"
 #include "jsonstr.h"
 #include "kvm.h"
 #include "virtio/console.h"
@@ -184,6 +185,10 @@ static void handle_frame(struct agent_link *link, uint16_t type, uint32_t id, co
 	case PROTO_REPLY:
 		on_reply(link, id, payload, len);
 		break;
+	case PROTO_DNS:
+		if (link->dns)
+			dns_forward_query(link->dns, payload, len);
+		break;
 	default:
 		/* Logs and frames for sessions nobody asked about are dropped. */
 		break;
@@ -268,6 +273,14 @@ static const struct virtio_console_ops link_console_ops = {
 
 /* ---- set-up ---- */
 
+/* An answer that finds the channel full is dropped: the guest's resolver
+ * asks again. */
+static void on_dns_answer(void *opaque, uint32_t tag, const uint8_t *msg, size_t len)
+{
+	(void)tag;
+	link_send_frame(opaque, PROTO_DNS_ANSWER, 0, msg, len);
+}
+
 int agent_link_init(struct vm *vm, const struct agent_link_config *cfg, struct agent_link **out,
 		    novm_error_t *err)
 {
@@ -294,6 +307,9 @@ int agent_link_init(struct vm *vm, const struct agent_link_config *cfg, struct a
 		novm_error_wrap(err, "container stdio");
 		goto fail;
 	}
+	if (cfg->dns_server &&
+	    dns_forward_new(vm, cfg->dns_server, on_dns_answer, link, &link->dns, err) < 0)
+		goto fail;
 	*out = link;
 	return 0;
 fail:
@@ -323,6 +339,7 @@ void agent_link_exit(struct agent_link *link)
 	relay_sink_free(link->init.out);
 	relay_sink_free(link->init.err);
 	free(link->init.error);
+	dns_forward_free(link->dns);
 	if (link->console)
 		virtio_console_exit(link->console);
 	evset_free(link->events);

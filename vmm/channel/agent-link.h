@@ -25,6 +25,8 @@ struct agent_link_config {
 	int stdout_fd, stderr_fd;
 	const char *config;	/* PROTO_CONFIG payload (JSON), sent on PROTO_READY */
 	size_t config_len;
+	const char *dns_server;	/* the namespace's resolver the guest's DNS relay
+				 * reaches (dns-forward.h), or NULL */
 };
 
 /* Concurrent exec sessions and queries, each. */
