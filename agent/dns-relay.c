@@ -7,7 +7,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "proto.h"
+#include "proto/agent.h"
 
 int dns_relay_open(struct dns_relay *r, const char *addr, novm_error_t *err)
 {

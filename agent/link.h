@@ -1,4 +1,4 @@
-/* The agent's end of the host channel: the frames of proto.h over the
+/* The agent's end of the host channel: the frames of proto/agent.h over the
  * virtio-console tty /dev/hvc0.  The decoder is pure (unit-tested on the
  * host); the rest is the tty and blocking writes. */
 #ifndef NOVM_AGENT_LINK_H
@@ -9,7 +9,7 @@
 #include <stdint.h>
 
 #include "error.h"
-#include "proto.h"
+#include "proto/agent.h"
 
 #define LINK_DEVICE "/dev/hvc0"
 /* virtio_console registers the port a little after its module loads. */

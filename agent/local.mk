@@ -15,7 +15,7 @@ AGENT_CONTAINER_PURE_SOURCES = \
 	agent/rootspec.h agent/rootspec.c \
 	agent/link.h agent/link.c \
 	agent/query.h agent/query.c \
-	agent/proto.h
+	proto/agent.h
 
 # Applying a process spec (user, caps, seccomp, rlimits) up to exec: the
 # agent and both container-mode unit tests.

@@ -1,5 +1,5 @@
 /* The client end of a VMM's control socket (the protocol is in
- * vmm/channel/control.h): one-line requests answered by "ok[ <data>]" or
+ * proto/control.h): one-line requests answered by "ok[ <data>]" or
  * "error <message>", and exec sessions that keep their connection. */
 #ifndef NOVM_RUNTIME_CONTROL_CLIENT_H
 #define NOVM_RUNTIME_CONTROL_CLIENT_H
@@ -7,7 +7,7 @@
 #include <stddef.h>
 
 #include "error.h"
-#include "vmm/channel/control.h"
+#include "proto/control.h"
 
 /* A wedged VMM must not hang a command forever. */
 #define CTL_CALL_TIMEOUT_MS (60 * 1000)
@@ -40,7 +40,7 @@ int ctl_send(int fd, const char *line, const int *fds, int nfds, novm_error_t *e
 int ctl_write_all(int fd, const void *data, size_t len, novm_error_t *err);
 
 /* Lines from a connection.  Answers such as `ps` carry JSON, so a line may
- * be far longer than a request (up to control.h's CONTROL_MAX_ANSWER).
+ * be far longer than a request (up to proto/control.h's CONTROL_MAX_ANSWER).
  * ctl_read_line() returns 1 with a line (newline removed, valid until
  * the next call), 0 at EOF, -1 on error; timeout_ms < 0 waits forever. */
 struct ctl_reader {

@@ -13,7 +13,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#include "agent/proto.h"
+#include "proto/agent.h"
 #include "agent-link-internal.h"
 #include "channel/dns-forward.h"
 #include "jsonstr.h"

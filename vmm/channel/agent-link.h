@@ -1,4 +1,4 @@
-/* The host end of the agent channel (agent/proto.h over a virtio-console
+/* The host end of the agent channel (proto/agent.h over a virtio-console
  * port): sends the container configuration when the agent is ready, and
  * runs the sessions — session 0, the container's process, with the stdio
  * given in the config, and `exec` sessions with fds from the control

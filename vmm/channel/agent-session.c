@@ -9,7 +9,7 @@
 
 #include "log.h"
 #include "agent-link-internal.h"
-#include "agent/proto.h"
+#include "proto/agent.h"
 
 struct link_session *link_find_session(struct agent_link *link, uint32_t id)
 {

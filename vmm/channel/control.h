@@ -1,49 +1,6 @@
-/* The VMM's control socket: how `novm-runc` commands reach a running
- * container's VMM.  A unix stream socket at <state dir>/control.sock,
- * served on the I/O loop.
- *
- * Wire format: text lines; a request is one line "<command> [args]\n",
- * answered with "ok[ <data>]\n" or "error <message>\n".  One request per
- * connection: the server closes it after the final answer.  Answers may be
- * long (ps: up to CONTROL_MAX_ANSWER bytes).
- *
- *   start                   start the prepared process (session 0)
- *                           -> ok <guest pid>   once it runs
- *                           -> error <message>  if it could not start
- *   kill <signo> [all]      signal session 0's process; with all, also every
- *                           running exec session's process (the processes
- *                           the host started, not what they forked)
- *                           -> ok   once the signal is on its way
- *   ps                      -> ok <JSON array of guest processes>
- *   stats                   -> ok <JSON {memory, cpu}>
- *   pause | resume          stop / continue the vCPUs -> ok
- *                           (pause when paused, resume when not: error)
- *   diag                    -> ok <JSON: the agent link and every virtio
- *                           queue's indices>, to tell why a request stalled
- *   resize <rows> <cols>    session 0's terminal size -> ok (error before
- *                           the container is created: worth a retry)
- *   exec <len>[ tty]        followed by <len> bytes of OCI process JSON (at
- *                           most CONTROL_MAX_PROCESS_JSON: it travels in one
- *                           agent frame); the sendmsg carrying the request
- *                           line passes the session's stdin, stdout and
- *                           stderr fds (SCM_RIGHTS, three fds; they may be
- *                           the same open file, e.g. a terminal with tty).
- *                           -> ok <guest pid>  when started, later
- *                           -> exit <status> <signal>   when it ended
- *                              (status: exit code or 128 + signal);
- *                           -> error <message>  instead if it could not start.
- *                           Meanwhile the client may send on the same
- *                           connection "signal <signo>\n" and
- *                           "resize <rows> <cols>\n" (no answer; a bad line
- *                           is answered with error and the connection
- *                           closed).  A client that disconnects leaves the
- *                           process running; its stdio fds are closed when
- *                           it ends.
- *
- * start, ps, stats and exec need the guest running: while paused they fail.
- * When the VM stops, waiting clients get "error the container VM stopped",
- * running exec sessions "exit 137 9" (as runc's exec sees its process killed
- * with the container). */
+/* The VMM's control socket: the server end of the control protocol
+ * (proto/control.h, which describes the requests and answers), served on
+ * the I/O loop. */
 #ifndef NOVM_CONTROL_H
 #define NOVM_CONTROL_H
 
@@ -56,12 +13,8 @@
 #include "agent-link.h"
 #include "error.h"
 #include "ioloop.h"
+#include "proto/control.h"
 
-#define CONTROL_SOCKET_NAME "control.sock"
-#define CONTROL_MAX_LINE 4096
-#define CONTROL_MAX_PROCESS_JSON (64 * 1024)
-/* Spelled as runtime/control-client.h has it, so both may be included. */
-#define CONTROL_MAX_ANSWER (CONTROL_MAX_PROCESS_JSON + CONTROL_MAX_LINE)
 #define CONTROL_MAX_CONNECTIONS 64
 
 struct vm;

@@ -9,7 +9,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "agent/proto.h"
+#include "proto/agent.h"
 #include "kvm.h"
 
 /* Queries in flight: a slot per id we send with.  A guest that floods

@@ -7,6 +7,7 @@ vmm_libvmm_a_SOURCES += \
 	vmm/channel/evset.h vmm/channel/evset.c \
 	vmm/channel/relay.h vmm/channel/relay.c \
 	vmm/channel/dns-forward.h vmm/channel/dns-forward.c \
+	proto/control.h \
 	vmm/channel/control.h vmm/channel/control-internal.h vmm/channel/control.c \
 	vmm/channel/control-request.c vmm/channel/control-proto.c vmm/channel/control-vm.c
 

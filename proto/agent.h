@@ -1,11 +1,13 @@
-/* The wire format between the VMM and the in-guest agent, carried over the
- * agent channel (a virtio-console port): a stream of frames, each a fixed
+/* The agent protocol: the wire format between the VMM and the in-guest
+ * agent, carried over the agent channel (a virtio-console port).  Spoken by
+ * the VMM's agent link (vmm/channel/agent-link.c, agent-session.c) and the
+ * agent (agent/link.c and its callers).  A stream of frames, each a fixed
  * header and up to PROTO_MAX_PAYLOAD bytes.  All integers little endian.
  *
  * A session is one process in the guest: 0 is the container's init, exec
  * sessions get ids from the host. */
-#ifndef NOVM_PROTO_H
-#define NOVM_PROTO_H
+#ifndef NOVM_PROTO_AGENT_H
+#define NOVM_PROTO_AGENT_H
 
 #include <stdint.h>
 
