@@ -25,7 +25,7 @@
 #include "cleanup.h"
 #include "rtnl.h"
 #include "util.h"
-#include "vmm/tuntap.h"
+#include "vmm/vmm.h"
 
 #define INGRESS_HANDLE TC_H_MAKE(TC_H_INGRESS, 0)
 

@@ -10,8 +10,8 @@
 #include "cleanup.h"
 #include "jsonstr.h"
 #include "oci/vm-size.h"
-#include "vmm.h"
-#include "vmm/kstore/initramfs.h"
+#include "vmm/kstore/kstore.h"
+#include "vmm/vmm.h"
 
 static bool is_bind_mount(const struct oci_mount *m)
 {

@@ -11,7 +11,7 @@
 #include "netconf.h"
 #include "oci/spec.h"
 #include "vmm/kstore/kstore.h"
-#include "vmm/kvm.h"
+#include "vmm/vmm.h"
 
 #define CONTAINER_ROOTFS_TAG "rootfs"
 

@@ -14,14 +14,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "vmm/channel/agent-link.h"
 #include "cgroup.h"
 #include "cleanup.h"
 #include "console-socket.h"
 #include "control-client.h"
 #include "log.h"
 #include "util.h"
-#include "vmm.h"
+#include "vmm/vmm.h"
 
 void vmm_child_report(int fd, const char *line)
 {

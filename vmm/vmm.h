@@ -1,8 +1,86 @@
+/* The VMM's public face: what the runtime (and the `novm` CLI) use to run
+ * a VM.  Everything else under vmm/ is the VMM's own, except the kernel
+ * store's public header vmm/kstore/kstore.h.  From outside vmm/, include
+ * it as "vmm/vmm.h".  It also brings tuntap.h: the runtime makes the taps
+ * the guest's NICs use. */
 #ifndef NOVM_VMM_H
 #define NOVM_VMM_H
 
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
 #include "error.h"
-#include "kvm.h"
+#include "tuntap.h"
+
+/* Why the VM stopped; decides the VMM's exit status. */
+enum vm_exit_reason {
+	VM_RUNNING = 0,
+	VM_EXIT_RESET,		/* guest asked for reset (i8042 / 0xcf9): clean stop */
+	VM_EXIT_TRIPLE_FAULT,	/* KVM_EXIT_SHUTDOWN: panic with reboot=t, or a crash */
+	VM_EXIT_PANIC,		/* pvpanic reported a guest kernel panic */
+	VM_EXIT_ERROR,		/* KVM or VMM failure */
+	VM_EXIT_SIGNAL,		/* the VMM was asked to stop */
+	VM_EXIT_CONTAINER,	/* the container's process ended (agent link) */
+};
+
+/* A host directory served to the guest by a virtio-fs device. */
+struct vm_share {
+	const char *tag;
+	const char *path;
+	bool readonly;
+	/* Writable until the agent reports the container created, read-only
+	 * after: the container's own mount points (runc makes them in a
+	 * read-only root too) are made before any of its code runs. */
+	bool readonly_once_created;
+	/* A single-file share: path is the file's directory and the guest
+	 * sees only this entry of it.  NULL: the whole directory. */
+	const char *only_name;
+};
+
+/* A guest NIC: a virtio-net device on an existing tap interface, by name
+ * or (tap NULL) an fd of it the caller keeps. */
+struct vm_nic {
+	const char *tap;	/* the tap interface's name */
+	int tap_fd;		/* when tap is NULL */
+	uint8_t mac[6];		/* the guest's MAC address */
+};
+
+/* Container mode: the agent channel (proto/agent.h), served by the agent
+ * link (vmm/channel/agent-link.h). */
+struct agent_link_config {
+	int stdin_fd;		/* -1: the process gets EOF at once */
+	int stdout_fd, stderr_fd;
+	const char *config;	/* PROTO_CONFIG payload (JSON), sent on PROTO_READY */
+	size_t config_len;
+	const char *dns_server;	/* the namespace's resolver the guest's DNS relay
+				 * reaches (channel/dns-forward.h), or NULL */
+};
+
+struct vm_config {
+	const char *kernel_path;	/* ELF vmlinux */
+	const char *setup_header_path;	/* optional bzImage to copy the setup header from */
+	const char *initrd_path;	/* optional */
+	const char *cmdline;
+	int nr_cpus;
+	uint64_t mem_size;
+	int console_fd;			/* where the UART writes */
+	int console_in_fd;		/* guest console input, or -1 */
+	const struct vm_share *shares;
+	int nr_shares;
+	const struct vm_nic *nics;
+	int nr_nics;
+	/* Container mode: the agent channel; NULL for a bare VM.  Stop signals
+	 * are then forwarded to the container's process instead. */
+	const struct agent_link_config *agent;
+	/* Container mode: where the control socket (control.h) listens; NULL
+	 * for none. */
+	const char *control_socket;
+	/* Container mode: told "ok\n" once the agent reports the container
+	 * created, or "error <message>\n" if the VM fails before; then closed.
+	 * -1 (or 0, so configs that do not mention it work) for none. */
+	int ready_fd;
+};
 
 #define VMM_MIN_MEMORY (32ULL << 20)
 #define VMM_MAX_CPUS 64

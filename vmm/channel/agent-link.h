@@ -16,18 +16,10 @@
 #include <stdio.h>
 
 #include "error.h"
+#include "vmm.h"
 
 struct vm;
 struct agent_link;
-
-struct agent_link_config {
-	int stdin_fd;		/* -1: the process gets EOF at once */
-	int stdout_fd, stderr_fd;
-	const char *config;	/* PROTO_CONFIG payload (JSON), sent on PROTO_READY */
-	size_t config_len;
-	const char *dns_server;	/* the namespace's resolver the guest's DNS relay
-				 * reaches (dns-forward.h), or NULL */
-};
 
 /* Concurrent exec sessions and queries, each. */
 #define AGENT_MAX_SESSIONS 64

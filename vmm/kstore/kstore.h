@@ -1,6 +1,8 @@
 /* The kernel store: guest kernels with their extracted vmlinux and the
- * modules the guest needs.  Layout (default root /var/lib/novm/kernels,
- * overridable with --store or $NOVM_KERNEL_STORE):
+ * modules the guest needs.  This is its public header, with initramfs.h
+ * (included here): the runtime includes it as "vmm/kstore/kstore.h".
+ * Layout (default root /var/lib/novm/kernels, overridable with --store or
+ * $NOVM_KERNEL_STORE):
  *
  *   <root>/<name>/vmlinuz          the compressed bzImage, when imported from one
  *   <root>/<name>/vmlinux          the ELF kernel (extracted from vmlinuz, cached)
@@ -17,6 +19,7 @@
 #include <stdint.h>
 
 #include "error.h"
+#include "initramfs.h"
 
 #define KSTORE_DEFAULT_ROOT "/var/lib/novm/kernels"
 
