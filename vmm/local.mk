@@ -1,6 +1,11 @@
 # The VMM is a library (so unit tests link the real code) plus the `novm` CLI.
 # Here: the VM core and the CLI; each folder's local.mk has its own part.
 noinst_LIBRARIES += vmm/libvmm.a
+# Inside the VMM, files name each other relative to vmm/; the other parts
+# include only its public headers, by top-relative paths ("vmm/vmm.h"), so
+# only the VMM's own targets (and the unit tests of its internals) get -I vmm.
+VMM_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/vmm
+vmm_libvmm_a_CPPFLAGS = $(VMM_CPPFLAGS)
 vmm_libvmm_a_CFLAGS = $(AM_CFLAGS) $(LIBELF_CFLAGS) $(ZLIB_CFLAGS) $(LZMA_CFLAGS) \
 	$(ZSTD_CFLAGS) $(LZ4_CFLAGS) $(YAJL_CFLAGS)
 vmm_libvmm_a_SOURCES = \
@@ -25,4 +30,5 @@ VMM_LIBS = vmm/libvmm.a lib/libnovmutil.a $(LIBELF_LIBS) $(ZLIB_LIBS) $(LZMA_LIB
 
 bin_PROGRAMS += vmm/novm
 vmm_novm_SOURCES = vmm/main.c vmm/cmd-boot.c vmm/cmd-kernel.c vmm/commands.h
+vmm_novm_CPPFLAGS = $(VMM_CPPFLAGS)
 vmm_novm_LDADD = $(VMM_LIBS)

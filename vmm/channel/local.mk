@@ -15,5 +15,7 @@ check_PROGRAMS += tests/unit/test-control tests/unit/test-relay
 TESTS += tests/unit/test-control tests/unit/test-relay
 tests_unit_test_control_SOURCES = tests/unit/test-control.c tests/unit/tap.h
 tests_unit_test_control_LDADD = $(VMM_LIBS)
+tests_unit_test_control_CPPFLAGS = $(VMM_CPPFLAGS)
 tests_unit_test_relay_SOURCES = tests/unit/test-relay.c tests/unit/tap.h
 tests_unit_test_relay_LDADD = $(VMM_LIBS)
+tests_unit_test_relay_CPPFLAGS = $(VMM_CPPFLAGS)

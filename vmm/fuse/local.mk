@@ -14,15 +14,19 @@ check_PROGRAMS += tests/unit/test-fuse tests/unit/test-fuse-dir tests/unit/test-
 TESTS += tests/unit/test-fuse tests/unit/test-fuse-dir tests/unit/test-fuse-escape
 tests_unit_test_fuse_SOURCES = tests/unit/test-fuse.c tests/unit/fuse-client.h tests/unit/tap.h
 tests_unit_test_fuse_LDADD = $(VMM_LIBS)
+tests_unit_test_fuse_CPPFLAGS = $(VMM_CPPFLAGS)
 tests_unit_test_fuse_dir_SOURCES = tests/unit/test-fuse-dir.c tests/unit/fuse-client.h \
 	tests/unit/tap.h
 tests_unit_test_fuse_dir_LDADD = $(VMM_LIBS)
+tests_unit_test_fuse_dir_CPPFLAGS = $(VMM_CPPFLAGS)
 tests_unit_test_fuse_escape_SOURCES = tests/unit/test-fuse-escape.c tests/unit/fuse-client.h \
 	tests/unit/tap.h
 tests_unit_test_fuse_escape_LDADD = $(VMM_LIBS)
+tests_unit_test_fuse_escape_CPPFLAGS = $(VMM_CPPFLAGS)
 
 # Built with the checks so it keeps compiling; replays inputs given as
 # arguments.  See the file for a libFuzzer build.
 check_PROGRAMS += tests/fuzz/fuzz-fuse
 tests_fuzz_fuzz_fuse_SOURCES = tests/fuzz/fuzz-fuse.c
 tests_fuzz_fuzz_fuse_LDADD = $(VMM_LIBS)
+tests_fuzz_fuzz_fuse_CPPFLAGS = $(VMM_CPPFLAGS)

@@ -14,6 +14,7 @@ check_PROGRAMS += tests/unit/test-initramfs
 TESTS += tests/unit/test-initramfs
 tests_unit_test_initramfs_SOURCES = tests/unit/test-initramfs.c
 tests_unit_test_initramfs_LDADD = $(VMM_LIBS)
+tests_unit_test_initramfs_CPPFLAGS = $(VMM_CPPFLAGS)
 
 check_PROGRAMS += tests/unit/test-kmodules
 TESTS += tests/unit/test-kmodules
@@ -22,3 +23,4 @@ tests_unit_test_kmodules_SOURCES = tests/unit/test-kmodules.c tests/unit/compres
 tests_unit_test_kmodules_CFLAGS = $(AM_CFLAGS) $(LIBELF_CFLAGS) $(ZLIB_CFLAGS) $(LZMA_CFLAGS) \
 	$(ZSTD_CFLAGS)
 tests_unit_test_kmodules_LDADD = $(VMM_LIBS)
+tests_unit_test_kmodules_CPPFLAGS = $(VMM_CPPFLAGS)

@@ -10,3 +10,4 @@ tests_unit_test_bzimage_SOURCES = tests/unit/test-bzimage.c tests/unit/compress-
 tests_unit_test_bzimage_CFLAGS = $(AM_CFLAGS) $(LIBELF_CFLAGS) $(ZLIB_CFLAGS) $(LZMA_CFLAGS) \
 	$(ZSTD_CFLAGS) $(LZ4_CFLAGS)
 tests_unit_test_bzimage_LDADD = $(VMM_LIBS)
+tests_unit_test_bzimage_CPPFLAGS = $(VMM_CPPFLAGS)

@@ -10,3 +10,4 @@ check_PROGRAMS += tests/unit/test-boot
 TESTS += tests/unit/test-boot
 tests_unit_test_boot_SOURCES = tests/unit/test-boot.c tests/unit/tap.h
 tests_unit_test_boot_LDADD = $(VMM_LIBS)
+tests_unit_test_boot_CPPFLAGS = $(VMM_CPPFLAGS)
