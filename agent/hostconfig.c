@@ -7,7 +7,7 @@
 
 #include "cleanup.h"
 #include "oci/json.h"
-#include "oci/spec-internal.h"
+#include "oci/spec.h"
 
 #define CONFIG_DOC "CONFIG"
 
@@ -15,7 +15,7 @@
  * oci_spec_parse() resolves root.path against a bundle on this machine and
  * requires it to exist; in the guest there is no bundle.  Until oci/ offers
  * a bundle-less entry point, the sections are read here with its own
- * section parsers (spec-internal.h).  Only what the guest uses is read:
+ * section parsers (oci/spec.h).  Only what the guest uses is read:
  * root.readonly, process, hostname, domainname, mounts, linux. */
 
 /* oci/'s, and the guest mounts only at absolute destinations. */

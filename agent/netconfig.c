@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "cleanup.h"
-#include "oci/spec-internal.h"
+#include "oci/spec.h"
 
 int agent_addr_parse(const char *text, bool want_prefix, struct agent_addr *out)
 {

@@ -7,8 +7,7 @@
 
 #include "cleanup.h"
 #include "oci/json.h"
-/* oci_parse_process(): the agent reads exec processes with it too. */
-#include "oci/spec-internal.h"
+#include "oci/spec.h"
 #include "util.h"
 
 static int strv_copy(struct oci_strv *dst, char *const *items, size_t len, novm_error_t *err)
