@@ -53,4 +53,20 @@
 #define CONTROL_MAX_PROCESS_JSON (64 * 1024)
 #define CONTROL_MAX_ANSWER (CONTROL_MAX_PROCESS_JSON + CONTROL_MAX_LINE)
 
+/* The requests' first words (and their flag words), as both ends spell
+ * them; CONTROL_REQ_SIGNAL and CONTROL_REQ_RESIZE are also the lines an
+ * exec client sends while its session runs. */
+#define CONTROL_REQ_START "start"
+#define CONTROL_REQ_KILL "kill"
+#define CONTROL_REQ_KILL_ALL "all"
+#define CONTROL_REQ_PS "ps"
+#define CONTROL_REQ_STATS "stats"
+#define CONTROL_REQ_PAUSE "pause"
+#define CONTROL_REQ_RESUME "resume"
+#define CONTROL_REQ_DIAG "diag"
+#define CONTROL_REQ_RESIZE "resize"
+#define CONTROL_REQ_EXEC "exec"
+#define CONTROL_REQ_EXEC_TTY "tty"
+#define CONTROL_REQ_SIGNAL "signal"
+
 #endif

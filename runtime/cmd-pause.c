@@ -33,7 +33,7 @@ static int pause_or_resume(const struct runtime_globals *g, int argc, char **arg
 			novm_error(&err, 0, "container not paused");
 		return cli_fail(&err);
 	}
-	if (ctl_call(st.dir, pause ? "pause" : "resume", NULL, &err) < 0)
+	if (ctl_call(st.dir, pause ? CONTROL_REQ_PAUSE : CONTROL_REQ_RESUME, NULL, &err) < 0)
 		return cli_fail(&err);
 	st.vmm.paused = pause;
 	if (state_write_vmm(st.dir, &st.vmm, &err) < 0)

@@ -59,9 +59,9 @@ static void forward_signal(const char *dir, int signo, bool own_terminal)
 		struct winsize ws;
 		if (!own_terminal || ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) < 0)
 			return;
-		snprintf(request, sizeof(request), "resize %u %u", ws.ws_row, ws.ws_col);
+		snprintf(request, sizeof(request), CONTROL_REQ_RESIZE " %u %u", ws.ws_row, ws.ws_col);
 	} else {
-		snprintf(request, sizeof(request), "kill %d", signo);
+		snprintf(request, sizeof(request), CONTROL_REQ_KILL " %d", signo);
 	}
 	if (ctl_call(dir, request, NULL, &err) < 0) {
 		log_msg(LOG_LEVEL_DEBUG, "run: %s: %s", request, err->msg);

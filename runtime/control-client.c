@@ -187,7 +187,7 @@ void ctl_log_stall(const char *dir, const char *request)
 	cleanup_free char *state = NULL;
 	novm_error_t err = NULL;
 
-	if (call(dir, "diag", CTL_DIAG_TIMEOUT_MS, &state, &err) < 0) {
+	if (call(dir, CONTROL_REQ_DIAG, CTL_DIAG_TIMEOUT_MS, &state, &err) < 0) {
 		log_msg(LOG_LEVEL_WARNING, "the VMM did not answer %s in time, nor diag: %s", request,
 			err->msg);
 		novm_error_release(&err);

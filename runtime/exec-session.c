@@ -44,7 +44,7 @@ int exec_session_start(const char *dir, const char *process_json, size_t len, co
 	if (ctl_connect(dir, &s->fd, err) < 0)
 		return -1;
 	ctl_reader_init(&s->reader, s->fd);
-	snprintf(request, sizeof(request), "exec %zu%s\n", len, tty ? " tty" : "");
+	snprintf(request, sizeof(request), CONTROL_REQ_EXEC " %zu%s\n", len, tty ? " " CONTROL_REQ_EXEC_TTY : "");
 	if (ctl_send(s->fd, request, stdio, 3, err) < 0 ||
 	    ctl_write_all(s->fd, process_json, len, err) < 0)
 		return -1;
@@ -77,9 +77,9 @@ static void forward(struct exec_session *s, const struct signalfd_siginfo *si, i
 		 * the process's consoleSize. */
 		if (winsize_fd < 0 || ioctl(winsize_fd, TIOCGWINSZ, &ws) < 0 || !ws.ws_row || !ws.ws_col)
 			return;
-		snprintf(line, sizeof(line), "resize %u %u\n", ws.ws_row, ws.ws_col);
+		snprintf(line, sizeof(line), CONTROL_REQ_RESIZE " %u %u\n", ws.ws_row, ws.ws_col);
 	} else {
-		snprintf(line, sizeof(line), "signal %u\n", si->ssi_signo);
+		snprintf(line, sizeof(line), CONTROL_REQ_SIGNAL " %u\n", si->ssi_signo);
 	}
 	if (ctl_send(s->fd, line, NULL, 0, &err) < 0) {
 		log_msg(LOG_LEVEL_DEBUG, "exec: %s", err->msg);
@@ -138,7 +138,7 @@ void exec_session_kill(struct exec_session *s)
 {
 	novm_error_t err = NULL;
 
-	if (!s->ended && s->fd >= 0 && ctl_send(s->fd, "signal 9\n", NULL, 0, &err) < 0)
+	if (!s->ended && s->fd >= 0 && ctl_send(s->fd, CONTROL_REQ_SIGNAL " 9\n", NULL, 0, &err) < 0)
 		novm_error_release(&err);
 }
 

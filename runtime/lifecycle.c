@@ -53,7 +53,7 @@ int ctr_start(struct ctr_state *st, novm_error_t *err)
 	}
 	log_msg(LOG_LEVEL_DEBUG, "start %s: asking the VMM (pid %d) to start the process", st->id,
 		st->vmm.pid);
-	if (ctl_call(st->dir, "start", NULL, err) < 0)
+	if (ctl_call(st->dir, CONTROL_REQ_START, NULL, err) < 0)
 		return -1;
 	st->oci->status = OCI_STATUS_RUNNING;
 	st->status = "running";
@@ -84,7 +84,7 @@ int ctr_kill(struct ctr_state *st, int signo, bool all, novm_error_t *err)
 	 * process yet: SIGKILL means the VM itself. */
 	if (signo == SIGKILL && strcmp(st->status, "running"))
 		return kill_vmm(st, err);
-	snprintf(request, sizeof(request), "kill %d%s", signo, all ? " all" : "");
+	snprintf(request, sizeof(request), CONTROL_REQ_KILL " %d%s", signo, all ? " " CONTROL_REQ_KILL_ALL : "");
 	if (ctl_call(st->dir, request, NULL, err) == 0)
 		return 0;
 	if (!proc_alive(st->vmm.pid, st->vmm.start_time)) {

@@ -87,8 +87,9 @@ int control_parse_request(const char *line, struct control_request *req, novm_er
 		const char *name;
 		enum control_verb verb;
 	} simple[] = {
-		{ "start", CONTROL_START }, { "ps", CONTROL_PS },	  { "stats", CONTROL_STATS },
-		{ "pause", CONTROL_PAUSE }, { "resume", CONTROL_RESUME }, { "diag", CONTROL_DIAG },
+		{ CONTROL_REQ_START, CONTROL_START }, { CONTROL_REQ_PS, CONTROL_PS },
+		{ CONTROL_REQ_STATS, CONTROL_STATS }, { CONTROL_REQ_PAUSE, CONTROL_PAUSE },
+		{ CONTROL_REQ_RESUME, CONTROL_RESUME }, { CONTROL_REQ_DIAG, CONTROL_DIAG },
 	};
 	for (size_t i = 0; i < sizeof(simple) / sizeof(simple[0]); i++) {
 		if (strcmp(w[0], simple[i].name) != 0)
@@ -98,17 +99,17 @@ int control_parse_request(const char *line, struct control_request *req, novm_er
 		req->verb = simple[i].verb;
 		return 0;
 	}
-	if (strcmp(w[0], "kill") == 0) {
-		if (n < 2 || n > 3 || (n == 3 && strcmp(w[2], "all") != 0))
+	if (strcmp(w[0], CONTROL_REQ_KILL) == 0) {
+		if (n < 2 || n > 3 || (n == 3 && strcmp(w[2], CONTROL_REQ_KILL_ALL) != 0))
 			return novm_error(err, 0, "usage: kill <signo> [all]");
 		req->verb = CONTROL_KILL;
 		req->all = n == 3;
 		return parse_signal(w[1], &req->signo, err);
 	}
-	if (strcmp(w[0], "exec") == 0) {
+	if (strcmp(w[0], CONTROL_REQ_EXEC) == 0) {
 		unsigned long long len;
 
-		if (n < 2 || n > 3 || (n == 3 && strcmp(w[2], "tty") != 0))
+		if (n < 2 || n > 3 || (n == 3 && strcmp(w[2], CONTROL_REQ_EXEC_TTY) != 0))
 			return novm_error(err, 0, "usage: exec <len> [tty]");
 		if (parse_number(w[1], 1, CONTROL_MAX_PROCESS_JSON, &len) < 0)
 			return novm_error(err, 0, "exec: invalid length (1 to %d bytes)",
@@ -118,7 +119,7 @@ int control_parse_request(const char *line, struct control_request *req, novm_er
 		req->tty = n == 3;
 		return 0;
 	}
-	if (strcmp(w[0], "resize") == 0) {
+	if (strcmp(w[0], CONTROL_REQ_RESIZE) == 0) {
 		unsigned long long rows, cols;
 
 		if (n != 3 || parse_number(w[1], 0, UINT16_MAX, &rows) < 0 ||
@@ -144,11 +145,11 @@ int control_parse_session_request(const char *line, struct control_session_reque
 		return novm_error(err, 0, "request too long");
 	strcpy(copy, line);
 	n = split_words(copy, w, 4);
-	if (n == 2 && strcmp(w[0], "signal") == 0) {
+	if (n == 2 && strcmp(w[0], CONTROL_REQ_SIGNAL) == 0) {
 		req->verb = CONTROL_SESSION_SIGNAL;
 		return parse_signal(w[1], &req->signo, err);
 	}
-	if (n == 3 && strcmp(w[0], "resize") == 0) {
+	if (n == 3 && strcmp(w[0], CONTROL_REQ_RESIZE) == 0) {
 		unsigned long long rows, cols;
 
 		if (parse_number(w[1], 0, UINT16_MAX, &rows) < 0 ||
