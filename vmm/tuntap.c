@@ -10,7 +10,7 @@
 #include <linux/if_tun.h>
 
 #include "cleanup.h"
-#include "vmm/virtio/net.h"
+#include "virtio/net.h"
 
 /* TUNSETIFF on a fresh /dev/net/tun fd, then our vnet header size and no
  * offloads until a driver accepts them. */

@@ -10,8 +10,8 @@
 #include <linux/pci_regs.h>
 
 #include "jsonstr.h"
-#include "vmm/devices/pci.h"
-#include "vmm/kvm.h"
+#include "devices/pci.h"
+#include "kvm.h"
 
 #define ENTRY_ADDR_LO 0
 #define ENTRY_ADDR_HI 4

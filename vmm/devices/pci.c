@@ -9,8 +9,8 @@
 
 #include <linux/pci_regs.h>
 
-#include "vmm/kvm.h"
-#include "vmm/vmm-internal.h"
+#include "kvm.h"
+#include "vmm-internal.h"
 
 #define CONF1_PORT 0xCF8
 #define CONF1_ENABLE 0x80000000u

@@ -18,7 +18,7 @@
 #include <stdint.h>
 
 #include "error.h"
-#include "vmm/bus.h"
+#include "bus.h"
 
 struct vm;
 

@@ -7,7 +7,7 @@
 #include <stdint.h>
 
 #include "error.h"
-#include "vmm/memory.h"
+#include "memory.h"
 
 /* Checks that `path` is a complete x86-64 ELF executable with loadable
  * segments and an entry point inside one of them. */

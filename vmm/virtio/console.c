@@ -1,4 +1,4 @@
-#include "vmm/virtio/console.h"
+#include "virtio/console.h"
 
 #include <endian.h>
 #include <errno.h>
@@ -12,10 +12,10 @@
 #include <linux/virtio_ids.h>
 
 #include "jsonstr.h"
-#include "vmm/devices/pci.h"
-#include "vmm/kvm.h"
-#include "vmm/virtio/core.h"
-#include "vmm/virtio/pci.h"
+#include "devices/pci.h"
+#include "kvm.h"
+#include "virtio/core.h"
+#include "virtio/pci.h"
 
 #define RECEIVE_QUEUE 0		/* host to guest */
 #define TRANSMIT_QUEUE 1	/* guest to host */

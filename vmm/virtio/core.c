@@ -8,7 +8,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-#include "vmm/kvm.h"
+#include "kvm.h"
 
 static void queue_interrupt(struct virtq *q)
 {

@@ -32,7 +32,7 @@
 #include <linux/virtio_config.h>
 
 #include "error.h"
-#include "vmm/virtio/queue.h"
+#include "virtio/queue.h"
 
 struct vm;
 struct virtio_device;

@@ -1,4 +1,4 @@
-#include "vmm/virtio/fs.h"
+#include "virtio/fs.h"
 
 #include <endian.h>
 #include <errno.h>
@@ -12,12 +12,12 @@
 #include <linux/virtio_ids.h>
 
 #include "cleanup.h"
-#include "vmm/devices/pci.h"
-#include "vmm/fuse/server.h"
-#include "vmm/kvm.h"
-#include "vmm/virtio/core.h"
-#include "vmm/virtio/pci.h"
-#include "vmm/vmm-internal.h"
+#include "devices/pci.h"
+#include "fuse/server.h"
+#include "kvm.h"
+#include "virtio/core.h"
+#include "virtio/pci.h"
+#include "vmm-internal.h"
 
 #define HIPRIO_QUEUE 0
 /* Room for a 1 MiB read or write (FUSE max_pages) in one direct chain even

@@ -1,5 +1,5 @@
 #include "log.h"
-#include "vmm/virtio/net.h"
+#include "virtio/net.h"
 
 #include <endian.h>
 #include <errno.h>
@@ -18,12 +18,12 @@
 #include <linux/virtio_ids.h>
 #include <linux/virtio_net.h>
 
-#include "vmm/devices/pci.h"
-#include "vmm/tuntap.h"
-#include "vmm/virtio/core.h"
-#include "vmm/virtio/pci.h"
-#include "vmm/kvm.h"
-#include "vmm/vmm-internal.h"
+#include "devices/pci.h"
+#include "tuntap.h"
+#include "virtio/core.h"
+#include "virtio/pci.h"
+#include "kvm.h"
+#include "vmm-internal.h"
 
 #define RX_QUEUE 0
 #define TX_QUEUE 1

@@ -1,4 +1,4 @@
-#include "vmm/virtio/pci.h"
+#include "virtio/pci.h"
 
 #include <endian.h>
 #include <errno.h>
@@ -11,10 +11,10 @@
 #include <linux/pci_regs.h>
 #include <linux/virtio_pci.h>
 
-#include "vmm/devices/msix.h"
-#include "vmm/devices/pci.h"
-#include "vmm/kvm.h"
-#include "vmm/virtio/core.h"
+#include "devices/msix.h"
+#include "devices/pci.h"
+#include "kvm.h"
+#include "virtio/core.h"
 
 #define SUBSYSTEM_ID 0x1100
 #define COMMON_CFG_LEN 0x40	/* covers the 1.2 layout up to queue_reset */

@@ -27,7 +27,7 @@
 
 #include <linux/virtio_ring.h>
 
-#include "vmm/memory.h"
+#include "memory.h"
 
 /* Largest queue a device may offer; also the most segments one request can
  * carry (a chain is never longer than the queue, counting indirect ones). */

@@ -1,4 +1,4 @@
-#include "vmm/virtio/rng.h"
+#include "virtio/rng.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -7,11 +7,11 @@
 
 #include <linux/virtio_ids.h>
 
-#include "vmm/devices/pci.h"
-#include "vmm/kvm.h"
-#include "vmm/virtio/core.h"
-#include "vmm/virtio/pci.h"
-#include "vmm/vmm-internal.h"
+#include "devices/pci.h"
+#include "kvm.h"
+#include "virtio/core.h"
+#include "virtio/pci.h"
+#include "vmm-internal.h"
 
 #define RNG_QUEUE_SIZE 256
 /* A driver may offer a huge buffer; filling it a bounded slice at a time
