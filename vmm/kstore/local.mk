@@ -22,3 +22,8 @@ tests_unit_test_kmodules_SOURCES = tests/unit/test-kmodules.c tests/unit/compres
 tests_unit_test_kmodules_CFLAGS = $(AM_CFLAGS) $(LIBELF_CFLAGS) $(ZLIB_CFLAGS) $(LZMA_CFLAGS) \
 	$(ZSTD_CFLAGS)
 tests_unit_test_kmodules_LDADD = $(VMM_LIBS)
+
+check_PROGRAMS += tests/unit/test-kstore
+TESTS += tests/unit/test-kstore
+tests_unit_test_kstore_SOURCES = tests/unit/test-kstore.c tests/unit/tap.h
+tests_unit_test_kstore_LDADD = $(VMM_LIBS)
