@@ -1,4 +1,5 @@
 #include "log.h"
+#include "capped-file.h"
 #include "jsonstr.h"
 
 #include <errno.h>
@@ -57,7 +58,8 @@ static void write_line(int fd, enum log_level level, const char *msg)
 		fputc('\n', out);
 	}
 	fclose(out);
-	if (line && write(fd, line, len) < 0) {
+	/* capped_write: without --log, this is the capped console log. */
+	if (line && capped_write(fd, line, len) < 0) {
 		/* Nowhere left to report a failing log. */
 	}
 	free(line);

@@ -3,11 +3,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -84,22 +86,50 @@ int send_all(int fd, const void *data, size_t len)
 	return put_all(fd, data, len, true);
 }
 
+/* A fresh sibling of path for write_file_atomic.  The name is random and
+ * the open exclusive and not following symlinks, so a file or symlink that
+ * someone planted in the directory (a pid file's directory may be shared) is
+ * never opened or written through: such a name is skipped for another. */
+static int create_temp_sibling(const char *path, mode_t mode, char **tmp_out,
+			       novm_error_t *err)
+{
+	static unsigned counter;
+
+	for (int attempt = 0; attempt < 100; attempt++) {
+		cleanup_free char *tmp = NULL;
+		uint64_t r = 0;
+
+		/* Unpredictable; the counter only keeps names apart if
+		 * getrandom fails. */
+		if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != sizeof(r))
+			r = ((uint64_t)getpid() << 32) ^ (uint64_t)monotonic_ms() ^ ++counter;
+		if (asprintf(&tmp, "%s.tmp.%016" PRIx64, path, r) < 0)
+			return novm_error(err, ENOMEM, "write `%s`", path);
+		int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+		if (fd >= 0) {
+			*tmp_out = steal_pointer(&tmp);
+			return fd;
+		}
+		if (errno != EEXIST)
+			return novm_error(err, errno, "create `%s`", tmp);
+	}
+	return novm_error(err, EEXIST, "create a temporary file for `%s`", path);
+}
+
 int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode,
 		      novm_error_t *err)
 {
 	cleanup_free char *tmp = NULL;
-	cleanup_close int fd = -1;
+	cleanup_close int fd = create_temp_sibling(path, mode, &tmp, err);
 
-	if (asprintf(&tmp, "%s.tmp.%d", path, getpid()) < 0)
-		return novm_error(err, ENOMEM, "write `%s`", path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
 	if (fd < 0)
-		return novm_error(err, errno, "create `%s`", tmp);
+		return -1;
 	if (write_all(fd, data, len) < 0 || fsync(fd) < 0) {
 		int e = errno;
 		unlink(tmp);
 		return novm_error(err, e, "write `%s`", tmp);
 	}
+	/* rename() replaces a symlink at path; it never follows it. */
 	if (rename(tmp, path) < 0) {
 		int e = errno;
 		unlink(tmp);

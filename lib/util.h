@@ -25,7 +25,9 @@ int write_all(int fd, const void *data, size_t len);
 int send_all(int fd, const void *data, size_t len);
 
 /* Writes through a temporary file and rename(), so readers never see a
- * partial file. */
+ * partial file.  The temporary file has a random name and is created
+ * O_EXCL|O_NOFOLLOW, and rename() replaces a symlink at path rather than
+ * following it: a symlink planted at either name is never written through. */
 int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode,
 		      novm_error_t *err);
 

@@ -302,10 +302,27 @@ static int parse_device_rule(const struct json_node *item, void *dst, novm_error
 	return 0;
 }
 
+/* A cgroup limit where -1 is "unlimited" (runc, the runtime-spec): a value
+ * below -1 is a mistake, not another way to say "no limit".  1 when
+ * present, 0 when absent, -1 on error. */
+static int get_limit(const struct json_node *obj, const char *key, int64_t *out,
+		     novm_error_t *err)
+{
+	struct json_node node;
+	int r = json_get_i64(obj, key, out, err);
+
+	if (r > 0 && *out < -1) {
+		json_member(obj, key, &node);
+		return json_error(&node, err, "%" PRId64 " is not a limit (-1 for unlimited, or 0 and up)",
+				  *out);
+	}
+	return r;
+}
+
 static int parse_resources(const struct json_node *linux_node, struct oci_resources *res,
 			   novm_error_t *err)
 {
-	struct json_node resources, node, memory, cpu;
+	struct json_node resources, node, memory, cpu, pids;
 	int r;
 
 	json_member(linux_node, "resources", &resources);
@@ -313,13 +330,24 @@ static int parse_resources(const struct json_node *linux_node, struct oci_resour
 		return -1;
 	json_member(&resources, "memory", &memory);
 	json_member(&resources, "cpu", &cpu);
-	if (json_want_object(&memory, NULL, err) < 0 || json_want_object(&cpu, NULL, err) < 0)
+	json_member(&resources, "pids", &pids);
+	if (json_want_object(&memory, NULL, err) < 0 || json_want_object(&cpu, NULL, err) < 0 ||
+	    json_want_object(&pids, NULL, err) < 0)
 		return -1;
 
-	if ((r = json_get_i64(&memory, "limit", &res->memory_limit, err)) < 0)
+	if ((r = get_limit(&memory, "limit", &res->memory_limit, err)) < 0)
 		return -1;
 	res->has_memory_limit = r;
-	if ((r = json_get_i64(&cpu, "quota", &res->cpu_quota, err)) < 0)
+	if ((r = get_limit(&memory, "reservation", &res->memory_reservation, err)) < 0)
+		return -1;
+	res->has_memory_reservation = r;
+	if ((r = get_limit(&memory, "swap", &res->memory_swap, err)) < 0)
+		return -1;
+	res->has_memory_swap = r;
+	if ((r = get_limit(&pids, "limit", &res->pids_limit, err)) < 0)
+		return -1;
+	res->has_pids_limit = r;
+	if ((r = get_limit(&cpu, "quota", &res->cpu_quota, err)) < 0)
 		return -1;
 	res->has_cpu_quota = r;
 	if ((r = json_get_u64(&cpu, "period", &res->cpu_period, err)) < 0)

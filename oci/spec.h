@@ -170,8 +170,11 @@ struct oci_device_rule {
 };
 
 struct oci_resources {
-	bool has_memory_limit;
+	/* Each limit is -1 (unlimited) or more; parsing refuses below -1. */
+	bool has_memory_limit, has_memory_reservation, has_memory_swap, has_pids_limit;
 	int64_t memory_limit;	/* bytes; -1 is unlimited */
+	int64_t memory_reservation, memory_swap;	/* bytes */
+	int64_t pids_limit;
 	bool has_cpu_quota, has_cpu_period, has_cpu_shares;
 	int64_t cpu_quota;	/* microseconds per period; -1 is unlimited */
 	uint64_t cpu_period;	/* microseconds */

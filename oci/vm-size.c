@@ -3,6 +3,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 long oci_cpuset_count(const char *cpus)
 {
@@ -132,14 +133,22 @@ int oci_vm_size(const struct oci_spec *spec, int *vcpus, uint64_t *mem_bytes,
 	return 0;
 }
 
-int oci_vm_kernel(const struct oci_spec *spec, const char **kernel, novm_error_t *err)
+int oci_vm_kernel(const struct oci_spec *spec, bool allow_paths, const char **kernel,
+		  bool *store_only, novm_error_t *err)
 {
 	const char *value = oci_spec_annotation(spec, OCI_ANNOTATION_KERNEL);
 
+	*store_only = false;
 	if (value) {
 		if (!*value)
 			return novm_error(err, 0, "annotation %s: empty kernel name",
 					  OCI_ANNOTATION_KERNEL);
+		if (!allow_paths && (strchr(value, '/') || !strcmp(value, ".") || !strcmp(value, "..")))
+			return novm_error(err, 0,
+					  "annotation %s: \"%s\" is not a kernel store name (host paths "
+					  "need %s=1 in the runtime's environment)",
+					  OCI_ANNOTATION_KERNEL, value, OCI_ALLOW_KERNEL_PATHS_ENV);
+		*store_only = !allow_paths;
 		*kernel = value;
 		return 0;
 	}

@@ -4,6 +4,7 @@
 #ifndef NOVM_OCI_VM_SIZE_H
 #define NOVM_OCI_VM_SIZE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "error.h"
@@ -12,6 +13,8 @@
 #define OCI_ANNOTATION_CPUS "org.novm.cpus"		/* vCPUs */
 #define OCI_ANNOTATION_MEMORY "org.novm.memory"	/* MiB */
 #define OCI_ANNOTATION_KERNEL "org.novm.kernel"	/* kernel store name or path */
+/* Set to 1 by the administrator to let OCI_ANNOTATION_KERNEL name a path. */
+#define OCI_ALLOW_KERNEL_PATHS_ENV "NOVM_ALLOW_KERNEL_PATHS"
 
 #define OCI_MiB (1ULL << 20)
 /* The VMM's limits (vmm/vmm.h), repeated so oci/ stays free of the VMM. */
@@ -37,8 +40,14 @@ int oci_vm_size(const struct oci_spec *spec, int *vcpus, uint64_t *mem_bytes,
 		novm_error_t *err);
 
 /* What to boot, for the kernel store: the org.novm.kernel annotation, else
- * vm.kernel.path, else NULL (the store's default kernel). */
-int oci_vm_kernel(const struct oci_spec *spec, const char **kernel, novm_error_t *err);
+ * vm.kernel.path, else NULL (the store's default kernel).
+ * Annotations come from whoever starts a container (a Kubernetes pod's
+ * reach the runtime), so unless allow_paths (the administrator's choice)
+ * the annotation must be a kernel store name, never a host file: a '/',
+ * "." or ".." is an error naming the annotation, and *store_only tells the
+ * caller to resolve it in the store only. */
+int oci_vm_kernel(const struct oci_spec *spec, bool allow_paths, const char **kernel,
+		  bool *store_only, novm_error_t *err);
 
 /* Number of CPUs in a cpuset list such as "0-3,6"; -1 when malformed. */
 long oci_cpuset_count(const char *cpus);

@@ -5,6 +5,7 @@
  * the host cgroup is the caller's to tune), with a debug line saying so. */
 #include <ctype.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -113,6 +114,10 @@ static int parse_resources(const char *text, size_t len, struct update_request *
 	got = json_get_i64(&memory, "limit", &r->limit, err);
 	if (got < 0)
 		return -1;
+	/* -1 is unlimited; below that is a mistake, not "no limit" */
+	if (got > 0 && r->limit < -1)
+		return novm_error(err, 0, "resources: memory.limit: %" PRId64
+				  " is not a limit (-1 for unlimited, or 0 and up)", r->limit);
 	r->has_limit = got > 0 && r->limit != 0;
 	for (size_t i = 0; i < ARRAY_SIZE(ignored_memory_keys); i++) {
 		json_member(&memory, ignored_memory_keys[i], &node);

@@ -205,13 +205,21 @@ static int plan_dns_relay(const struct oci_spec *spec, struct container_vm *vm, 
 int container_vm_prepare(const struct oci_spec *spec, const char *config_text, bool start,
 			 struct container_vm *out, novm_error_t *err)
 {
-	const char *kernel;
+	const char *kernel, *allow = getenv(OCI_ALLOW_KERNEL_PATHS_ENV);
+	bool store_only;
 
 	memset(out, 0, sizeof(*out));
 	if (oci_vm_size(spec, &out->vcpus, &out->memory, err) < 0 ||
-	    oci_vm_kernel(spec, &kernel, err) < 0 ||
-	    kstore_resolve(kstore_root(), kernel, &out->kernel, err) < 0)
+	    oci_vm_kernel(spec, allow && !strcmp(allow, "1"), &kernel, &store_only, err) < 0)
 		goto fail;
+	if (store_only) {
+		if (kstore_resolve_entry(kstore_root(), kernel, &out->kernel, err) < 0) {
+			novm_error_wrap(err, "annotation %s", OCI_ANNOTATION_KERNEL);
+			goto fail;
+		}
+	} else if (kstore_resolve(kstore_root(), kernel, &out->kernel, err) < 0) {
+		goto fail;
+	}
 	if (spec->vm && spec->vm->kernel_initrd) {
 		if (!(out->initrd = strdup(spec->vm->kernel_initrd))) {
 			novm_error(err, ENOMEM, "initrd");

@@ -345,6 +345,7 @@ void vmm_child_main(const struct vmm_child_args *a)
 		.mem_size = cvm->memory,
 		.console_fd = a->console_log_fd,
 		.console_in_fd = -1,
+		.console_capped = true,
 		.shares = cvm->shares,
 		.nr_shares = cvm->nr_shares,
 		.agent = &agent,

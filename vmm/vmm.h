@@ -66,6 +66,9 @@ struct vm_config {
 	uint64_t mem_size;
 	int console_fd;			/* where the UART writes */
 	int console_in_fd;		/* guest console input, or -1 */
+	/* console_fd is a log file a guest must not grow without bound: kept
+	 * under NOVM_CONSOLE_LOG_CAP (lib/capped-file.h) if a regular file. */
+	bool console_capped;
 	const struct vm_share *shares;
 	int nr_shares;
 	const struct vm_nic *nics;

@@ -1,5 +1,5 @@
 /* lib/ helpers shared by the VMM, the runtime and the agent: write_all,
- * send_all, unix_bind/unix_connect. */
+ * send_all, write_file_atomic, unix_bind/unix_connect. */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -7,7 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -108,6 +110,75 @@ static void test_unixsock(void)
 	rmdir(base);
 }
 
+/* Interposes libc's getrandom so the test knows write_file_atomic's
+ * temporary names and can plant symlinks at them: while fake_random is set,
+ * the n-th call returns n. */
+static uint64_t fake_random;
+
+ssize_t getrandom(void *buf, size_t len, unsigned int flags)
+{
+	if (!fake_random)
+		return syscall(SYS_getrandom, buf, len, flags);
+	uint64_t v = fake_random++;
+	memset(buf, 0, len);
+	memcpy(buf, &v, len < sizeof(v) ? len : sizeof(v));
+	return (ssize_t)len;
+}
+
+static bool file_is(const char *path, const char *want)
+{
+	cleanup_free char *got = NULL;
+	size_t len;
+	struct stat st;
+
+	return lstat(path, &st) == 0 && S_ISREG(st.st_mode) &&
+	       read_file(path, &got, &len, NULL) == 0 && len == strlen(want) &&
+	       !memcmp(got, want, len);
+}
+
+static void test_write_file_atomic(void)
+{
+	char dir[] = "/tmp/novm-test-lib-XXXXXX";
+	char target[128], victim[128], planted[160], spare[160];
+
+	ok(mkdtemp(dir) != NULL, "mkdtemp");
+	snprintf(target, sizeof(target), "%s/pid", dir);
+	snprintf(victim, sizeof(victim), "%s/victim", dir);
+	ok(write_file_atomic(victim, "precious", 8, 0644, NULL) == 0, "victim written");
+
+	/* A symlink at the target (the pid file path) is replaced, not
+	 * followed. */
+	ok(symlink(victim, target) == 0, "symlink planted at the target");
+	ok(write_file_atomic(target, "1234", 4, 0644, NULL) == 0, "write over the symlink");
+	ok(file_is(victim, "precious"), "the victim is untouched");
+	ok(file_is(target, "1234"), "the target is a regular file with the content");
+
+	/* A symlink at the next temporary name is skipped for another name. */
+	fake_random = 1;
+	snprintf(planted, sizeof(planted), "%s.tmp.%016x", target, 1);
+	snprintf(spare, sizeof(spare), "%s.tmp.%016x", target, 2);
+	ok(symlink(victim, planted) == 0, "symlink planted at the temporary name");
+	ok(write_file_atomic(target, "5678", 4, 0644, NULL) == 0, "write past the planted name");
+	fake_random = 0;
+	ok(file_is(victim, "precious"), "the victim is still untouched");
+	ok(file_is(target, "5678"), "the target has the new content");
+	struct stat st;
+	ok(lstat(planted, &st) == 0 && S_ISLNK(st.st_mode), "the planted symlink is left alone");
+	ok(lstat(spare, &st) < 0 && errno == ENOENT, "the temporary file was renamed away");
+
+	/* The old name was path.tmp.<pid>: predictable, and opened without
+	 * O_EXCL. */
+	char old_name[160];
+	snprintf(old_name, sizeof(old_name), "%s.tmp.%d", target, getpid());
+	ok(symlink(victim, old_name) == 0, "symlink planted at the old predictable name");
+	ok(write_file_atomic(target, "9", 1, 0644, NULL) == 0, "write");
+	ok(file_is(victim, "precious") && file_is(target, "9"), "the old name is not used");
+
+	unlink(old_name);
+	unlink(planted);
+	ok(remove_tree(dir, NULL) == 0, "clean up");
+}
+
 static void test_text_tail(void)
 {
 	const char *t = "one\ntwo\nthree\n";
@@ -128,6 +199,7 @@ int main(void)
 	test_write_all();
 	test_send_all();
 	test_unixsock();
+	test_write_file_atomic();
 	test_text_tail();
 	return tap_done();
 }

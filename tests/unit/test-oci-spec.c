@@ -370,6 +370,31 @@ static void test_bad_bundles(void)
 	expect_error(WITH_LINUX("\"resources\": {\"devices\": [{\"allow\": true, \"access\": \"rx\"}]}"),
 		     "config.json: linux.resources.devices[0].access: unknown device access \"rx\" (r, w and m)",
 		     "device rule access x");
+	/* -1 is unlimited; below it is refused, not read as "no limit". */
+	static const char *const limits[][2] = {
+		{ "\"memory\": {\"limit\": -2}", "memory.limit: -2" },
+		{ "\"memory\": {\"reservation\": -3}", "memory.reservation: -3" },
+		{ "\"memory\": {\"swap\": -1000}", "memory.swap: -1000" },
+		{ "\"cpu\": {\"quota\": -2}", "cpu.quota: -2" },
+		{ "\"pids\": {\"limit\": -5}", "pids.limit: -5" },
+	};
+	for (size_t i = 0; i < sizeof(limits) / sizeof(limits[0]); i++) {
+		char text[256], want[256];
+		snprintf(text, sizeof(text), WITH_LINUX("\"resources\": {%s}"), limits[i][0]);
+		snprintf(want, sizeof(want),
+			 "config.json: linux.resources.%s is not a limit (-1 for unlimited, or 0 and up)",
+			 limits[i][1]);
+		expect_error(text, want, limits[i][1]);
+	}
+	struct oci_spec *spec = NULL;
+	make_bundle();
+	write_config(WITH_LINUX("\"resources\": {\"memory\": {\"limit\": -1, \"swap\": -1}, "
+				"\"cpu\": {\"quota\": -1}, \"pids\": {\"limit\": -1}}"));
+	ok(oci_spec_load(bundle, &spec, NULL) == 0 && spec->linux_.resources.has_pids_limit &&
+		   spec->linux_.resources.pids_limit == -1 && spec->linux_.resources.memory_limit == -1,
+	   "-1 is unlimited for memory, swap, cpu quota and pids");
+	oci_spec_free(spec);
+	remove_tree(bundle, NULL);
 	expect_error(WITH_LINUX("\"resources\": {\"cpu\": {\"cpus\": \"0-\"}}"),
 		     "config.json: linux.resources.cpu.cpus: invalid cpuset \"0-\"", "bad cpuset");
 	expect_error(CONFIG("\"vm\": {\"hwConfig\": {\"vcpus\": 0}}"),

@@ -125,29 +125,51 @@ static void test_kernel(void)
 	struct oci_spec *spec;
 	novm_error_t err = NULL;
 	const char *kernel = "unset";
+	bool store_only = true;
 
 	spec = load("");
-	ok(spec && oci_vm_kernel(spec, &kernel, &err) == 0 && kernel == NULL,
+	ok(spec && oci_vm_kernel(spec, false, &kernel, &store_only, &err) == 0 && kernel == NULL,
 	   "no kernel given: the store's default");
 	oci_spec_free(spec);
 
 	spec = load("\"vm\": {\"kernel\": {\"path\": \"/boot/vmlinuz\"}}");
-	ok(spec && oci_vm_kernel(spec, &kernel, &err) == 0 && kernel &&
-	   strcmp(kernel, "/boot/vmlinuz") == 0, "vm.kernel.path");
+	ok(spec && oci_vm_kernel(spec, false, &kernel, &store_only, &err) == 0 && kernel &&
+	   strcmp(kernel, "/boot/vmlinuz") == 0 && !store_only,
+	   "vm.kernel.path (the bundle's own section: a path is fine)");
 	oci_spec_free(spec);
 
 	spec = load("\"vm\": {\"kernel\": {\"path\": \"/boot/vmlinuz\"}}, "
 		    ANN("\"org.novm.kernel\": \"debian-6.1\""));
-	ok(spec && oci_vm_kernel(spec, &kernel, &err) == 0 && kernel &&
-	   strcmp(kernel, "debian-6.1") == 0, "org.novm.kernel overrides vm.kernel.path");
+	ok(spec && oci_vm_kernel(spec, false, &kernel, &store_only, &err) == 0 && kernel &&
+	   strcmp(kernel, "debian-6.1") == 0 && store_only,
+	   "org.novm.kernel overrides vm.kernel.path, resolved in the store only");
 	oci_spec_free(spec);
 
 	spec = load(ANN("\"org.novm.kernel\": \"\""));
-	ok(spec && oci_vm_kernel(spec, &kernel, &err) < 0 && err &&
+	ok(spec && oci_vm_kernel(spec, false, &kernel, &store_only, &err) < 0 && err &&
 	   strcmp(err->msg, "annotation org.novm.kernel: empty kernel name") == 0,
 	   "empty org.novm.kernel refused");
 	novm_error_release(&err);
 	oci_spec_free(spec);
+
+	/* A host file named by an annotation: refused unless allowed. */
+	static const char *const paths[] = { "/etc/shadow", "../../boot/vmlinuz", "kernels/x", ".", ".." };
+	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+		char ann[128], want[256];
+		snprintf(ann, sizeof(ann), ANN("\"org.novm.kernel\": \"%s\""), paths[i]);
+		snprintf(want, sizeof(want),
+			 "annotation org.novm.kernel: \"%s\" is not a kernel store name (host paths "
+			 "need NOVM_ALLOW_KERNEL_PATHS=1 in the runtime's environment)", paths[i]);
+		spec = load(ann);
+		ok(spec && oci_vm_kernel(spec, false, &kernel, &store_only, &err) < 0 && err &&
+			   strcmp(err->msg, want) == 0,
+		   "org.novm.kernel \"%s\" refused: %s", paths[i], err ? err->msg : "(accepted)");
+		novm_error_release(&err);
+		ok(spec && oci_vm_kernel(spec, true, &kernel, &store_only, &err) == 0 &&
+			   strcmp(kernel, paths[i]) == 0 && !store_only,
+		   "... and allowed, as a path, when the administrator allows paths");
+		oci_spec_free(spec);
+	}
 }
 
 static void test_cpuset(void)

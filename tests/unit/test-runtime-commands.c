@@ -229,6 +229,14 @@ static void test_lifecycle(struct fake_vmm *f, pid_t vmm)
 	ok(RUN(cmd_update, "update", "--memory", "10M", "c1") == 1, "update: a new memory limit is refused");
 	ok(RUN(cmd_update, "update", "--cpu-quota", "50000", "--cpu-share", "512", "c1") == 0,
 	   "update: CPU settings are accepted");
+	static const char below[] = "{\"memory\":{\"limit\":-2}}", unlimited[] = "{\"memory\":{\"limit\":-1}}";
+	char resources[512];
+	snprintf(resources, sizeof(resources), "%s/resources.json", root);
+	write_file_atomic(resources, below, strlen(below), 0600, NULL);
+	ok(RUN(cmd_update, "update", "-r", resources, "c1") == 1,
+	   "update: a memory limit below -1 is refused, not read as unlimited");
+	write_file_atomic(resources, unlimited, strlen(unlimited), 0600, NULL);
+	ok(RUN(cmd_update, "update", "-r", resources, "c1") == 0, "update: -1 is unlimited, as created");
 
 	OUTPUT(out, status, cmd_list, "list", "-f", "json");
 	ok(status == 0 && out[0] == '[' && strstr(out, "\"id\":\"c1\"") && strstr(out, "\"status\":\"running\"") &&

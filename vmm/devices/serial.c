@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "capped-file.h"
 #include "kvm.h"
 #include "util.h"
 #include "vmm-internal.h"
@@ -66,7 +67,7 @@ static void write_out(struct serial *uart)
 {
 	/* Failing, the reader went away: console output is dropped. */
 	if (uart->out_fd >= 0)
-		write_all(uart->out_fd, uart->tx, uart->tx_len);
+		capped_write(uart->out_fd, uart->tx, uart->tx_len);
 	uart->tx_len = 0;
 }
 
@@ -280,6 +281,8 @@ void serial_exit(struct serial *uart)
 
 int serial_attach(struct vmm *vmm, const struct vm_config *cfg, novm_error_t *err)
 {
+	if (cfg->console_capped)
+		capped_file_set(cfg->console_fd, NOVM_CONSOLE_LOG_CAP);
 	return serial_init(&vmm->vm, cfg->console_fd, cfg->console_in_fd, &vmm->serial, err);
 }
 

@@ -269,6 +269,24 @@ int kstore_resolve(const char *root, const char *what, struct kernel_ref *out, n
 	return r;
 }
 
+int kstore_resolve_entry(const char *root, const char *name, struct kernel_ref *out,
+			 novm_error_t *err)
+{
+	cleanup_free char *dir = NULL;
+
+	*out = (struct kernel_ref){ 0 };
+	if (kstore_valid_name(name) && !(dir = path_join(root, name)))
+		return novm_error(err, ENOMEM, "kernel `%s`", name);
+	if (!dir || !is_dir(dir))
+		return novm_error(err, 0, "kernel `%s` is not an entry of the kernel store `%s` (see "
+				  "`novm kernel list`)", name, root);
+	if (resolve_entry(root, name, out, err) < 0) {
+		kernel_ref_release(out);
+		return -1;
+	}
+	return 0;
+}
+
 void kernel_ref_release(struct kernel_ref *ref)
 {
 	free(ref->name);

@@ -38,6 +38,10 @@ const char *kstore_root(void);
  * entry; or a path to a bzImage or vmlinux file (a bzImage is extracted to a
  * cache next to the store).  Clear errors for a missing or corrupt kernel. */
 int kstore_resolve(const char *root, const char *what, struct kernel_ref *out, novm_error_t *err);
+/* Like kstore_resolve, but only an entry of the store: a name that is not
+ * one (a file in the working directory, a path) is an error. */
+int kstore_resolve_entry(const char *root, const char *name, struct kernel_ref *out,
+			 novm_error_t *err);
 void kernel_ref_release(struct kernel_ref *ref);
 
 /* Entry names: letters, digits, '.', '_', '+', '-'; not starting with '.'

@@ -24,3 +24,9 @@ tests_unit_test_kmodules_CFLAGS = $(AM_CFLAGS) $(LIBELF_CFLAGS) $(ZLIB_CFLAGS) $
 	$(ZSTD_CFLAGS)
 tests_unit_test_kmodules_LDADD = $(VMM_LIBS)
 tests_unit_test_kmodules_CPPFLAGS = $(VMM_CPPFLAGS)
+
+check_PROGRAMS += tests/unit/test-kstore
+TESTS += tests/unit/test-kstore
+tests_unit_test_kstore_SOURCES = tests/unit/test-kstore.c tests/unit/tap.h
+tests_unit_test_kstore_LDADD = $(VMM_LIBS)
+tests_unit_test_kstore_CPPFLAGS = $(VMM_CPPFLAGS)
