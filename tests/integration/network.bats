@@ -178,7 +178,8 @@ check_guest_network() {
 	[[ $output == *"default via 10.77.$n.1 dev eth0"* ]] || { show_run "the default route in the guest"; false; }
 	[[ $output == *"$mac"* ]] || { show_run "eth0's MAC in the guest is not the link's ($mac)"; false; }
 	[[ $output == *hello-from-the-peer* ]] || { show_run "the guest did not reach the peer"; false; }
-	[[ $output == *"resolved 10.77.$n.1"* ]] ||
+	# With dns_in_namespace's resolver only.
+	[ ! -f "$BATS_TEST_TMPDIR/resolv.conf" ] || [[ $output == *"resolved 10.77.$n.1"* ]] ||
 		{ show_run "the namespace's resolver at 127.0.0.11 did not answer the guest"; false; }
 	# (busybox's wget -T crashes: timeout bounds it instead.)
 	output=$(ip netns exec "$peer" timeout 20 busybox wget -q -O - "http://10.77.$n.2/" 2>&1)
