@@ -19,6 +19,9 @@
 #   NOVM_CLIENTS_TIMEOUT    seconds one client command may take (180)
 #   NOVM_CLIENTS_KEEP_LOGS  a directory: the daemons' and the runtime's logs
 #                           are copied there at the end
+#   NOVM_CLIENTS_DOCKER_BRIDGE  1: dockerd gets its default bridge network
+#                           (docker0) and iptables rules; the default inside
+#                           the harness's throwaway L1 only, see below
 
 load helpers
 
@@ -30,6 +33,10 @@ CLIENTS_STATE=${NOVM_CLIENTS_STATE:-/run/novm-clients}
 CLIENTS_TIMEOUT=${NOVM_CLIENTS_TIMEOUT:-180}
 CLIENTS_SHIM=$CLIENTS_STATE/bin/novm-runc
 CLIENTS_IMAGE=novm-busybox
+# dockerd's default bridge network: docker0 and its DOCKER chains are
+# machine-wide, so a Docker already running on this machine would share them
+# (and have them rewritten).  The harness's L1 is thrown away after the file.
+CLIENTS_DOCKER_BRIDGE=${NOVM_CLIENTS_DOCKER_BRIDGE:-${NOVM_IN_HARNESS:-0}}
 # Seconds a daemon gets to open its socket; TCG in the harness is slow.
 CLIENTS_DAEMON_WAIT=${NOVM_CLIENTS_DAEMON_WAIT:-120}
 
@@ -73,6 +80,8 @@ clients_setup() {
 	mkdir -p "$CLIENTS_STATE"
 	mount -t tmpfs -o mode=0711 novm-clients "$CLIENTS_STATE"
 	mkdir -p "$CLIENTS_STATE"/{bin,image}
+	# Before any daemon: the host's network, for assert_host_network_untouched.
+	clients_host_network >"$CLIENTS_STATE/host-net.before"
 	_clients_write_shim
 	_clients_mount_cgroup2
 	_clients_step "containerd started" _clients_start_containerd
@@ -196,11 +205,14 @@ EOF
 	_clients_wait_for containerd "$!" "$s/containerd.log" "$CTR" version
 }
 
-# dockerd on the private containerd, with no networking of its own (no
-# bridge, no iptables: L1 has neither the modules nor the tools), the novm
-# runtime from contrib/docker/daemon.json with the shim's path.
+# dockerd on the private containerd, the novm runtime from
+# contrib/docker/daemon.json with the shim's path.  Its default bridge
+# network with iptables (nf_tables in L1) and NAT for published ports when
+# $CLIENTS_DOCKER_BRIDGE, else no networking of its own.  No userland proxy
+# either way: a published port is iptables' DNAT, not docker-proxy relaying.
 _clients_start_dockerd() {
-	local s=$CLIENTS_STATE
+	local s=$CLIENTS_STATE net=(--bridge none --iptables=false --ip-masq=false)
+	[ "$CLIENTS_DOCKER_BRIDGE" != 1 ] || net=()
 	"$PYTHON" - "$NOVM_TOP/contrib/docker/daemon.json" "$CLIENTS_SHIM" >"$s/daemon.json" <<'PY'
 import json, sys
 with open(sys.argv[1]) as f:
@@ -211,7 +223,7 @@ PY
 	dockerd --config-file "$s/daemon.json" \
 		--host "unix://$s/docker.sock" --containerd "$s/containerd.sock" \
 		--data-root "$s/docker" --exec-root "$s/docker-exec" --pidfile "$s/dockerd.pid" \
-		--storage-driver overlay2 --bridge none --iptables=false --ip-masq=false \
+		--storage-driver overlay2 "${net[@]}" \
 		--userland-proxy=false >"$s/dockerd.log" 2>&1 </dev/null &
 	_clients_wait_for dockerd "$!" "$s/dockerd.log" "$DOCKER" version
 }
@@ -423,6 +435,26 @@ wait_until() {
 		sleep 0.25
 	done
 	"$@"
+}
+
+# The host's network (host_network) without what dockerd's bridge network
+# adds by design: docker0, the host ends of containers' veths (enslaved to
+# docker0), and their addresses, routes and neighbours.
+clients_host_network() {
+	local pats=(-e docker0) name
+	for name in $(ip -o link show | awk -F': ' '/ master docker0 / { sub(/@.*/, "", $2); print $2 }'); do
+		pats+=(-e "$name")
+	done
+	host_network | grep -vwF "${pats[@]}" || true
+}
+
+# assert_host_network_untouched: the host's links, addresses, routes and
+# neighbours are as before the daemons started, docker's bridge aside: no
+# tap, moved veth or address of the runtime's is in the host's namespace.
+assert_host_network_untouched() {
+	clients_host_network >"$BATS_TEST_TMPDIR/host-net.now"
+	diff -u "$CLIENTS_STATE/host-net.before" "$BATS_TEST_TMPDIR/host-net.now" >&2 ||
+		{ show_client "the host's network namespace changed (diff above)"; return 1; }
 }
 
 # docker_state NAME: prints Status and ExitCode, e.g. "exited 137".

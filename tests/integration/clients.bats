@@ -230,6 +230,75 @@ podman_run() {
 	! pgrep -f -- "$id" >/dev/null || { show_client "a process for $id is still running: $(pgrep -af -- "$id")"; false; }
 }
 
+# Docker's default bridge network: the container's veth, moved by dockerd
+# into the namespace of the state's pid (the VMM's own), becomes the guest's
+# NIC; the published port is dockerd's DNAT to the container's address.
+
+# A page fetched by the host's wget (GNU's: one try, no proxy).
+HTTP_GET=(wget -q -t 1 -T 10 --no-proxy -O -)
+
+# What the test below shows when it fails: the guest's output, the NAT
+# rules, the container namespace's links, addresses and tc filters, and the
+# runtime's log.
+show_web() {
+	local pid dev
+	{
+		echo "--- docker logs web:"
+		"$DOCKER" logs web 2>&1
+		echo "--- iptables-save:"
+		iptables-save 2>&1
+		echo "--- the host's links and addresses:"
+		ip -o link show
+		ip -o addr show
+		pid=$("$DOCKER" inspect -f '{{.State.Pid}}' web 2>/dev/null)
+		if [ -n "$pid" ] && [ "$pid" != 0 ]; then
+			echo "--- the container's network namespace (pid $pid):"
+			nsenter --net="/proc/$pid/ns/net" sh -c 'ip -o link show; ip -o addr show; ip route; tc -s qdisc show'
+			for dev in $(nsenter --net="/proc/$pid/ns/net" ip -o link show | awk -F': ' '{ sub(/@.*/, "", $2); print $2 }'); do
+				nsenter --net="/proc/$pid/ns/net" tc -s filter show dev "$dev" ingress
+			done
+		fi
+		echo "--- the runtime's log.json:"
+		tail -n 40 "$CLIENTS_STATE"/containerd-state/io.containerd.runtime.v2.task/moby/*/log.json
+	} >&2 2>&1
+}
+
+@test "docker run -p on the default bridge: busybox httpd in the VM answers on the published port and on docker's address" {
+	[ "$CLIENTS_DOCKER_BRIDGE" = 1 ] ||
+		skip "dockerd's bridge network only in the harness's L1 (or with NOVM_CLIENTS_DOCKER_BRIDGE=1)"
+	USED_DOCKER=1
+	client "$DOCKER" run -d --runtime novm --name web -p 8080:80 "$CLIENTS_IMAGE" sh -c "
+		$VM_PROBE
+		ip -o link show; ip -o -4 addr show
+		mkdir -p /www && echo novm-web-page >/www/index.html
+		exec httpd -f -p 80 -h /www"
+	assert_client_status 0
+	local ip mac
+	ip=$("$DOCKER" inspect -f '{{.NetworkSettings.IPAddress}}' web)
+	mac=$("$DOCKER" inspect -f '{{.NetworkSettings.MacAddress}}' web)
+	[ -n "$ip" ] && [ -n "$mac" ] || { show_client "docker gave web no address ('$ip', '$mac')"; false; }
+	# Straight to the address docker gave the container, over docker0, once
+	# the guest has booted and httpd listens (a deadline, not a count: each
+	# wget takes a while under TCG).
+	local deadline=$((SECONDS + 120))
+	until "${HTTP_GET[@]}" "http://$ip/" >/dev/null 2>&1 || [ "$SECONDS" -ge "$deadline" ]; do
+		sleep 1
+	done
+	client "${HTTP_GET[@]}" "http://$ip/"
+	assert_client_status 0 || { show_web; false; }
+	assert_first_line novm-web-page
+	# Through dockerd's DNAT from the host's loopback to the guest's port 80.
+	client "${HTTP_GET[@]}" http://127.0.0.1:8080/
+	assert_client_status 0 || { show_web; false; }
+	assert_first_line novm-web-page
+	# The guest has docker's address and MAC, and the host nothing of the VM's.
+	client "$DOCKER" logs web
+	assert_in_vm
+	[[ $output == *"inet $ip/"* && $output == *"link/ether $mac "* ]] ||
+		{ show_client "the guest's NIC lacks docker's $ip or $mac"; false; }
+	assert_host_network_untouched
+}
+
 # ---------------------------------------------------------------------------
 # podman
 
@@ -256,4 +325,10 @@ podman_run() {
 	assert_client_status 4
 	client "${PODMAN_CMD[@]}" rm -f -t 0 pe
 	assert_client_status 0
+}
+
+# Last: whatever the containers above did, the host's network is as it was
+# before the daemons started (docker0 and its veths aside).
+@test "the host's links, addresses, routes and neighbours: nothing of the containers' left" {
+	assert_host_network_untouched
 }

@@ -8,18 +8,6 @@
 
 load runc
 
-# The host's network as `ip` shows it, without counters that move by
-# themselves.
-host_network() {
-	{
-		ip -o link show | sed 's/ qlen [0-9]*//'
-		ip -o addr show | sed 's/valid_lft.*//'
-		ip route show table all
-		ip -6 route show table all
-		ip neigh show | awk '{print $1, $2, $3, $4, $5}'
-	} 2>&1
-}
-
 setup_file() {
 	command -v ip >/dev/null || skip "iproute2 is not installed"
 	host_network >"$BATS_FILE_TMPDIR/host-net.before"
