@@ -35,6 +35,8 @@ teardown() {
 		timeout 60 "$DOCKER" rm -f $("$DOCKER" ps -aq) >/dev/null 2>&1
 	[ -z "${USED_PODMAN:-}" ] || [ -z "$(podman_ ps -aq)" ] ||
 		timeout 60 "${PODMAN_CMD[@]}" rm -af -t 0 >/dev/null 2>&1
+	# The CNI tests' bridges, once no container is left on them.
+	[ -z "${CNI_CLEANUP:-}" ] || cni_cleanup
 	true
 }
 
@@ -296,6 +298,96 @@ show_web() {
 	assert_in_vm
 	[[ $output == *"inet $ip/"* && $output == *"link/ether $mac "* ]] ||
 		{ show_client "the guest's NIC lacks docker's $ip or $mac"; false; }
+	assert_host_network_untouched
+}
+
+# ---------------------------------------------------------------------------
+# CNI networks: podman's default one.  The CNI bridge plugin leaves its
+# bridge behind when the last container goes (by design: the next container
+# reuses it), so the test deletes it, for the host_network comparison at the
+# end.
+
+# A CNI network only in the harness's L1, as Docker's bridge: the bridge and
+# its iptables rules are machine-wide.
+cni_skip_outside_harness() {
+	[ "$CLIENTS_DOCKER_BRIDGE" = 1 ] ||
+		skip "CNI bridge networks only in the harness's L1 (or with NOVM_CLIENTS_DOCKER_BRIDGE=1)"
+}
+
+# What the CNI tests made outside the state directory (see CNI_CLEANUP).
+cni_cleanup() {
+	! ip link show cni-podman0 >/dev/null 2>&1 || ip link del cni-podman0
+}
+
+# wait_for_page URL: polls until the guest has booted and httpd listens (a
+# deadline, not a count: each wget takes a while under TCG).
+wait_for_page() {
+	local deadline=$((SECONDS + 120))
+	until "${HTTP_GET[@]}" "$1" >/dev/null 2>&1 || [ "$SECONDS" -ge "$deadline" ]; do
+		sleep 1
+	done
+}
+
+# show_netns TITLE PID [LOG]: a failed CNI test's diagnostics, as
+# show_web's: the NAT rules, the host's links, the namespace of PID (the
+# VMM's) and the end of the runtime's LOG.
+show_netns() {
+	local dev
+	{
+		echo "--- $1"
+		echo "--- iptables-save:"
+		iptables-save 2>&1
+		echo "--- the host's links and addresses:"
+		ip -o link show
+		ip -o addr show
+		if [ -n "$2" ] && [ "$2" != 0 ]; then
+			echo "--- the container's network namespace (pid $2):"
+			nsenter --net="/proc/$2/ns/net" sh -c 'ip -o link show; ip -o addr show; ip route; tc -s qdisc show'
+			for dev in $(nsenter --net="/proc/$2/ns/net" ip -o link show | awk -F': ' '{ sub(/@.*/, "", $2); print $2 }'); do
+				nsenter --net="/proc/$2/ns/net" tc -s filter show dev "$dev" ingress
+			done
+		fi
+		[ -z "${3:-}" ] || { echo "--- $3:"; tail -n 30 "$3"; }
+	} >&2 2>&1
+}
+
+# The page-serving program of the docker test, with the guest's NICs first.
+WEB_CMD="
+	$VM_PROBE
+	ip -o link show; ip -o -4 addr show
+	mkdir -p /www && echo novm-web-page >/www/index.html
+	exec httpd -f -p 80 -h /www"
+
+# podman (rootful, CNI backend: Debian's podman has no netavark) makes the
+# namespace, runs CNI's bridge, portmap and firewall plugins in it and gives
+# its path in the spec; the VMM joins it.
+@test "podman run -p on its default CNI network: busybox httpd in the VM answers on the published port and on podman's address" {
+	cni_skip_outside_harness
+	USED_PODMAN=1 CNI_CLEANUP=1
+	client "${PODMAN_CMD[@]}" run -d --runtime novm --name pweb -p 8081:80 "$CLIENTS_IMAGE" sh -c "$WEB_CMD"
+	assert_client_status 0
+	local ip mac pid
+	ip=$(podman_ inspect -f '{{.NetworkSettings.IPAddress}}' pweb)
+	mac=$(podman_ inspect -f '{{.NetworkSettings.MacAddress}}' pweb)
+	pid=$(podman_ inspect -f '{{.State.Pid}}' pweb)
+	[ -n "$ip" ] && [ -n "$mac" ] || { show_client "podman gave pweb no address ('$ip', '$mac')"; false; }
+	# Straight to podman's address over cni-podman0, then through portmap's
+	# DNAT from the host's loopback.
+	wait_for_page "http://$ip/"
+	client "${HTTP_GET[@]}" "http://$ip/"
+	assert_client_status 0 || { show_netns "podman logs: $(podman_ logs pweb 2>&1)" "$pid"; false; }
+	assert_first_line novm-web-page
+	client "${HTTP_GET[@]}" http://127.0.0.1:8081/
+	assert_client_status 0 || { show_netns "podman logs: $(podman_ logs pweb 2>&1)" "$pid"; false; }
+	assert_first_line novm-web-page
+	# The guest has podman's address and MAC.
+	client "${PODMAN_CMD[@]}" logs pweb
+	assert_in_vm
+	[[ $output == *"inet $ip/"* && $output == *"link/ether $mac "* ]] ||
+		{ show_client "the guest's NIC lacks podman's $ip or $mac"; false; }
+	client "${PODMAN_CMD[@]}" rm -f -t 0 pweb
+	assert_client_status 0
+	cni_cleanup
 	assert_host_network_untouched
 }
 
