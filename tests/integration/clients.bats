@@ -239,30 +239,34 @@ podman_run() {
 # A page fetched by the host's wget (GNU's: one try, no proxy).
 HTTP_GET=(wget -q -t 1 -T 10 --no-proxy -O -)
 
-# What the test below shows when it fails: the guest's output, the NAT
-# rules, the container namespace's links, addresses and tc filters, and the
-# runtime's log.
-show_web() {
-	local pid dev
+# show_netns TITLE PID [LOG]: a failed network test's diagnostics: the NAT
+# rules, the host's links, the namespace of PID (the VMM's) and the end of
+# the runtime's LOG.
+show_netns() {
+	local dev
 	{
-		echo "--- docker logs web:"
-		"$DOCKER" logs web 2>&1
+		echo "--- $1"
 		echo "--- iptables-save:"
 		iptables-save 2>&1
 		echo "--- the host's links and addresses:"
 		ip -o link show
 		ip -o addr show
-		pid=$("$DOCKER" inspect -f '{{.State.Pid}}' web 2>/dev/null)
-		if [ -n "$pid" ] && [ "$pid" != 0 ]; then
-			echo "--- the container's network namespace (pid $pid):"
-			nsenter --net="/proc/$pid/ns/net" sh -c 'ip -o link show; ip -o addr show; ip route; tc -s qdisc show'
-			for dev in $(nsenter --net="/proc/$pid/ns/net" ip -o link show | awk -F': ' '{ sub(/@.*/, "", $2); print $2 }'); do
-				nsenter --net="/proc/$pid/ns/net" tc -s filter show dev "$dev" ingress
+		if [ -n "$2" ] && [ "$2" != 0 ]; then
+			echo "--- the container's network namespace (pid $2):"
+			nsenter --net="/proc/$2/ns/net" sh -c 'ip -o link show; ip -o addr show; ip route; tc -s qdisc show'
+			for dev in $(nsenter --net="/proc/$2/ns/net" ip -o link show | awk -F': ' '{ sub(/@.*/, "", $2); print $2 }'); do
+				nsenter --net="/proc/$2/ns/net" tc -s filter show dev "$dev" ingress
 			done
 		fi
-		echo "--- the runtime's log.json:"
-		tail -n 40 "$CLIENTS_STATE"/containerd-state/io.containerd.runtime.v2.task/moby/*/log.json
+		[ -z "${3:-}" ] || { echo "--- $3:"; tail -n 30 "$3"; }
 	} >&2 2>&1
+}
+
+# The docker test's: the guest's output and the runtime's log.json.
+show_web() {
+	show_netns "docker logs web: $("$DOCKER" logs web 2>&1)" \
+		"$("$DOCKER" inspect -f '{{.State.Pid}}' web 2>/dev/null)" \
+		"$(ls "$CLIENTS_STATE"/containerd-state/io.containerd.runtime.v2.task/moby/*/log.json 2>/dev/null | head -n 1)"
 }
 
 @test "docker run -p on the default bridge: busybox httpd in the VM answers on the published port and on docker's address" {
@@ -326,29 +330,6 @@ wait_for_page() {
 	until "${HTTP_GET[@]}" "$1" >/dev/null 2>&1 || [ "$SECONDS" -ge "$deadline" ]; do
 		sleep 1
 	done
-}
-
-# show_netns TITLE PID [LOG]: a failed CNI test's diagnostics, as
-# show_web's: the NAT rules, the host's links, the namespace of PID (the
-# VMM's) and the end of the runtime's LOG.
-show_netns() {
-	local dev
-	{
-		echo "--- $1"
-		echo "--- iptables-save:"
-		iptables-save 2>&1
-		echo "--- the host's links and addresses:"
-		ip -o link show
-		ip -o addr show
-		if [ -n "$2" ] && [ "$2" != 0 ]; then
-			echo "--- the container's network namespace (pid $2):"
-			nsenter --net="/proc/$2/ns/net" sh -c 'ip -o link show; ip -o addr show; ip route; tc -s qdisc show'
-			for dev in $(nsenter --net="/proc/$2/ns/net" ip -o link show | awk -F': ' '{ sub(/@.*/, "", $2); print $2 }'); do
-				nsenter --net="/proc/$2/ns/net" tc -s filter show dev "$dev" ingress
-			done
-		fi
-		[ -z "${3:-}" ] || { echo "--- $3:"; tail -n 30 "$3"; }
-	} >&2 2>&1
 }
 
 # The page-serving program of the docker test, with the guest's NICs first.

@@ -200,18 +200,9 @@ PY
 	assert_run_status 1
 	# The VMM's diag request (what a command that timed out logs) answers
 	# while the guest is stopped, with the queues the agent used.
-	python3 - "$RUNC_ROOT/c1" <<'PY'
-import json, os, socket, sys
-os.chdir(sys.argv[1])  # the full path may not fit in sun_path
-s = socket.socket(socket.AF_UNIX)
-s.settimeout(10)
-s.connect("control.sock")
-s.sendall(b"diag\n")
-data = b""
-while not data.endswith(b"\n"):
-    chunk = s.recv(65536)
-    assert chunk, data
-    data += chunk
+	novm_diag "$RUNC_ROOT/c1" | python3 -c '
+import json, sys
+data = sys.stdin.buffer.read()
 assert data.startswith(b"ok "), data
 state = json.loads(data[3:])
 assert state["paused"] is True, state
@@ -222,7 +213,7 @@ assert len(consoles) == 1, state["devices"]
 rx, tx = consoles[0]["virtio"]["queues"]
 assert rx["ready"] and tx["ready"] and tx["used_idx"] > 0, consoles
 assert any(d["virtio"]["device"] == "virtio-fs" for d in state["devices"]), state["devices"]
-PY
+'
 	runc_cmd resume c1
 	assert_run_status 0
 	[ "$(state_field c1 status)" = running ]
