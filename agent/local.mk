@@ -99,8 +99,6 @@ tests_unit_test_agent_process_SOURCES = tests/unit/test-agent-process.c tests/un
 	agent/devnodes.h agent/devnodes.c
 tests_unit_test_agent_process_LDADD = $(AGENT_TEST_LIBS)
 
-EXTRA_DIST += tests/agent/driver.py
-
 # linux.resources.devices: the device cgroup program, run by an eBPF
 # interpreter in the test (no kernel, no root).
 check_PROGRAMS += tests/unit/test-agent-devcgroup
