@@ -69,6 +69,19 @@ static int parse_signal(const char *s, int *signo, novm_error_t *err)
 	return 0;
 }
 
+/* The words of a request line, split in `copy`: their count (-1 for more
+ * than max or empty words), or -2 with *err when the line is too long. */
+static int request_words(const char *line, char copy[CONTROL_MAX_LINE], char **w, int max,
+			 novm_error_t *err)
+{
+	if (strlen(line) >= CONTROL_MAX_LINE) {
+		novm_error(err, 0, "request too long");
+		return -2;
+	}
+	strcpy(copy, line);
+	return split_words(copy, w, max);
+}
+
 int control_parse_request(const char *line, struct control_request *req, novm_error_t *err)
 {
 	char copy[CONTROL_MAX_LINE];
@@ -76,10 +89,9 @@ int control_parse_request(const char *line, struct control_request *req, novm_er
 	int n;
 
 	memset(req, 0, sizeof(*req));
-	if (strlen(line) >= sizeof(copy))
-		return novm_error(err, 0, "request too long");
-	strcpy(copy, line);
-	n = split_words(copy, w, 4);
+	n = request_words(line, copy, w, 4, err);
+	if (n == -2)
+		return -1;
 	if (n <= 0)
 		return novm_error(err, 0, "malformed request");
 
@@ -141,10 +153,9 @@ int control_parse_session_request(const char *line, struct control_session_reque
 	int n;
 
 	memset(req, 0, sizeof(*req));
-	if (strlen(line) >= sizeof(copy))
-		return novm_error(err, 0, "request too long");
-	strcpy(copy, line);
-	n = split_words(copy, w, 4);
+	n = request_words(line, copy, w, 4, err);
+	if (n == -2)
+		return -1;
 	if (n == 2 && strcmp(w[0], CONTROL_REQ_SIGNAL) == 0) {
 		req->verb = CONTROL_SESSION_SIGNAL;
 		return parse_signal(w[1], &req->signo, err);
