@@ -45,4 +45,10 @@ int copy_file(const char *src, const char *dst, mode_t mode, novm_error_t *err);
  * cannot move the cursor, retitle a window or fake a line. */
 void fputs_escaped(const char *s, FILE *out);
 
+/* Starts fn(arg) in a detached thread with every signal blocked: signals
+ * belong to the threads that wait for them (a VMM's signalfd and vCPUs),
+ * never to a helper thread whose default action would end the process.
+ * 0, or the error number. */
+int thread_start_detached(void *(*fn)(void *), void *arg);
+
 #endif

@@ -5,8 +5,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <net/if_arp.h>
-#include <pthread.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,6 +14,7 @@
 
 #include "log.h"
 #include "rtnl.h"
+#include "util.h"
 
 /* Our taps' names start so (net-plumb.c): never links of the plan. */
 #define NET_TAP_PREFIX "novmtap"
@@ -25,12 +24,10 @@ struct discovery {
 	int skipped_ifaces, skipped_addrs, skipped_routes;
 };
 
+/* The plan is ours to fill. */
 static struct net_iface *find_iface(struct net_plan *plan, int ifindex)
 {
-	for (int i = 0; i < plan->nr_ifaces; i++)
-		if (plan->ifaces[i].ifindex == ifindex)
-			return &plan->ifaces[i];
-	return NULL;
+	return (struct net_iface *)net_plan_iface(plan, ifindex);
 }
 
 /* Collects a message's attributes by type (up to `max`), as libmnl's
@@ -51,20 +48,30 @@ static int collect_attr(const struct nlattr *attr, void *data)
 	return MNL_CB_OK;
 }
 
+/* The name of a link a guest could have (Ethernet, not loopback, not one
+ * of our taps), its attributes in *a; NULL for any other. */
+static const char *guest_link(const struct nlmsghdr *nlh, struct attrs *a)
+{
+	const struct ifinfomsg *ifi = mnl_nlmsg_get_payload(nlh);
+	const char *name;
+
+	a->max = IFLA_MAX;
+	if (mnl_attr_parse(nlh, sizeof(*ifi), collect_attr, a) < 0 || ifi->ifi_type != ARPHRD_ETHER ||
+	    (ifi->ifi_flags & IFF_LOOPBACK) || !a->tb[IFLA_IFNAME] || !a->tb[IFLA_ADDRESS] ||
+	    mnl_attr_get_payload_len(a->tb[IFLA_ADDRESS]) != 6)
+		return NULL;
+	name = mnl_attr_get_str(a->tb[IFLA_IFNAME]);
+	return strncmp(name, NET_TAP_PREFIX, strlen(NET_TAP_PREFIX)) ? name : NULL;
+}
+
 static int on_link(const struct nlmsghdr *nlh, void *data)
 {
 	struct discovery *d = data;
 	const struct ifinfomsg *ifi = mnl_nlmsg_get_payload(nlh);
-	struct attrs a = { .max = IFLA_MAX };
-	const char *name;
+	struct attrs a = { 0 };
+	const char *name = guest_link(nlh, &a);
 
-	if (mnl_attr_parse(nlh, sizeof(*ifi), collect_attr, &a) < 0)
-		return MNL_CB_OK;
-	if (ifi->ifi_type != ARPHRD_ETHER || (ifi->ifi_flags & IFF_LOOPBACK) || !a.tb[IFLA_IFNAME] ||
-	    !a.tb[IFLA_ADDRESS] || mnl_attr_get_payload_len(a.tb[IFLA_ADDRESS]) != 6)
-		return MNL_CB_OK;
-	name = mnl_attr_get_str(a.tb[IFLA_IFNAME]);
-	if (!strncmp(name, NET_TAP_PREFIX, strlen(NET_TAP_PREFIX)))
+	if (!name)
 		return MNL_CB_OK;
 	/* The kernel takes any byte but '/', ':' and spaces; the agent's JSON
 	 * carries only text. */
@@ -206,14 +213,9 @@ static int on_new_link(const struct nlmsghdr *nlh, void *data)
 {
 	struct link_watch *w = data;
 	const struct ifinfomsg *ifi = mnl_nlmsg_get_payload(nlh);
-	struct attrs a = { .max = IFLA_MAX };
-	const char *name;
+	struct attrs a = { 0 };
 
-	if (nlh->nlmsg_type != RTM_NEWLINK || mnl_attr_parse(nlh, sizeof(*ifi), collect_attr, &a) < 0 ||
-	    ifi->ifi_type != ARPHRD_ETHER || (ifi->ifi_flags & IFF_LOOPBACK) || !a.tb[IFLA_IFNAME])
-		return MNL_CB_OK;
-	name = mnl_attr_get_str(a.tb[IFLA_IFNAME]);
-	if (!strncmp(name, NET_TAP_PREFIX, strlen(NET_TAP_PREFIX)) || watch_knows(w, ifi->ifi_index))
+	if (nlh->nlmsg_type != RTM_NEWLINK || !guest_link(nlh, &a) || watch_knows(w, ifi->ifi_index))
 		return MNL_CB_OK;
 	log_msg(LOG_LEVEL_WARNING,
 		"network: a link (index %d) appeared in the container's network namespace after its VM "
@@ -241,9 +243,6 @@ static void *watch_links(void *opaque)
 int net_watch_start(const struct net_plan *plan, novm_error_t *err)
 {
 	struct link_watch *w = calloc(1, sizeof(*w));
-	pthread_attr_t attr;
-	pthread_t thread;
-	sigset_t all, old;
 	int ret;
 
 	if (!w)
@@ -258,14 +257,7 @@ int net_watch_start(const struct net_plan *plan, novm_error_t *err)
 		free(w);
 		return novm_error(err, e, "network: watch the namespace's links");
 	}
-	/* Every signal blocked, as in the VMM's own threads. */
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	pthread_attr_init(&attr);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	ret = pthread_create(&thread, &attr, watch_links, w);
-	pthread_attr_destroy(&attr);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	ret = thread_start_detached(watch_links, w);
 	if (ret != 0) {
 		mnl_socket_close(w->sock);
 		free(w);

@@ -16,12 +16,19 @@ static void write_addr(FILE *out, int family, const uint8_t *addr, int prefix_le
 		fprintf(out, "\"%s\"", text);
 }
 
-static const char *iface_name(const struct net_plan *plan, int ifindex)
+const struct net_iface *net_plan_iface(const struct net_plan *plan, int ifindex)
 {
 	for (int i = 0; i < plan->nr_ifaces; i++)
 		if (plan->ifaces[i].ifindex == ifindex)
-			return plan->ifaces[i].name;
-	return "";
+			return &plan->ifaces[i];
+	return NULL;
+}
+
+static const char *iface_name(const struct net_plan *plan, int ifindex)
+{
+	const struct net_iface *iface = net_plan_iface(plan, ifindex);
+
+	return iface ? iface->name : "";
 }
 
 void net_plan_json(const struct net_plan *plan, const char *dns_relay, FILE *out)

@@ -13,16 +13,14 @@
 #include <linux/pkt_sched.h>
 #include <linux/rtnetlink.h>
 #include <linux/tc_act/tc_mirred.h>
-#include <fcntl.h>
-#include <linux/nsfs.h>
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "netns.h"
 #include "rtnl.h"
 #include "util.h"
 #include "vmm/vmm.h"
@@ -170,8 +168,7 @@ static __attribute__((noreturn)) void release_in(char *text)
 	novm_error_t err = NULL;
 	int fd;
 
-	if (!nspath || (fd = open(nspath, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) < 0 ||
-	    ioctl(fd, NS_GET_NSTYPE) != CLONE_NEWNET || setns(fd, CLONE_NEWNET) < 0 ||
+	if (!nspath || netns_open(nspath, &fd, &err) < 0 || setns(fd, CLONE_NEWNET) < 0 ||
 	    rtnl_open(&nl, &err) < 0)
 		_exit(1);
 	for (char *name; (name = strtok_r(NULL, "\n", &save));) {

@@ -57,6 +57,9 @@ struct net_plan {
 	int nr_routes;
 };
 
+/* The plan's interface of that index, or NULL. */
+const struct net_iface *net_plan_iface(const struct net_plan *plan, int ifindex);
+
 /* Reads the Ethernet links of the current network namespace (all but
  * loopback and our own taps), their addresses and the main table's routes
  * through them.  What does not fit the plan is left out with a warning in

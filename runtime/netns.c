@@ -14,8 +14,6 @@
 int netns_plan(const struct oci_spec *spec, struct netns_plan *out, novm_error_t *err)
 {
 	const struct oci_namespace *net = oci_spec_namespace(spec, "network");
-	cleanup_close int fd = -1;
-	int type;
 
 	*out = (struct netns_plan){ .fd = -1 };
 	if (!net)
@@ -27,16 +25,25 @@ int netns_plan(const struct oci_spec *spec, struct netns_plan *out, novm_error_t
 		out->unshare = true;
 		return 0;
 	}
-	/* O_NONBLOCK: a FIFO planted at the path must not hang create. */
-	fd = open(net->path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (netns_open(net->path, &out->fd, err) < 0)
+		return -1;
+	out->path = net->path;
+	return 0;
+}
+
+int netns_open(const char *path, int *fd_out, novm_error_t *err)
+{
+	/* O_NONBLOCK: a FIFO planted at the path must not hang us. */
+	cleanup_close int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	int type;
+
 	if (fd < 0)
-		return novm_error(err, errno, "network namespace `%s`", net->path);
+		return novm_error(err, errno, "network namespace `%s`", path);
 	type = ioctl(fd, NS_GET_NSTYPE);
 	if (type < 0 || type != CLONE_NEWNET)
 		return novm_error(err, type < 0 ? errno : 0,
-				  "network namespace `%s`: not a network namespace", net->path);
-	out->fd = steal_fd(&fd);
-	out->path = net->path;
+				  "network namespace `%s`: not a network namespace", path);
+	*fd_out = steal_fd(&fd);
 	return 0;
 }
 

@@ -24,6 +24,9 @@ struct netns_plan {
 int netns_plan(const struct oci_spec *spec, struct netns_plan *out, novm_error_t *err);
 void netns_plan_release(struct netns_plan *p);
 
+/* Opens `path`, checking it is a network namespace. */
+int netns_open(const char *path, int *fd_out, novm_error_t *err);
+
 /* In the VMM's process, before any thread: joins or makes the namespace. */
 int netns_enter(struct netns_plan *p, novm_error_t *err);
 

@@ -140,21 +140,8 @@ static void *forward_window_size(void *opaque)
  * master left. */
 static void start_window_size_forwarder(const char *dir)
 {
-	pthread_t thread;
-	pthread_attr_t attr;
-	sigset_t all, old;
-
-	/* Every signal blocked, as in the VMM's own threads: a SIGHUP or
-	 * SIGTERM meant for the VMM's signalfd must not land here and end
-	 * the process by its default action. */
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	pthread_attr_init(&attr);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	if (pthread_create(&thread, &attr, forward_window_size, (void *)dir) != 0)
+	if (thread_start_detached(forward_window_size, (void *)dir) != 0)
 		log_msg(LOG_LEVEL_DEBUG, "no window size forwarding: cannot start its thread");
-	pthread_attr_destroy(&attr);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
 }
 
 /* Blocked in every thread (the VMM's inherit it), taken by the forwarder's
