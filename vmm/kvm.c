@@ -1,5 +1,6 @@
-/* The VM-wide KVM plumbing: /dev/kvm, the VM fd, in-kernel irqchip and PIT,
- * guest RAM slots, and the exit request every part of the VMM uses. */
+/* The VM-wide KVM plumbing: /dev/kvm, the VM fd, the in-kernel irqchip (and a
+ * PIT where the guest needs one), guest RAM slots, and the exit request every
+ * part of the VMM uses. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -11,6 +12,7 @@
 #include <unistd.h>
 
 #include "kvm.h"
+#include "x86/cpu.h"
 
 /* Intel needs these two pages for real-mode emulation; both lie above the
  * LAPIC, outside RAM and the PCI window. */
@@ -27,7 +29,6 @@ static const struct {
 	{ KVM_CAP_IRQFD, "KVM_CAP_IRQFD" },
 	{ KVM_CAP_IRQ_ROUTING, "KVM_CAP_IRQ_ROUTING" },
 	{ KVM_CAP_SIGNAL_MSI, "KVM_CAP_SIGNAL_MSI" },
-	{ KVM_CAP_PIT2, "KVM_CAP_PIT2" },
 	{ KVM_CAP_IMMEDIATE_EXIT, "KVM_CAP_IMMEDIATE_EXIT" },
 };
 
@@ -95,8 +96,12 @@ int kvm_vm_open(struct vm *vm, uint64_t mem_size, novm_error_t *err)
 		return novm_error(err, errno, "KVM_SET_IDENTITY_MAP_ADDR");
 	if (ioctl(vm->vm_fd, KVM_CREATE_IRQCHIP, 0) < 0)
 		return novm_error(err, errno, "KVM_CREATE_IRQCHIP");
+	/* A PIT only for a guest without a TSC-deadline timer, which calibrates
+	 * its LAPIC timer against it.  Otherwise it would be one more timer
+	 * source (and L1 kthread, when nested) that nothing needs. */
+	vm->has_pit = !x86_has_tsc_deadline(vm->kvm_fd);
 	struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
-	if (ioctl(vm->vm_fd, KVM_CREATE_PIT2, &pit) < 0)
+	if (vm->has_pit && ioctl(vm->vm_fd, KVM_CREATE_PIT2, &pit) < 0)
 		return novm_error(err, errno, "KVM_CREATE_PIT2");
 
 	if (guest_memory_alloc(&vm->mem, mem_size, err) < 0)

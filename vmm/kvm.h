@@ -33,6 +33,7 @@ struct vm {
 
 	int nr_vcpus;
 	struct vcpu *vcpus;
+	bool has_pit;	/* an in-kernel PIT: only without a TSC-deadline timer */
 
 	/* MSI routing: KVM replaces the whole table on each change. */
 	pthread_mutex_t gsi_lock;

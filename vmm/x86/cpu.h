@@ -1,12 +1,17 @@
 #ifndef NOVM_X86_CPU_H
 #define NOVM_X86_CPU_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "error.h"
 
 struct vcpu;
 struct kvm_cpuid2;
+
+/* Whether KVM offers the guest a TSC-deadline LAPIC timer: then the guest
+ * needs no PIT. */
+bool x86_has_tsc_deadline(int kvm_fd);
 
 /* What KVM can virtualise on this host; fetched once per VM. */
 int x86_supported_cpuid(int kvm_fd, struct kvm_cpuid2 **out, novm_error_t *err);
