@@ -9,6 +9,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <linux/kvm.h>
 
@@ -76,6 +77,10 @@ void vm_pause_destroy(struct vm *vm);
 int vm_pause_vcpus(struct vm *vm, novm_error_t *err);
 void vm_resume_vcpus(struct vm *vm);
 bool vm_paused(struct vm *vm);
+/* Every vCPU's state as a JSON array (x86_vcpu_describe), pausing the VM
+ * for the moment it takes unless it is paused already; a JSON string saying
+ * why when the vCPUs would not stop. */
+void vm_describe_vcpus(struct vm *vm, FILE *out);
 
 /* KVM set-up that everything else needs: /dev/kvm, the VM, its in-kernel
  * interrupt controllers and PIT, and guest RAM mapped into it. */

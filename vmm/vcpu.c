@@ -12,7 +12,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "jsonstr.h"
 #include "kvm.h"
+#include "x86/cpu.h"
 
 #define VCPU_KICK_SIGNAL SIGUSR1
 /* How long vm_pause_vcpus() waits for the vCPUs to leave the guest; an
@@ -267,4 +269,26 @@ void vm_resume_vcpus(struct vm *vm)
 bool vm_paused(struct vm *vm)
 {
 	return atomic_load(&vm->pause_requested);
+}
+
+void vm_describe_vcpus(struct vm *vm, FILE *out)
+{
+	cleanup_error novm_error_t err = NULL;
+	bool paused_here = !vm_paused(vm);
+
+	/* KVM's vCPU ioctls wait for KVM_RUN to return: park the vCPUs first. */
+	if (paused_here && vm_pause_vcpus(vm, &err) < 0) {
+		json_write_string(out, err->msg);
+		vm_resume_vcpus(vm);
+		return;
+	}
+	fputc('[', out);
+	for (int i = 0; i < vm->nr_vcpus; i++) {
+		if (i)
+			fputc(',', out);
+		x86_vcpu_describe(&vm->vcpus[i], out);
+	}
+	fputc(']', out);
+	if (paused_here)
+		vm_resume_vcpus(vm);
 }

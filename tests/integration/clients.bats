@@ -35,8 +35,10 @@ teardown() {
 		timeout 60 "$DOCKER" rm -f $("$DOCKER" ps -aq) >/dev/null 2>&1
 	[ -z "${USED_PODMAN:-}" ] || [ -z "$(podman_ ps -aq)" ] ||
 		timeout 60 "${PODMAN_CMD[@]}" rm -af -t 0 >/dev/null 2>&1
-	# The CNI tests' bridges, once no container is left on them.
+	# The CNI tests' bridges and docker's user-defined networks, once no
+	# container is left on them.
 	[ -z "${CNI_CLEANUP:-}" ] || cni_cleanup
+	[ -z "${DOCKER_NETWORKS:-}" ] || "$DOCKER" network rm $DOCKER_NETWORKS >/dev/null 2>&1
 	true
 }
 
@@ -303,6 +305,41 @@ show_web() {
 	[[ $output == *"inet $ip/"* && $output == *"link/ether $mac "* ]] ||
 		{ show_client "the guest's NIC lacks docker's $ip or $mac"; false; }
 	assert_host_network_untouched
+}
+
+# A user-defined network: dockerd's embedded DNS answers at 127.0.0.11 in
+# each container's namespace, which the guest reaches through the VMM's relay.
+@test "docker: two containers on a user-defined network, each in its VM, reach each other by name through docker's DNS" {
+	[ "$CLIENTS_DOCKER_BRIDGE" = 1 ] ||
+		skip "dockerd's networks only in the harness's L1 (or with NOVM_CLIENTS_DOCKER_BRIDGE=1)"
+	USED_DOCKER=1 DOCKER_NETWORKS=novmnet
+	client "$DOCKER" network create novmnet
+	assert_client_status 0
+	client "$DOCKER" run -d --runtime novm --network novmnet --name peer "$CLIENTS_IMAGE" sh -c "
+		mkdir -p /www && echo novm-by-name >/www/index.html
+		exec httpd -f -p 80 -h /www"
+	assert_client_status 0
+	local ip
+	ip=$("$DOCKER" inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' peer)
+	# The second guest asks docker's DNS for "peer" (busybox's nslookup asks
+	# the resolv.conf server, never /etc/hosts) and fetches the page by name,
+	# until peer's guest has booted and httpd listens (a deadline: each try
+	# is slow under TCG).
+	client timeout 300 "$DOCKER" run --rm --runtime novm --network novmnet "$CLIENTS_IMAGE" sh -c '
+		cat /proc/cmdline /etc/resolv.conf
+		nslookup peer
+		end=$(($(date +%s) + 150))
+		until wget -q -O - http://peer/; do
+			[ "$(date +%s)" -lt "$end" ] || exit 1
+			sleep 2
+		done'
+	assert_client_status 0 || { show_netns "peer ($ip): $("$DOCKER" logs peer 2>&1)" 0; false; }
+	assert_in_vm
+	[[ $output == *"nameserver 127.0.0.11"* ]] ||
+		{ show_client "docker did not give the container its embedded DNS"; false; }
+	[[ $output == *"Address: $ip"* || $output == *"Address 1: $ip"* ]] ||
+		{ show_client "nslookup peer did not answer peer's address $ip"; false; }
+	[[ $output == *novm-by-name* ]] || { show_client "no page from peer"; false; }
 }
 
 # ---------------------------------------------------------------------------

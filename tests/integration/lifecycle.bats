@@ -213,9 +213,21 @@ assert len(consoles) == 1, state["devices"]
 rx, tx = consoles[0]["virtio"]["queues"]
 assert rx["ready"] and tx["ready"] and tx["used_idx"] > 0, consoles
 assert any(d["virtio"]["device"] == "virtio-fs" for d in state["devices"]), state["devices"]
+cpu = state["vcpus"][0]
+assert cpu["id"] == 0 and cpu["rip"].startswith("0x") and "mp_state" in cpu and "lvt_timer" in cpu, cpu
 '
 	runc_cmd resume c1
 	assert_run_status 0
+	[ "$(state_field c1 status)" = running ]
+	# On a running VM, diag stops the vCPUs for the moment it reads them and
+	# lets them go again (the exec below runs).
+	novm_diag "$RUNC_ROOT/c1" | python3 -c '
+import json, sys
+data = sys.stdin.buffer.read()
+assert data.startswith(b"ok "), data
+state = json.loads(data[3:])
+assert state["paused"] is False and state["vcpus"][0]["id"] == 0, state
+'
 	[ "$(state_field c1 status)" = running ]
 	runc_cmd resume c1
 	assert_run_status 1

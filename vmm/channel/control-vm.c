@@ -83,7 +83,9 @@ static void vm_describe(void *be, FILE *out)
 	agent_link_describe(ctl->link, out);
 	fputs(",\"devices\":", out);
 	virtio_pci_describe_all(ctl->vm, out);
-	fprintf(out, ",\"paused\":%s}", json_bool(vm_paused(ctl->vm)));
+	fprintf(out, ",\"paused\":%s,\"vcpus\":", json_bool(vm_paused(ctl->vm)));
+	vm_describe_vcpus(ctl->vm, out);
+	fputc('}', out);
 }
 
 static const struct control_backend_ops vm_backend_ops = {

@@ -8,6 +8,7 @@
 #include <linux/kvm.h>
 
 #include "cleanup.h"
+#include "jsonstr.h"
 #include "kvm.h"
 #include "vcpu.h"
 
@@ -26,6 +27,8 @@
 #define MSR_CSTAR 0xc0000083
 #define MSR_SYSCALL_MASK 0xc0000084
 #define MSR_KERNEL_GS_BASE 0xc0000102
+#define MSR_IA32_TSC 0x10
+#define MSR_IA32_TSC_DEADLINE 0x6e0
 
 #define X86_CR0_PE 0x1ULL
 #define X86_CR0_ET 0x10ULL
@@ -34,6 +37,11 @@
 #define EFER_LME 0x100ULL
 #define EFER_LMA 0x400ULL
 
+#define APIC_ISR 0x100
+#define APIC_IRR 0x200
+#define APIC_LVT_TIMER 0x320
+#define APIC_TMICT 0x380
+#define APIC_TMCCT 0x390
 #define APIC_LVT_LINT0 0x350
 #define APIC_LVT_LINT1 0x360
 #define APIC_MODE_EXTINT 0x7
@@ -211,4 +219,56 @@ int x86_vcpu_enter_long_mode(struct vcpu *vcpu, uint64_t entry, uint64_t boot_pa
 	if (ioctl(vcpu->fd, KVM_SET_REGS, &regs) < 0)
 		return novm_error(err, errno, "KVM_SET_REGS");
 	return 0;
+}
+
+static uint32_t lapic_reg(const struct kvm_lapic_state *lapic, int reg)
+{
+	uint32_t v;
+	memcpy(&v, &lapic->regs[reg], sizeof(v));
+	return v;
+}
+
+/* The highest vector set in a 256-bit LAPIC register array (ISR, IRR: eight
+ * 32-bit words 16 bytes apart), or -1. */
+static int lapic_top_vector(const struct kvm_lapic_state *lapic, int base)
+{
+	for (int w = 7; w >= 0; w--) {
+		uint32_t v = lapic_reg(lapic, base + w * 16);
+		if (v)
+			return w * 32 + 31 - __builtin_clz(v);
+	}
+	return -1;
+}
+
+void x86_vcpu_describe(struct vcpu *vcpu, FILE *out)
+{
+	struct kvm_regs r;
+	struct kvm_mp_state mp;
+	struct kvm_vcpu_events ev;
+	struct kvm_lapic_state lapic;
+	struct {
+		struct kvm_msrs hdr;
+		struct kvm_msr_entry entries[2];
+	} msrs = { .hdr.nmsrs = 2, .entries = { { .index = MSR_IA32_TSC }, { .index = MSR_IA32_TSC_DEADLINE } } };
+
+	fprintf(out, "{\"id\":%d", vcpu->id);
+	if (ioctl(vcpu->fd, KVM_GET_REGS, &r) == 0)
+		fprintf(out, ",\"rip\":\"%#llx\",\"if\":%s", (unsigned long long)r.rip,
+			json_bool(r.rflags & (1u << 9)));
+	if (ioctl(vcpu->fd, KVM_GET_MP_STATE, &mp) == 0)
+		fprintf(out, ",\"mp_state\":%u", mp.mp_state);	/* 0 runnable, 3 halted */
+	if (ioctl(vcpu->fd, KVM_GET_VCPU_EVENTS, &ev) == 0)
+		fprintf(out, ",\"irq_injected\":%s,\"nmi_pending\":%s,\"exception_pending\":%s",
+			json_bool(ev.interrupt.injected), json_bool(ev.nmi.pending),
+			json_bool(ev.exception.injected || ev.exception.pending));
+	if (ioctl(vcpu->fd, KVM_GET_LAPIC, &lapic) == 0)
+		fprintf(out, ",\"lvt_timer\":\"%#x\",\"tmict\":%u,\"tmcct\":%u,\"isr_top\":%d,\"irr_top\":%d",
+			lapic_reg(&lapic, APIC_LVT_TIMER), lapic_reg(&lapic, APIC_TMICT),
+			lapic_reg(&lapic, APIC_TMCCT), lapic_top_vector(&lapic, APIC_ISR),
+			lapic_top_vector(&lapic, APIC_IRR));
+	/* A TSC-deadline timer due in the past on a halted vCPU is a lost tick. */
+	if (ioctl(vcpu->fd, KVM_GET_MSRS, &msrs) == 2)
+		fprintf(out, ",\"tsc_deadline_in\":%lld",
+			msrs.entries[1].data ? (long long)(msrs.entries[1].data - msrs.entries[0].data) : 0LL);
+	fputc('}', out);
 }

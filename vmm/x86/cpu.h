@@ -3,6 +3,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "error.h"
 
@@ -25,5 +26,11 @@ int x86_vcpu_init(struct vcpu *vcpu, const struct kvm_cpuid2 *supported, novm_er
 int x86_vcpu_enter_long_mode(struct vcpu *vcpu, uint64_t entry, uint64_t boot_params,
 			     uint64_t page_table, uint64_t gdt, uint16_t gdt_size, uint64_t stack,
 			     novm_error_t *err);
+
+/* The vCPU's state as a JSON object, for diag: where it runs, whether it
+ * halted, and its LAPIC timer and pending interrupts (a stalled guest is
+ * often a halted one whose timer never fired).  The vCPU must be out of
+ * KVM_RUN (paused). */
+void x86_vcpu_describe(struct vcpu *vcpu, FILE *out);
 
 #endif
