@@ -136,6 +136,9 @@ int fuse_op_create(struct fuse_req *req)
 		return -EINVAL;
 	if (fstatat(dir->fd, "", &parent_st, AT_EMPTY_PATH) < 0)
 		return -errno;
+	r = fuse_budget_check(req->srv, 2);	/* the node and the handle */
+	if (r < 0)
+		return r;
 
 	fd = create_or_open(req, dir, name, flags, in.flags & O_EXCL, in.mode, &created);
 	if (fd < 0)

@@ -1,6 +1,7 @@
 /* Creating and freeing a server: the share root and /proc/self/fd. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/statfs.h>
@@ -53,11 +54,13 @@ int fuse_server_new(const struct fuse_server_config *cfg, struct fuse_server **o
 		if (!srv->only_name)
 			return novm_error(err, ENOMEM, "virtio-fs");
 	}
+	srv->budget = cfg->budget;
 	srv->root_dev = st.st_dev;
 	srv->root_ino = st.st_ino;
 	pthread_mutex_init(&srv->session_lock, NULL);
-	handle_table_init(&srv->handles, FUSE_SERVER_MAX_HANDLES);
-	r = inode_table_init(&srv->inodes, FUSE_SERVER_MAX_INODES, steal_fd(&root_fd), &st);
+	handle_table_init(&srv->handles, FUSE_SERVER_MAX_HANDLES, cfg->budget);
+	r = inode_table_init(&srv->inodes, FUSE_SERVER_MAX_INODES, cfg->budget, steal_fd(&root_fd),
+			     &st);
 	if (r < 0) {
 		free(srv->only_name);
 		handle_table_destroy(&srv->handles);
@@ -67,6 +70,18 @@ int fuse_server_new(const struct fuse_server_config *cfg, struct fuse_server **o
 	srv->proc_fd = steal_fd(&proc_fd);
 	*out = steal_pointer(&srv);
 	return 0;
+}
+
+unsigned fuse_fd_budget_for_limit(unsigned long nofile)
+{
+	unsigned long reserve;
+
+	if (nofile > UINT_MAX)
+		nofile = UINT_MAX;
+	reserve = nofile / 8 > 256 ? nofile / 8 : 256;
+	if (nofile < 2 * reserve)
+		return (unsigned)(nofile / 2);
+	return (unsigned)(nofile - reserve);
 }
 
 void fuse_server_seal(struct fuse_server *srv)
