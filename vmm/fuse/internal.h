@@ -27,6 +27,9 @@ _Static_assert(FUSE_KERNEL_MINOR_VERSION >= FUSE_SERVER_MINOR, "linux/fuse.h too
 #define FUSE_SERVER_MIN_MINOR 12
 
 #define FUSE_SERVER_MAX_WRITE (1u << 20)
+/* The largest reply: a READ of max_write bytes (the most the max_pages we
+ * announce lets the guest ask for) and its header, with room to spare. */
+#define FUSE_SERVER_MAX_REPLY (FUSE_SERVER_MAX_WRITE + 4096u)
 #define FUSE_SERVER_MAX_INODES (1u << 20)
 #define FUSE_SERVER_MAX_HANDLES (1u << 16)
 /* How long the guest may cache names and attributes: short, as the host

@@ -83,6 +83,14 @@ void fuse_server_free(struct fuse_server *srv);
 ssize_t fuse_server_handle(struct fuse_server *srv, const struct iovec *in, int in_cnt,
 			   const struct iovec *out, int out_cnt);
 
+/* The same for a request of virtio-fs's high-priority queue, which the
+ * device serves on its I/O thread: only FORGET and BATCH_FORGET (no reply,
+ * no file I/O) are run there; anything else is answered -EINVAL (INTERRUPT
+ * -ENOSYS) unserved, so the guest cannot make that thread read gigabytes
+ * or sync the host's file systems. */
+ssize_t fuse_server_handle_hiprio(struct fuse_server *srv, const struct iovec *in, int in_cnt,
+				  const struct iovec *out, int out_cnt);
+
 /* Device reset: forgets every node id and closes every open file, as a new
  * driver will send FUSE_INIT and start from the root again. */
 void fuse_server_reset(struct fuse_server *srv);

@@ -83,8 +83,12 @@ static uint32_t written_bytes(ssize_t n)
  * ring keeps moving. */
 static void serve(struct virtio_fs *fs, struct virtq *q, struct virtq_req *req)
 {
-	ssize_t n = fuse_server_handle(fs->srv, req->iov, (int)req->nr_readable,
-				       req->iov + req->nr_readable, (int)req->nr_writable);
+	ssize_t n = q->index == HIPRIO_QUEUE
+			    ? fuse_server_handle_hiprio(fs->srv, req->iov, (int)req->nr_readable,
+							req->iov + req->nr_readable,
+							(int)req->nr_writable)
+			    : fuse_server_handle(fs->srv, req->iov, (int)req->nr_readable,
+						 req->iov + req->nr_readable, (int)req->nr_writable);
 	virtq_push(q, req, written_bytes(n));
 	virtq_notify(q);
 }
@@ -181,7 +185,8 @@ static void serve_hiprio(struct virtio_fs *fs)
 	struct virtq *q = &fs->vdev.queues[HIPRIO_QUEUE];
 
 	/* FORGET and INTERRUPT need no reply and no file I/O: cheap enough to
-	 * serve right here, and they never wait behind slow requests. */
+	 * serve right here, and they never wait behind slow requests.  The
+	 * server refuses anything else that comes this way. */
 	pthread_mutex_lock(&fs->hiprio_lock);
 	while (virtq_pop(q, &fs->hiprio_req) > 0)
 		serve(fs, q, &fs->hiprio_req);

@@ -3,7 +3,8 @@
  * it with `mount -t virtiofs <tag> <dir>`.
  *
  * Queue 0 is the high-priority queue (FORGET, INTERRUPT: no reply), served
- * inline on the I/O loop thread; queues 1..N carry ordinary requests, each a
+ * inline on the I/O loop thread (any other request there is answered
+ * -EINVAL unserved); queues 1..N carry ordinary requests, each a
  * descriptor chain with the FUSE request in its readable part and room for
  * the reply in its writable part.  Those go to a small pool of worker
  * threads so one slow request does not hold up the others. */
