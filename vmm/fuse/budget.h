@@ -8,6 +8,9 @@
 
 #include "server.h"
 
+/* Logs, the first time only, that the guest reached the cap (server.c). */
+void fd_budget_spent(struct fuse_fd_budget *b);
+
 /* One descriptor more, or false when the budget is spent. */
 static inline bool fd_budget_take(struct fuse_fd_budget *b)
 {
@@ -15,8 +18,10 @@ static inline bool fd_budget_take(struct fuse_fd_budget *b)
 		return true;
 	unsigned used = atomic_load(&b->used);
 	do {
-		if (used >= b->max)
+		if (used >= b->max) {
+			fd_budget_spent(b);
 			return false;
+		}
 	} while (!atomic_compare_exchange_weak(&b->used, &used, used + 1));
 	return true;
 }

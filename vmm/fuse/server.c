@@ -11,6 +11,7 @@
 
 #include "cleanup.h"
 #include "internal.h"
+#include "log.h"
 
 int fuse_server_new(const struct fuse_server_config *cfg, struct fuse_server **out,
 		    novm_error_t *err)
@@ -82,6 +83,15 @@ unsigned fuse_fd_budget_for_limit(unsigned long nofile)
 	if (nofile < 2 * reserve)
 		return (unsigned)(nofile / 2);
 	return (unsigned)(nofile - reserve);
+}
+
+void fd_budget_spent(struct fuse_fd_budget *b)
+{
+	if (!atomic_exchange(&b->told, true))
+		log_msg(LOG_LEVEL_WARNING,
+			"virtio-fs: the guest holds %u host descriptors (files it knows or has "
+			"open), the VMM's cap: new ones fail with ENFILE until it lets some go",
+			b->max);
 }
 
 void fuse_server_seal(struct fuse_server *srv)

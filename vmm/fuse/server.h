@@ -46,6 +46,7 @@ struct fuse_server;
 struct fuse_fd_budget {
 	atomic_uint used;
 	unsigned max;
+	atomic_bool told;	/* the VMM's log has heard of the cap once */
 };
 
 /* The budget for a process whose RLIMIT_NOFILE is nofile: that less a
