@@ -489,6 +489,25 @@ static void test_fd_budget(void)
 	S = s2;
 	ok(atomic_load(&budget.used) == 5 && t_lookup(FUSE_ROOT_ID, "budget5", NULL) == 0,
 	   "FORGET gives one back, a new LOOKUP takes it");
+	/* READDIRPLUS at the cap: names it cannot give a node come without
+	 * one (node id 0), so a listing still works. */
+	uint64_t dfh;
+	size_t got = 0;
+	ok(t_release(e2.nodeid, fh2) == 0 && t_opendir(FUSE_ROOT_ID, &dfh) == 0 &&
+	   t_read_op(FUSE_READDIRPLUS, FUSE_ROOT_ID, dfh, 0, 65536, &got) == 0,
+	   "READDIRPLUS at the cap answers");
+	bool seen_known = false, seen_bare = false;
+	for (size_t off = 0; off + sizeof(struct fuse_direntplus) <= got;) {
+		struct fuse_direntplus *dp = (void *)((char *)tr_body(T) + off);
+		const char *nm = dp->dirent.name;
+		if (dp->dirent.namelen == 7 && !memcmp(nm, "budget4", 7))
+			seen_known = dp->entry_out.nodeid == e2.nodeid;
+		if (dp->dirent.namelen == 7 && !memcmp(nm, "budget7", 7))
+			seen_bare = dp->entry_out.nodeid == 0 && S_ISREG(dp->entry_out.attr.mode);
+		off += FUSE_DIRENTPLUS_SIZE(dp);
+	}
+	ok(seen_known && seen_bare && atomic_load(&budget.used) == 6,
+	   "a known file with its node, a new one without (%d %d)", seen_known, seen_bare);
 	fuse_server_free(s2);
 	ok(atomic_load(&budget.used) == 3, "a freed server gives back all it held (%u)",
 	   atomic_load(&budget.used));
