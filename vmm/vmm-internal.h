@@ -16,6 +16,7 @@ struct serial;
 struct i8042;
 struct rtc;
 struct virtio_fs;
+struct fuse_fd_budget;
 struct virtio_net;
 struct agent_link;
 struct control;
@@ -33,6 +34,7 @@ struct vmm {
 	struct virtio_fs **shares;
 	bool *seal_when_created;	/* per share */
 	int nr_shares;
+	struct fuse_fd_budget *fd_budget;	/* the shares' descriptors, together */
 	struct virtio_net **nics;
 	int nr_nics;
 	struct agent_link *agent;

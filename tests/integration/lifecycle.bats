@@ -80,8 +80,10 @@ create_running() {
 	assert_nothing_left
 }
 
-@test "exec: output, stdin and exit code come back" {
+@test "exec: output, stdin and exit code come back; a guest at the descriptor cap leaves them working" {
 	need_vm
+	# A small descriptor budget for the shares, to reach it below.
+	export NOVM_FUSE_MAX_FDS=300
 	create_running c1
 	runc_cmd exec c1 sh -c 'echo from-exec; exit 3'
 	assert_run_status 3
@@ -94,6 +96,28 @@ create_running() {
 	assert_stdout "bar /tmp 1000:100"
 	runc_cmd exec c1 sh -c 'kill -9 $$'
 	assert_run_status 137
+
+	# The guest makes files until the VMM's budget refuses one (ENFILE;
+	# shell builtins only, as a new program would need a node too, and not
+	# `:`, whose failed redirection would end the shell) ...
+	runc_cmd exec c1 sh -c 'rm -f /nothing; mkdir /fds && i=0
+		while [ $i -lt 1000 ] && true 2>/dev/null >/fds/f$i; do i=$((i + 1)); done
+		true >/fds/f$i; echo "made $i"'
+	[[ $output =~ made\ ([0-9]+) ]] || { show_run "no count"; false; }
+	local made=${BASH_REMATCH[1]}
+	[ "$made" -gt 100 ] && [ "$made" -lt 300 ] || { show_run "made $made files"; false; }
+	[[ $stderr == *"Too many open files in system"* ]] || { show_run "not ENFILE"; false; }
+	# ... while the VMM still answers: its own descriptors are untouched.
+	runc_cmd ps c1
+	assert_run_status 0
+	runc_cmd exec c1 sh -c 'echo still here'
+	assert_run_status 0
+	assert_stdout "still here"
+	# Removed files are forgotten, and their descriptors free again.
+	runc_cmd exec c1 sh -c 'i=0; while [ $i -lt '"$made"' ]; do set -- "$@" /fds/f$i; i=$((i + 1)); done
+		rm -f "$@" && sleep 1 && : >/fds/again && echo made again'
+	assert_run_status 0
+	assert_stdout "made again"
 }
 
 @test "exec: --detach with --pid-file; ps --format json lists the VMM and the exec" {

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -15,8 +16,12 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "log.h"
 #include "tap.h"
 #include "vmm/channel/control.h"
+
+/* control.c's ACCEPT_BACKOFF_MS */
+#define ACCEPT_BACKOFF_TEST_MS 100
 
 /* ---- the pure parts ---- */
 
@@ -668,6 +673,71 @@ static void test_long_path(void)
 	rmdir(dir);
 }
 
+/* Out of descriptors, accept() fails with EMFILE while the listener stays
+ * readable: the loop must rest instead of spinning, say so once, and answer
+ * the waiting client once descriptors are free again. */
+static void test_out_of_fds(void)
+{
+	struct fake f = { 0 };
+	novm_error_t err = NULL;
+	char dir[] = "/tmp/novm-test-control-fds-XXXXXX", logpath[64], buf[512] = "";
+	struct rlimit saved, tiny;
+	int fillers[64], nfill = 0, c, spins = 0;
+
+	mkdtemp(dir);
+	snprintf(sock_path, sizeof(sock_path), "%s/" CONTROL_SOCKET_NAME, dir);
+	snprintf(logpath, sizeof(logpath), "%s/log", dir);
+	if (log_init(logpath, "text", false, &err) < 0 ||
+	    control_new(NULL, sock_path, &fake_ops, &f, &ctl, &err) < 0) {
+		ok(0, "set-up: %s", err ? err->msg : "?");
+		novm_error_release(&err);
+		return;
+	}
+	c = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	getrlimit(RLIMIT_NOFILE, &saved);
+	/* The lowest fd still free bounds what we must fill. */
+	int probe = dup(0);
+	close(probe);
+	tiny = (struct rlimit){ .rlim_cur = (rlim_t)probe + 32, .rlim_max = saved.rlim_max };
+	setrlimit(RLIMIT_NOFILE, &tiny);
+	for (int fd; nfill < (int)ARRAY_SIZE(fillers) && (fd = dup(0)) >= 0;)
+		fillers[nfill++] = fd;
+	ok(nfill < (int)ARRAY_SIZE(fillers) && errno == EMFILE, "the process is out of descriptors");
+
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	memcpy(sa.sun_path, sock_path, strlen(sock_path) + 1);
+	ok(connect(c, (struct sockaddr *)&sa, sizeof(sa)) == 0 && send(c, "pause\n", 6, 0) == 6,
+	   "a client connects and asks (the backlog holds it)");
+	int64_t end = ms_now() + ACCEPT_BACKOFF_TEST_MS / 2;
+	control_dispatch(ctl);	/* the failing accept */
+	while (ms_now() < end)
+		spins += control_dispatch(ctl);
+	ok(spins == 0, "while resting, no event wakes the loop (%d)", spins);
+
+	while (nfill)
+		close(fillers[--nfill]);
+	const char *a = read_answer(c);
+	ok(strcmp(a, "ok") == 0 && f.paused, "descriptors free again: the client is answered (%s)", a);
+	close(c);
+	setrlimit(RLIMIT_NOFILE, &saved);
+	a = call("resume\n");
+	ok(strcmp(a, "ok") == 0, "and the next one too");
+
+	FILE *lf = fopen(logpath, "r");
+	size_t n = lf ? fread(buf, 1, sizeof(buf) - 1, lf) : 0;
+	buf[n] = '\0';
+	if (lf)
+		fclose(lf);
+	char *first = strstr(buf, "cannot accept: Too many open files");
+	ok(first && !strstr(first + 1, "cannot accept"), "logged once: %.*s", (int)strcspn(buf, "\n"),
+	   buf);
+	log_init(NULL, "text", false, &err);
+	control_free(ctl);
+	ctl = NULL;
+	unlink(logpath);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
@@ -677,5 +747,6 @@ int main(void)
 	test_recv_fds();
 	test_server();
 	test_long_path();
+	test_out_of_fds();
 	return tap_done();
 }

@@ -1,6 +1,6 @@
 /* The FUSE server against a temp dir: INIT, entries, file I/O, namespace
  * ops and their effect on the host, attributes, xattrs, read-only shares,
- * session end.  Confinement is test-fuse-escape.c, directories and
+ * session end, the descriptor budget.  Confinement is test-fuse-escape.c, directories and
  * concurrency test-fuse-dir.c. */
 #include <sys/xattr.h>
 
@@ -428,6 +428,101 @@ static void test_session_end(void)
 	t_init();
 }
 
+/* Two servers on one budget of 6 descriptors: at the cap, what needs a new
+ * fd fails with ENFILE while known files still work; forgetting a node or
+ * releasing a handle makes room again. */
+static void test_fd_budget(void)
+{
+	struct fuse_fd_budget budget = { .max = 6 };
+	struct fuse_server_config cfg = { .root = share, .budget = &budget };
+	struct fuse_server *saved = S, *s1 = NULL, *s2 = NULL;
+	struct fuse_entry_out e[6], e2;
+	novm_error_t err = NULL;
+	char name[32], path[PATH_MAX + 64];
+	uint64_t fh, fh2;
+
+	for (int i = 0; i < 8; i++) {
+		snprintf(path, sizeof(path), "%s/budget%d", share, i);
+		close(open(path, O_CREAT | O_WRONLY, 0644));
+	}
+	if (fuse_server_new(&cfg, &s1, &err) < 0 || fuse_server_new(&cfg, &s2, &err) < 0) {
+		ok(0, "fuse_server_new with a budget: %s", err ? err->msg : "?");
+		novm_error_release(&err);
+		fuse_server_free(s1);
+		return;
+	}
+	S = s1;
+	t_init();
+	bool all = true;
+	for (int i = 0; i < 4; i++) {
+		snprintf(name, sizeof(name), "budget%d", i);
+		all = all && t_lookup(FUSE_ROOT_ID, name, &e[i]) == 0;
+	}
+	ok(all && atomic_load(&budget.used) == 4, "four nodes cost four descriptors (%u)",
+	   atomic_load(&budget.used));
+	ok(t_open(e[0].nodeid, O_RDONLY, &fh) == 0 && atomic_load(&budget.used) == 5,
+	   "an open handle costs one more");
+	S = s2;
+	t_init();
+	ok(t_lookup(FUSE_ROOT_ID, "budget4", &e2) == 0 && atomic_load(&budget.used) == 6,
+	   "the other share draws on the same budget");
+	ok(t_lookup(FUSE_ROOT_ID, "budget5", NULL) == -ENFILE, "at the cap a LOOKUP of a new file: ENFILE");
+	ok(t_open(e2.nodeid, O_RDONLY, &fh2) == -ENFILE, "an OPEN: ENFILE");
+	ok(t_opendir(FUSE_ROOT_ID, &fh2) == -ENFILE, "an OPENDIR: ENFILE");
+	S = s1;
+	ok(t_create(FUSE_ROOT_ID, "budget-new", O_RDWR, 0644, NULL, NULL) == -ENFILE &&
+	   t_mkdir(FUSE_ROOT_ID, "budget-dir", 0755, NULL) == -ENFILE,
+	   "a CREATE, a MKDIR: ENFILE");
+	snprintf(path, sizeof(path), "%s/budget-new", share);
+	ok(access(path, F_OK) < 0 && errno == ENOENT, "and no file is left behind");
+	ok(t_lookup(FUSE_ROOT_ID, "budget1", NULL) == 0 && t_getattr(e[2].nodeid, NULL) == 0,
+	   "known files still answer");
+	ok(atomic_load(&budget.used) == 6, "failures leave the count at the cap (%u)",
+	   atomic_load(&budget.used));
+
+	ok(t_release(e[0].nodeid, fh) == 0 && atomic_load(&budget.used) == 5, "RELEASE gives one back");
+	S = s2;
+	ok(t_open(e2.nodeid, O_RDONLY, &fh2) == 0, "so the other share opens again");
+	ok(t_lookup(FUSE_ROOT_ID, "budget5", NULL) == -ENFILE, "and is at the cap again");
+	S = s1;
+	t_forget(e[3].nodeid, 1);
+	S = s2;
+	ok(atomic_load(&budget.used) == 5 && t_lookup(FUSE_ROOT_ID, "budget5", NULL) == 0,
+	   "FORGET gives one back, a new LOOKUP takes it");
+	/* READDIRPLUS at the cap: names it cannot give a node come without
+	 * one (node id 0), so a listing still works. */
+	uint64_t dfh;
+	size_t got = 0;
+	ok(t_release(e2.nodeid, fh2) == 0 && t_opendir(FUSE_ROOT_ID, &dfh) == 0 &&
+	   t_read_op(FUSE_READDIRPLUS, FUSE_ROOT_ID, dfh, 0, 65536, &got) == 0,
+	   "READDIRPLUS at the cap answers");
+	bool seen_known = false, seen_bare = false;
+	for (size_t off = 0; off + sizeof(struct fuse_direntplus) <= got;) {
+		struct fuse_direntplus *dp = (void *)((char *)tr_body(T) + off);
+		const char *nm = dp->dirent.name;
+		if (dp->dirent.namelen == 7 && !memcmp(nm, "budget4", 7))
+			seen_known = dp->entry_out.nodeid == e2.nodeid;
+		if (dp->dirent.namelen == 7 && !memcmp(nm, "budget7", 7))
+			seen_bare = dp->entry_out.nodeid == 0 && S_ISREG(dp->entry_out.attr.mode);
+		off += FUSE_DIRENTPLUS_SIZE(dp);
+	}
+	ok(seen_known && seen_bare && atomic_load(&budget.used) == 6,
+	   "a known file with its node, a new one without (%d %d)", seen_known, seen_bare);
+	fuse_server_free(s2);
+	ok(atomic_load(&budget.used) == 3, "a freed server gives back all it held (%u)",
+	   atomic_load(&budget.used));
+	S = s1;
+	fuse_server_reset(s1);
+	ok(atomic_load(&budget.used) == 0, "a reset gives back everything");
+	fuse_server_free(s1);
+	S = saved;
+
+	ok(fuse_fd_budget_for_limit(1u << 20) == (1u << 20) - (1u << 17) &&
+	   fuse_fd_budget_for_limit(1024) == 768 && fuse_fd_budget_for_limit(300) == 150 &&
+	   fuse_fd_budget_for_limit(1ul << 40) == UINT_MAX - UINT_MAX / 8,
+	   "the budget leaves the VMM a reserve of an eighth, at least 256");
+}
+
 int main(void)
 {
 	char base[PATH_MAX];
@@ -453,6 +548,7 @@ int main(void)
 		test_misc();
 		test_readonly();
 		test_session_end();
+		test_fd_budget();
 		fuse_server_free(S);
 	}
 

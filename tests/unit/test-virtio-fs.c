@@ -326,6 +326,80 @@ static void test_reset(void)
 	   "LOOKUP again");
 }
 
+/* A READ whose reply room is one guest buffer listed many times. */
+static int repeated_read(int slot, uint64_t node, uint64_t fh, uint32_t size, int copies,
+			 uint32_t copy_len, uint32_t *used_len)
+{
+	uint64_t in = SLOT_GPA + slot * SLOT_SIZE, out = in + 0x1000;
+	struct fuse_in_header h = { .len = sizeof(h) + sizeof(struct fuse_read_in),
+				    .opcode = FUSE_READ, .unique = ++unique, .nodeid = node };
+	struct fuse_read_in rd = { .fh = fh, .size = size };
+	uint64_t gpa[QSIZE];
+	uint32_t len[QSIZE];
+	struct drv_queue *q = &queues[1];
+	uint16_t want = (uint16_t)(drv_used_idx(q) + 1);
+
+	memcpy(ram + in, &h, sizeof(h));
+	memcpy(ram + in + sizeof(h), &rd, sizeof(rd));
+	gpa[0] = in, len[0] = sizeof(h);
+	gpa[1] = in + sizeof(h), len[1] = sizeof(rd);
+	gpa[2] = out, len[2] = sizeof(struct fuse_out_header);
+	for (int i = 0; i < copies; i++)
+		gpa[3 + i] = DATA_GPA, len[3 + i] = copy_len;
+	drv_add_chain(q, gpa, len, 3 + copies, 2);
+	drv_publish(&dev, q);
+	if (!drv_wait_used(q, want) || slot_reply(slot)->unique != h.unique)
+		return 1;
+	*used_len = drv_used_elem(q, want - 1).len;
+	return slot_reply(slot)->error;
+}
+
+/* What a hostile driver may put in a chain: one buffer listed 250 times
+ * offers 250 MiB of room, but no READ larger than max_write is served; the
+ * high-priority queue serves only FORGETs. */
+static void test_guest_bounds(void)
+{
+	struct fuse_open_in open_in = { .flags = O_RDONLY };
+	uint32_t used = 0;
+
+	ok(call(0, FUSE_LOOKUP, FUSE_ROOT_ID, "sparse.bin", 11, sizeof(struct fuse_entry_out)) == 0,
+	   "LOOKUP a sparse 4 GiB file");
+	uint64_t node = ((struct fuse_entry_out *)slot_body(0))->nodeid;
+	ok(call(1, FUSE_OPEN, node, &open_in, sizeof(open_in), sizeof(struct fuse_open_out)) == 0,
+	   "OPEN it");
+	uint64_t fh = ((struct fuse_open_out *)slot_body(1))->fh;
+
+	int r = repeated_read(2, node, fh, 250u << 20, 250, 1u << 20, &used);
+	ok(r == -EINVAL && used == sizeof(struct fuse_out_header),
+	   "a 250 MiB READ into one 1 MiB buffer listed 250 times: -EINVAL (%d)", r);
+	r = repeated_read(3, node, fh, (1u << 20) + 4096, 250, 1u << 20, &used);
+	ok(r == -EINVAL, "just over max_write: -EINVAL");
+	r = repeated_read(4, node, fh, 1u << 20, 2, 1u << 19, &used);
+	ok(r == 0 && used == sizeof(struct fuse_out_header) + (1u << 20),
+	   "a 1 MiB READ over one 512 KiB buffer twice is still served");
+
+	/* Anything but FORGET on the hiprio queue is answered, not served. */
+	uint64_t in = SLOT_GPA + 5 * SLOT_SIZE, out = in + 0x1000;
+	struct fuse_read_in rd = { .fh = fh, .size = 4096 };
+	struct fuse_in_header h = { .len = sizeof(h) + sizeof(rd), .opcode = FUSE_READ,
+				    .unique = ++unique, .nodeid = node };
+	memcpy(ram + in, &h, sizeof(h));
+	memcpy(ram + in + sizeof(h), &rd, sizeof(rd));
+	uint64_t gpa[4] = { in, in + sizeof(h), out, DATA_GPA };
+	uint32_t len[4] = { sizeof(h), sizeof(rd), sizeof(struct fuse_out_header), 4096 };
+	uint16_t want = (uint16_t)(drv_used_idx(hiprio) + 1);
+	drv_add_chain(hiprio, gpa, len, 4, 2);
+	drv_publish(&dev, hiprio);
+	ok(drv_wait_used(hiprio, want) && slot_reply(5)->unique == h.unique &&
+		   slot_reply(5)->error == -EINVAL &&
+		   drv_used_elem(hiprio, (uint16_t)(want - 1)).len == sizeof(struct fuse_out_header),
+	   "a READ on the hiprio queue: -EINVAL, unserved");
+
+	struct fuse_getattr_in ga = { 0 };
+	ok(call(6, FUSE_GETATTR, node, &ga, sizeof(ga), sizeof(struct fuse_attr_out)) == 0,
+	   "the request queue serves on");
+}
+
 static int make_share(void)
 {
 	char path[64];
@@ -341,6 +415,12 @@ static int make_share(void)
 	snprintf(path, sizeof(path), "%s/big.bin", share);
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 	if (fd < 0 || ftruncate(fd, BIG_FILE) < 0)
+		ret = -1;
+	if (fd >= 0)
+		close(fd);
+	snprintf(path, sizeof(path), "%s/sparse.bin", share);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (fd < 0 || ftruncate(fd, 4ll << 30) < 0)
 		ret = -1;
 	if (fd >= 0)
 		close(fd);
@@ -379,6 +459,7 @@ int main(void)
 	test_burst();
 	test_hiprio_and_malformed();
 	test_reset();
+	test_guest_bounds();
 
 	ioloop_stop(&vm.loop);
 	virtio_fs_exit(fs);

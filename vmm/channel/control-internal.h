@@ -51,6 +51,12 @@ struct control {
 	struct evset *events;
 	struct evwatch listen_watch;
 	int listen_fd;
+	/* Out of descriptors, accept() fails while the listener stays readable:
+	 * it is unwatched and this one-shot timer (made up front, when a
+	 * descriptor was still to be had) watches it again. */
+	int backoff_fd;
+	struct evwatch backoff_watch;
+	bool backoff_logged;	/* once per shortage, not once per retry */
 	char *path;
 	const struct control_backend_ops *ops;
 	void *backend;

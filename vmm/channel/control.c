@@ -12,14 +12,20 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/timerfd.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include "cleanup.h"
 #include "control-internal.h"
+#include "log.h"
 #include "unixsock.h"
 
 #define ACCEPTS_PER_ROUND 16
+/* How long the listener rests when the VMM is out of descriptors: a level-
+ * triggered listener whose accept() fails would spin the I/O loop, and
+ * clients keep waiting in the backlog (their requests time out later). */
+#define ACCEPT_BACKOFF_MS 100
 
 static void conn_update(struct conn *c);
 
@@ -259,6 +265,42 @@ static void conn_update(struct conn *c)
 
 /* ---- the listening socket ---- */
 
+static void on_accept(struct evwatch *w, uint32_t revents);
+
+static void on_backoff_over(struct evwatch *w, uint32_t revents)
+{
+	struct control *ctl = evwatch_owner(w, struct control, backoff_watch);
+	uint64_t expirations;
+
+	(void)revents;
+	if (read(ctl->backoff_fd, &expirations, sizeof(expirations)) < 0) {
+		/* a spurious wake-up: it is disarmed either way */
+	}
+	evset_unwatch(ctl->events, &ctl->backoff_watch);
+	if (evset_watch(ctl->events, &ctl->listen_watch, ctl->listen_fd, EPOLLIN, on_accept) < 0)
+		log_msg(LOG_LEVEL_ERROR, "control socket: cannot watch it again; requests go unanswered");
+}
+
+/* accept() failed for want of descriptors (or memory for the socket):
+ * rest the listener for a while instead of failing again at once. */
+static void accept_backoff(struct control *ctl, int error)
+{
+	struct itimerspec its = { .it_value = { .tv_nsec = ACCEPT_BACKOFF_MS * 1000000L } };
+
+	if (!ctl->backoff_logged) {
+		log_msg(LOG_LEVEL_WARNING,
+			"control socket: cannot accept: %s; retrying every %d ms", strerror(error),
+			ACCEPT_BACKOFF_MS);
+		ctl->backoff_logged = true;
+	}
+	evset_unwatch(ctl->events, &ctl->listen_watch);
+	if (timerfd_settime(ctl->backoff_fd, 0, &its, NULL) < 0 ||
+	    evset_watch(ctl->events, &ctl->backoff_watch, ctl->backoff_fd, EPOLLIN,
+			on_backoff_over) < 0)
+		/* Listening again at once beats never listening again. */
+		on_backoff_over(&ctl->backoff_watch, 0);
+}
+
 static void on_accept(struct evwatch *w, uint32_t revents)
 {
 	struct control *ctl = evwatch_owner(w, struct control, listen_watch);
@@ -268,8 +310,14 @@ static void on_accept(struct evwatch *w, uint32_t revents)
 		int fd = accept4(ctl->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		struct conn *c;
 
+		if (fd < 0 && (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+			       errno == ENOMEM)) {
+			accept_backoff(ctl, errno);
+			return;
+		}
 		if (fd < 0)
 			return;	/* EAGAIN, or an error the next round retries */
+		ctl->backoff_logged = false;
 		if (ctl->nr_conns >= CONTROL_MAX_CONNECTIONS || !(c = calloc(1, sizeof(*c)))) {
 			static const char busy[] = "error too many connections\n";
 
@@ -304,6 +352,14 @@ int control_new(struct ioloop *loop, const char *path, const struct control_back
 	ctl->ops = ops;
 	ctl->backend = backend;
 	evwatch_init(&ctl->listen_watch);
+	evwatch_init(&ctl->backoff_watch);
+	ctl->backoff_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (ctl->backoff_fd < 0) {
+		novm_error(err, errno, "control socket: timerfd");
+		free(ctl->path);
+		free(ctl);
+		return -1;
+	}
 	/* A socket left behind by a VMM that died is in the way of bind(). */
 	if (lstat(path, &st) == 0) {
 		if (!S_ISSOCK(st.st_mode)) {
@@ -344,6 +400,7 @@ fail:
 	evset_free(ctl->events);
 	if (ctl->listen_fd >= 0)
 		close(ctl->listen_fd);
+	close(ctl->backoff_fd);
 	free(ctl->path);
 	free(ctl);
 	return -1;
@@ -367,7 +424,9 @@ void control_free(struct control *ctl)
 	if (!ctl)
 		return;
 	evset_unwatch(ctl->events, &ctl->listen_watch);
+	evset_unwatch(ctl->events, &ctl->backoff_watch);
 	close(ctl->listen_fd);
+	close(ctl->backoff_fd);
 	unlink(ctl->path);
 	/* Waiting clients hear why nothing more comes. */
 	while ((c = ctl->conns)) {

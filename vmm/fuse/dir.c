@@ -81,10 +81,19 @@ static int add_entry(struct fuse_req *req, struct fuse_handle *h, const struct d
 		r = fuse_lookup_at(req->srv, h->fd, d->d_name, &dp.entry_out, &st);
 		if (r == -ENOENT)
 			return 0;	/* removed since getdents: skip it */
-		if (r < 0)
+		if (r < 0 && r != -ENFILE)
 			return r;
-		de->ino = st.st_ino;
-		de->type = (st.st_mode & S_IFMT) >> 12;
+		if (r == 0) {
+			de->ino = st.st_ino;
+			de->type = (st.st_mode & S_IFMT) >> 12;
+		} else {
+			/* At the descriptor cap: the name without a node, which
+			 * the guest takes as it takes "." (a LOOKUP of it then
+			 * fails), so listing a directory still works. */
+			memset(&dp.entry_out, 0, sizeof(dp.entry_out));
+			dp.entry_out.attr.ino = d->d_ino;
+			dp.entry_out.attr.mode = (uint32_t)d->d_type << 12;
+		}
 	} else if (plus) {
 		dp.entry_out.attr.ino = d->d_ino;
 		dp.entry_out.attr.mode = (uint32_t)d->d_type << 12;

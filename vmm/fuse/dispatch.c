@@ -97,8 +97,8 @@ static int run_op(struct fuse_req *req, const struct fuse_op *op)
 	return r > 0 ? 0 : r;
 }
 
-ssize_t fuse_server_handle(struct fuse_server *srv, const struct iovec *in, int in_cnt,
-			   const struct iovec *out, int out_cnt)
+static ssize_t handle(struct fuse_server *srv, const struct iovec *in, int in_cnt,
+		      const struct iovec *out, int out_cnt, bool hiprio)
 {
 	struct fuse_req req = { .srv = srv, .out = out, .out_cnt = out_cnt };
 	struct fuse_in_iter it;
@@ -122,9 +122,15 @@ ssize_t fuse_server_handle(struct fuse_server *srv, const struct iovec *in, int 
 
 	if (iov_total(out, out_cnt, &req.out_cap) < 0 || req.out_cap < sizeof(oh))
 		return -EINVAL;
-	/* The reply length must fit the header's 32 bits. */
-	if (req.out_cap > UINT32_MAX)
-		req.out_cap = UINT32_MAX;
+	/* No reply is larger than this, whatever room the guest gives (it may
+	 * list one buffer a thousand times): no op can be made to produce
+	 * more. */
+	if (req.out_cap > FUSE_SERVER_MAX_REPLY)
+		req.out_cap = FUSE_SERVER_MAX_REPLY;
+	/* The high-priority queue is served on the I/O loop thread: only the
+	 * no-reply ops above belong there, not a READ or a SYNCFS. */
+	if (r == 0 && hiprio && req.hdr.opcode != FUSE_INTERRUPT)
+		r = -EINVAL;
 	if (r == 0)
 		r = run_op(&req, op);
 	if (r < 0)
@@ -137,4 +143,16 @@ ssize_t fuse_server_handle(struct fuse_server *srv, const struct iovec *in, int 
 	};
 	iov_write(out, out_cnt, 0, &oh, sizeof(oh));
 	return oh.len;
+}
+
+ssize_t fuse_server_handle(struct fuse_server *srv, const struct iovec *in, int in_cnt,
+			   const struct iovec *out, int out_cnt)
+{
+	return handle(srv, in, in_cnt, out, out_cnt, false);
+}
+
+ssize_t fuse_server_handle_hiprio(struct fuse_server *srv, const struct iovec *in, int in_cnt,
+				  const struct iovec *out, int out_cnt)
+{
+	return handle(srv, in, in_cnt, out, out_cnt, true);
 }

@@ -136,6 +136,9 @@ int fuse_op_create(struct fuse_req *req)
 		return -EINVAL;
 	if (fstatat(dir->fd, "", &parent_st, AT_EMPTY_PATH) < 0)
 		return -errno;
+	r = fuse_budget_check(req->srv, 2);	/* the node and the handle */
+	if (r < 0)
+		return r;
 
 	fd = create_or_open(req, dir, name, flags, in.flags & O_EXCL, in.mode, &created);
 	if (fd < 0)
@@ -214,8 +217,10 @@ int fuse_op_read(struct fuse_req *req)
 		return -EBADF;
 	if (in.offset > INT64_MAX)
 		return -EINVAL;
-	/* A short reply would read as end of file: refuse instead. */
-	if (in.size > fuse_reply_room(req))
+	/* A short reply would read as end of file: refuse instead.  Nor more
+	 * than the max_pages we announced: the guest never asks for more, and
+	 * room for more is only the same buffer listed many times. */
+	if (in.size > FUSE_SERVER_MAX_WRITE || in.size > fuse_reply_room(req))
 		return -EINVAL;
 	r = fuse_reply_space(req, in.size, &iov, &cnt);
 	if (r < 0)

@@ -1,20 +1,26 @@
 #include "handle.h"
 
+#include "budget.h"
+
 #include <errno.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <unistd.h>
 
+/* Only handles that made it into the table are charged. */
 static void handle_free(struct fuse_handle *h)
 {
 	close(h->fd);
+	if (h->table)
+		fd_budget_give(h->table->budget);
 	free(h->dir_buf);
 	pthread_mutex_destroy(&h->dir_lock);
 	free(h);
 }
 
-int handle_table_init(struct handle_table *t, uint32_t max)
+int handle_table_init(struct handle_table *t, uint32_t max, struct fuse_fd_budget *budget)
 {
+	t->budget = budget;
 	pthread_mutex_init(&t->lock, NULL);
 	return id_table_init(&t->ids, max);
 }
@@ -40,8 +46,13 @@ int handle_add(struct handle_table *t, int fd, enum fuse_handle_kind kind, uint6
 		close(fd);
 		return -ENOMEM;
 	}
-	*h = (struct fuse_handle){ .fd = fd, .kind = kind, .refs = 1, .table = t };
+	*h = (struct fuse_handle){ .fd = fd, .kind = kind, .refs = 1 };
 	pthread_mutex_init(&h->dir_lock, NULL);
+	if (!fd_budget_take(t->budget)) {
+		handle_free(h);
+		return -ENFILE;
+	}
+	h->table = t;	/* charged from here on: freeing gives it back */
 
 	pthread_mutex_lock(&t->lock);
 	r = id_table_add(&t->ids, h, &h->fh);

@@ -40,15 +40,18 @@ struct fuse_handle {
 struct handle_table {
 	pthread_mutex_t lock;
 	struct id_table ids;
+	struct fuse_fd_budget *budget;	/* NULL: none */
 };
 
-int handle_table_init(struct handle_table *t, uint32_t max);
+struct fuse_fd_budget;
+int handle_table_init(struct handle_table *t, uint32_t max, struct fuse_fd_budget *budget);
 /* Only when no request is running any more. */
 void handle_table_destroy(struct handle_table *t);
 /* Closes every handle (new session or DESTROY). */
 void handle_table_reset(struct handle_table *t);
 
-/* Always takes fd.  Returns 0 with *fh, or -ENFILE/-ENOMEM. */
+/* Always takes fd.  Returns 0 with *fh, or -ENFILE (table full or the
+ * descriptor budget spent) or -ENOMEM. */
 int handle_add(struct handle_table *t, int fd, enum fuse_handle_kind kind, uint64_t *fh);
 /* A referenced handle of that kind, or NULL (-EBADF for the guest). */
 struct fuse_handle *handle_get(struct handle_table *t, uint64_t fh, enum fuse_handle_kind kind);

@@ -1,5 +1,7 @@
 #include "inode.h"
 
+#include "budget.h"
+
 #include <errno.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -66,6 +68,8 @@ static void hash_maybe_grow(struct inode_table *t)
 static void inode_free(struct fuse_inode *inode)
 {
 	close(inode->fd);
+	if (inode->charged)
+		fd_budget_give(inode->table->budget);
 	free(inode);
 }
 
@@ -80,13 +84,14 @@ static bool unlink_locked(struct inode_table *t, struct fuse_inode *inode)
 	return --inode->refs == 0;
 }
 
-int inode_table_init(struct inode_table *t, uint32_t max, int root_fd, const struct stat *root_st)
+int inode_table_init(struct inode_table *t, uint32_t max, struct fuse_fd_budget *budget, int root_fd,
+		     const struct stat *root_st)
 {
 	struct fuse_inode *root;
 	uint64_t id;
 	int r;
 
-	*t = (struct inode_table){ .nbuckets = 256 };
+	*t = (struct inode_table){ .nbuckets = 256, .budget = budget };
 	t->buckets = calloc(t->nbuckets, sizeof(*t->buckets));
 	root = calloc(1, sizeof(*root));
 	if (!t->buckets || !root) {
@@ -181,6 +186,13 @@ int inode_link(struct inode_table *t, int fd, const struct stat *st, uint64_t *n
 		.fd = fd, .dev = st->st_dev, .ino = st->st_ino, .type = st->st_mode & S_IFMT,
 		.nlookup = 1, .refs = 1, .table = t,
 	};
+	/* A known file costs nothing more; a new one needs its fd kept. */
+	if (!fd_budget_take(t->budget)) {
+		pthread_mutex_unlock(&t->lock);
+		inode_free(fresh);
+		return -ENFILE;
+	}
+	fresh->charged = true;
 	r = id_table_add(&t->ids, fresh, &fresh->nodeid);
 	if (r < 0) {
 		pthread_mutex_unlock(&t->lock);

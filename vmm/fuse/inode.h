@@ -12,6 +12,7 @@
 #define NOVM_FUSE_INODE_H
 
 #include <pthread.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/stat.h>
@@ -25,6 +26,7 @@ struct fuse_inode {
 	dev_t dev;
 	ino_t ino;
 	mode_t type;		/* S_IFMT bits: a file's type never changes */
+	bool charged;		/* fd counted in the table's budget */
 	uint64_t nodeid;
 	/* Both protected by the table lock. */
 	uint64_t nlookup;
@@ -39,10 +41,13 @@ struct inode_table {
 	struct fuse_inode **buckets;	/* (dev, ino) -> inode, chained */
 	size_t nbuckets;		/* power of two */
 	size_t count;
+	struct fuse_fd_budget *budget;	/* NULL: none; the root is not charged */
 };
 
-/* Takes root_fd; the root becomes node id FUSE_ROOT_ID. */
-int inode_table_init(struct inode_table *t, uint32_t max, int root_fd, const struct stat *root_st);
+/* Takes root_fd; the root becomes node id FUSE_ROOT_ID.  budget may be NULL. */
+struct fuse_fd_budget;
+int inode_table_init(struct inode_table *t, uint32_t max, struct fuse_fd_budget *budget, int root_fd,
+		     const struct stat *root_st);
 /* Only when no request is running any more. */
 void inode_table_destroy(struct inode_table *t);
 
@@ -52,7 +57,8 @@ void inode_put(struct fuse_inode *inode);
 
 /* Gives the guest one more reference to the file behind fd (an O_PATH fd
  * whose fstat is st): an existing inode for the same (dev, ino) is reused.
- * Always takes fd.  Returns 0 with *nodeid, or -ENFILE/-ENOMEM. */
+ * Always takes fd.  Returns 0 with *nodeid, or -ENFILE (table full or the
+ * descriptor budget spent) or -ENOMEM. */
 int inode_link(struct inode_table *t, int fd, const struct stat *st, uint64_t *nodeid);
 
 /* Drops n guest references; unknown ids are ignored (FORGET has no reply). */

@@ -5,6 +5,7 @@
 #ifndef NOVM_FUSE_INTERNAL_H
 #define NOVM_FUSE_INTERNAL_H
 
+#include <errno.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -13,6 +14,7 @@
 
 #include <linux/fuse.h>
 
+#include "budget.h"
 #include "handle.h"
 #include "inode.h"
 #include "request.h"
@@ -25,6 +27,9 @@ _Static_assert(FUSE_KERNEL_MINOR_VERSION >= FUSE_SERVER_MINOR, "linux/fuse.h too
 #define FUSE_SERVER_MIN_MINOR 12
 
 #define FUSE_SERVER_MAX_WRITE (1u << 20)
+/* The largest reply: a READ of max_write bytes (the most the max_pages we
+ * announce lets the guest ask for) and its header, with room to spare. */
+#define FUSE_SERVER_MAX_REPLY (FUSE_SERVER_MAX_WRITE + 4096u)
 #define FUSE_SERVER_MAX_INODES (1u << 20)
 #define FUSE_SERVER_MAX_HANDLES (1u << 16)
 /* How long the guest may cache names and attributes: short, as the host
@@ -39,6 +44,7 @@ struct fuse_server {
 	ino_t root_ino;
 	struct inode_table inodes;
 	struct handle_table handles;
+	struct fuse_fd_budget *budget;	/* the config's, may be NULL */
 
 	pthread_mutex_t session_lock;	/* INIT/DESTROY/reset */
 	atomic_bool initialized;	/* FUSE_INIT answered: other ops allowed */
@@ -111,6 +117,15 @@ int fuse_op_listxattr(struct fuse_req *req);
 int fuse_op_removexattr(struct fuse_req *req);
 
 /* Shared helpers (entry.c unless noted). */
+
+/* Checked before making a file that the guest then holds with n more
+ * descriptors: at the cap it gets ENFILE and no file is left behind.  A
+ * racing request may still take the room; that file then exists and the
+ * guest's LOOKUP of it fails the same way. */
+static inline int fuse_budget_check(struct fuse_server *srv, unsigned n)
+{
+	return fd_budget_room(srv->budget, n) ? 0 : -ENFILE;
+}
 
 /* The inode of the request header's node id (referenced), or NULL. */
 static inline struct fuse_inode *fuse_req_inode(struct fuse_req *req, uint64_t nodeid)

@@ -4,7 +4,7 @@ vmm_libvmm_a_SOURCES += \
 	vmm/fuse/server.h vmm/fuse/server.c \
 	vmm/fuse/internal.h vmm/fuse/dispatch.c vmm/fuse/session.c \
 	vmm/fuse/request.h vmm/fuse/request.c \
-	vmm/fuse/idtable.h vmm/fuse/idtable.c \
+	vmm/fuse/idtable.h vmm/fuse/idtable.c vmm/fuse/budget.h \
 	vmm/fuse/inode.h vmm/fuse/inode.c \
 	vmm/fuse/handle.h vmm/fuse/handle.c \
 	vmm/fuse/entry.c vmm/fuse/attr.c vmm/fuse/namespace.c \

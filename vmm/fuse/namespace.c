@@ -129,6 +129,9 @@ int fuse_op_mknod(struct fuse_req *req)
 		return r;
 	if (fuse_reply_room(req) < sizeof(struct fuse_entry_out))
 		return -EINVAL;
+	r = fuse_budget_check(req->srv, 1);
+	if (r < 0)
+		return r;
 	if (mknodat(dir->fd, name, (in.mode & S_IFMT) | (in.mode & 07777), decode_dev(in.rdev)) < 0)
 		return -errno;
 	return finish_create(req, dir, name, in.mode);
@@ -150,6 +153,9 @@ int fuse_op_mkdir(struct fuse_req *req)
 		return r;
 	if (fuse_reply_room(req) < sizeof(struct fuse_entry_out))
 		return -EINVAL;
+	r = fuse_budget_check(req->srv, 1);
+	if (r < 0)
+		return r;
 	if (mkdirat(dir->fd, name, in.mode & 07777) < 0)
 		return -errno;
 	return finish_create(req, dir, name, in.mode);
@@ -175,6 +181,9 @@ int fuse_op_symlink(struct fuse_req *req)
 		return r;
 	if (fuse_reply_room(req) < sizeof(struct fuse_entry_out))
 		return -EINVAL;
+	r = fuse_budget_check(req->srv, 1);
+	if (r < 0)
+		return r;
 	/* Any text is fine: the host never follows it. */
 	if (symlinkat(target, dir->fd, name) < 0)
 		return -errno;

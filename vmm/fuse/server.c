@@ -1,6 +1,7 @@
 /* Creating and freeing a server: the share root and /proc/self/fd. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/statfs.h>
@@ -10,6 +11,7 @@
 
 #include "cleanup.h"
 #include "internal.h"
+#include "log.h"
 
 int fuse_server_new(const struct fuse_server_config *cfg, struct fuse_server **out,
 		    novm_error_t *err)
@@ -53,11 +55,13 @@ int fuse_server_new(const struct fuse_server_config *cfg, struct fuse_server **o
 		if (!srv->only_name)
 			return novm_error(err, ENOMEM, "virtio-fs");
 	}
+	srv->budget = cfg->budget;
 	srv->root_dev = st.st_dev;
 	srv->root_ino = st.st_ino;
 	pthread_mutex_init(&srv->session_lock, NULL);
-	handle_table_init(&srv->handles, FUSE_SERVER_MAX_HANDLES);
-	r = inode_table_init(&srv->inodes, FUSE_SERVER_MAX_INODES, steal_fd(&root_fd), &st);
+	handle_table_init(&srv->handles, FUSE_SERVER_MAX_HANDLES, cfg->budget);
+	r = inode_table_init(&srv->inodes, FUSE_SERVER_MAX_INODES, cfg->budget, steal_fd(&root_fd),
+			     &st);
 	if (r < 0) {
 		free(srv->only_name);
 		handle_table_destroy(&srv->handles);
@@ -67,6 +71,27 @@ int fuse_server_new(const struct fuse_server_config *cfg, struct fuse_server **o
 	srv->proc_fd = steal_fd(&proc_fd);
 	*out = steal_pointer(&srv);
 	return 0;
+}
+
+unsigned fuse_fd_budget_for_limit(unsigned long nofile)
+{
+	unsigned long reserve;
+
+	if (nofile > UINT_MAX)
+		nofile = UINT_MAX;
+	reserve = nofile / 8 > 256 ? nofile / 8 : 256;
+	if (nofile < 2 * reserve)
+		return (unsigned)(nofile / 2);
+	return (unsigned)(nofile - reserve);
+}
+
+void fd_budget_spent(struct fuse_fd_budget *b)
+{
+	if (!atomic_exchange(&b->told, true))
+		log_msg(LOG_LEVEL_WARNING,
+			"virtio-fs: the guest holds %u host descriptors (files it knows or has "
+			"open), the VMM's cap: new ones fail with ENFILE until it lets some go",
+			b->max);
 }
 
 void fuse_server_seal(struct fuse_server *srv)

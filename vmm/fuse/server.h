@@ -20,11 +20,14 @@
  * credential switch: if the VMM can't chown (not root), files keep its
  * owner.  No uid mapping yet.
  *
- * The VMM should raise RLIMIT_NOFILE: every file the guest knows holds an
- * O_PATH fd until the guest forgets it (bounded by FUSE_SERVER_MAX_INODES). */
+ * Descriptors.  Every file the guest knows holds an O_PATH fd until the
+ * guest forgets it, every open file one more: the VMM should raise
+ * RLIMIT_NOFILE and give its servers one struct fuse_fd_budget, so that
+ * together they never take the descriptors the VMM needs for itself. */
 #ifndef NOVM_FUSE_SERVER_H
 #define NOVM_FUSE_SERVER_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <sys/types.h>
 #include <sys/uio.h>
@@ -32,6 +35,24 @@
 #include "error.h"
 
 struct fuse_server;
+
+/* The descriptors all servers of one VMM may hold for the guest (node fds
+ * and open handles).  At the cap, a request that needs one more fails with
+ * -ENFILE: LOOKUP and the like (the guest cannot be told to forget a node,
+ * and we cannot reopen one by path), OPEN, CREATE, OPENDIR alike; the guest
+ * gets it as its own "file table full" and recovers as its files are
+ * forgotten and released.  Descriptors a request holds only while it runs
+ * are not counted: the reserve covers those. */
+struct fuse_fd_budget {
+	atomic_uint used;
+	unsigned max;
+	atomic_bool told;	/* the VMM's log has heard of the cap once */
+};
+
+/* The budget for a process whose RLIMIT_NOFILE is nofile: that less a
+ * reserve for everything else the VMM opens (an eighth, at least 256;
+ * half of a tiny limit). */
+unsigned fuse_fd_budget_for_limit(unsigned long nofile);
 
 struct fuse_server_config {
 	const char *root;	/* host directory to share; the host's choice, trusted */
@@ -41,6 +62,9 @@ struct fuse_server_config {
 	 * (-EPERM).  For file bind mounts, whose siblings are not the
 	 * container's to see.  NULL: all of root. */
 	const char *only_name;
+	/* Shared with the VMM's other servers; NULL: only the per-server
+	 * table limits bound the descriptors. */
+	struct fuse_fd_budget *budget;
 };
 
 int fuse_server_new(const struct fuse_server_config *cfg, struct fuse_server **out,
@@ -59,6 +83,14 @@ void fuse_server_free(struct fuse_server *srv);
  * several worker threads may call it at once. */
 ssize_t fuse_server_handle(struct fuse_server *srv, const struct iovec *in, int in_cnt,
 			   const struct iovec *out, int out_cnt);
+
+/* The same for a request of virtio-fs's high-priority queue, which the
+ * device serves on its I/O thread: only FORGET and BATCH_FORGET (no reply,
+ * no file I/O) are run there; anything else is answered -EINVAL (INTERRUPT
+ * -ENOSYS) unserved, so the guest cannot make that thread read gigabytes
+ * or sync the host's file systems. */
+ssize_t fuse_server_handle_hiprio(struct fuse_server *srv, const struct iovec *in, int in_cnt,
+				  const struct iovec *out, int out_cnt);
 
 /* Device reset: forgets every node id and closes every open file, as a new
  * driver will send FUSE_INIT and start from the root again. */

@@ -2,11 +2,13 @@
 
 #include <endian.h>
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include <linux/virtio_fs.h>
 #include <linux/virtio_ids.h>
@@ -81,8 +83,12 @@ static uint32_t written_bytes(ssize_t n)
  * ring keeps moving. */
 static void serve(struct virtio_fs *fs, struct virtq *q, struct virtq_req *req)
 {
-	ssize_t n = fuse_server_handle(fs->srv, req->iov, (int)req->nr_readable,
-				       req->iov + req->nr_readable, (int)req->nr_writable);
+	ssize_t n = q->index == HIPRIO_QUEUE
+			    ? fuse_server_handle_hiprio(fs->srv, req->iov, (int)req->nr_readable,
+							req->iov + req->nr_readable,
+							(int)req->nr_writable)
+			    : fuse_server_handle(fs->srv, req->iov, (int)req->nr_readable,
+						 req->iov + req->nr_readable, (int)req->nr_writable);
 	virtq_push(q, req, written_bytes(n));
 	virtq_notify(q);
 }
@@ -179,7 +185,8 @@ static void serve_hiprio(struct virtio_fs *fs)
 	struct virtq *q = &fs->vdev.queues[HIPRIO_QUEUE];
 
 	/* FORGET and INTERRUPT need no reply and no file I/O: cheap enough to
-	 * serve right here, and they never wait behind slow requests. */
+	 * serve right here, and they never wait behind slow requests.  The
+	 * server refuses anything else that comes this way. */
 	pthread_mutex_lock(&fs->hiprio_lock);
 	while (virtq_pop(q, &fs->hiprio_req) > 0)
 		serve(fs, q, &fs->hiprio_req);
@@ -363,6 +370,7 @@ int virtio_fs_init(struct vm *vm, const struct virtio_fs_config_host *cfg, struc
 		.root = cfg->root,
 		.readonly = cfg->readonly,
 		.only_name = cfg->only_name,
+		.budget = cfg->budget,
 	};
 	if (fuse_server_new(&srv_cfg, &fs->srv, err) < 0 ||
 	    virtio_device_init(&fs->vdev, vm, &fs_ops[nr_queues - 1], err) < 0) {
@@ -390,16 +398,41 @@ void virtio_fs_exit(struct virtio_fs *fs)
 	virtio_pci_remove(&fs->vdev);	/* frees fs */
 }
 
+/* The shares' descriptors, below RLIMIT_NOFILE (which vmm_run raised
+ * already) by a reserve for the VMM's own: a guest holding every file it
+ * can must still leave the control socket able to accept. */
+static unsigned fd_budget_max(void)
+{
+	struct rlimit nofile;
+	unsigned max = 1024;
+	const char *env = getenv(VIRTIO_FS_MAX_FDS_ENV);
+
+	if (getrlimit(RLIMIT_NOFILE, &nofile) == 0)
+		max = fuse_fd_budget_for_limit(nofile.rlim_cur == RLIM_INFINITY ? UINT_MAX
+										 : nofile.rlim_cur);
+	if (env && *env) {
+		char *end;
+		unsigned long want = strtoul(env, &end, 10);
+
+		if (!*end && want > 0 && want < max)
+			max = (unsigned)want;
+	}
+	return max;
+}
+
 int virtio_fs_attach(struct vmm *vmm, const struct vm_config *cfg, novm_error_t *err)
 {
 	if (!cfg->nr_shares)
 		return 0;
 	vmm->shares = calloc(cfg->nr_shares, sizeof(*vmm->shares));
 	vmm->seal_when_created = calloc(cfg->nr_shares, sizeof(bool));
-	if (!vmm->shares || !vmm->seal_when_created) {
+	vmm->fd_budget = calloc(1, sizeof(*vmm->fd_budget));
+	if (!vmm->shares || !vmm->seal_when_created || !vmm->fd_budget) {
 		virtio_fs_detach(vmm);
 		return novm_error(err, ENOMEM, "allocate shares");
 	}
+	vmm->fd_budget->max = fd_budget_max();
+	atomic_init(&vmm->fd_budget->used, 0);
 	for (int i = 0; i < cfg->nr_shares; i++) {
 		const struct virtio_fs_config_host fs_cfg = {
 			.tag = cfg->shares[i].tag,
@@ -408,6 +441,7 @@ int virtio_fs_attach(struct vmm *vmm, const struct vm_config *cfg, novm_error_t 
 			.only_name = cfg->shares[i].only_name,
 			.nr_request_queues = 1,
 			.nr_workers = 4,
+			.budget = vmm->fd_budget,
 		};
 		if (virtio_fs_init(&vmm->vm, &fs_cfg, &vmm->shares[i], err) < 0) {
 			/* A failed step leaves nothing behind. */
@@ -426,6 +460,8 @@ void virtio_fs_detach(struct vmm *vmm)
 		virtio_fs_exit(vmm->shares[i]);
 	free(vmm->shares);
 	free(vmm->seal_when_created);
+	free(vmm->fd_budget);	/* after the servers that gave back into it */
+	vmm->fd_budget = NULL;
 	vmm->shares = NULL;
 	vmm->seal_when_created = NULL;
 	vmm->nr_shares = 0;

@@ -3,7 +3,8 @@
  * it with `mount -t virtiofs <tag> <dir>`.
  *
  * Queue 0 is the high-priority queue (FORGET, INTERRUPT: no reply), served
- * inline on the I/O loop thread; queues 1..N carry ordinary requests, each a
+ * inline on the I/O loop thread (any other request there is answered
+ * -EINVAL unserved); queues 1..N carry ordinary requests, each a
  * descriptor chain with the FUSE request in its readable part and room for
  * the reply in its writable part.  Those go to a small pool of worker
  * threads so one slow request does not hold up the others. */
@@ -16,6 +17,7 @@
 
 struct vm;
 struct virtio_fs;
+struct fuse_fd_budget;
 
 /* The tag is what the guest names at mount time: 1..36 bytes, no NUL. */
 #define VIRTIO_FS_TAG_MAX 36
@@ -29,7 +31,13 @@ struct virtio_fs_config_host {
 	const char *only_name;	/* see struct fuse_server_config */
 	int nr_request_queues;	/* 0: 1; at most VIRTIO_FS_MAX_REQUEST_QUEUES */
 	int nr_workers;		/* 0: 2; at most VIRTIO_FS_MAX_WORKERS */
+	struct fuse_fd_budget *budget;	/* see struct fuse_server_config */
 };
+
+/* Lowers the shares' descriptor budget below what RLIMIT_NOFILE allows
+ * (a positive count), for tests that want to reach it with a few hundred
+ * files. */
+#define VIRTIO_FS_MAX_FDS_ENV "NOVM_FUSE_MAX_FDS"
 
 /* Creates the device and its FUSE server on vm->pci (pci_init first), before
  * the I/O loop thread starts.  The PCI bus owns it from then on. */
