@@ -324,6 +324,7 @@ static int parse_owned_text(const char *bundle_dir, char **text, size_t len,
 	json_doc_root(doc, &root);
 	if (parse_sections(&root, spec, err) < 0)
 		goto fail;
+	spec->doc = steal_pointer(&doc);
 	*out = steal_pointer(&spec);
 	return 0;
 fail:
@@ -400,6 +401,7 @@ void oci_spec_free(struct oci_spec *spec)
 	if (!spec)
 		return;
 	free(spec->text);
+	json_doc_free(spec->doc);
 	free(spec->bundle);
 	free(spec->oci_version);
 	free(spec->root.path);

@@ -212,11 +212,16 @@ struct oci_vm {
 	uint64_t memory;	/* bytes */
 };
 
+struct json_doc;
+
 struct oci_spec {
 	/* The document as parsed (NUL-terminated; NULL from a node): what the
 	 * runtime forwards to the agent is what it checked. */
 	char *text;
 	size_t text_len;
+	/* Its tree (oci/json.h; NULL from a node), for what reads members the
+	 * spec leaves out, such as the runtime's compatibility warnings. */
+	struct json_doc *doc;
 	char *bundle;		/* absolute path of the bundle directory; NULL bundle-less */
 	char *oci_version;
 	struct oci_root root;

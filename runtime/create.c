@@ -233,7 +233,7 @@ static int prepare(const struct runtime_globals *g, const struct create_options 
 	    check_terminal(w->spec, o, err) < 0)
 		return -1;
 	log_msg(LOG_LEVEL_DEBUG, "create %s: bundle %s", o->id, w->spec->bundle);
-	compat_warn_config(w->spec->text, w->spec->text_len);
+	compat_warn_config(w->spec);
 	if (cgroup_resolve(CGROUP_ROOT, w->spec->linux_.cgroups_path, g->systemd_cgroup, &w->cgroup,
 			   err) < 0)
 		return -1;
