@@ -11,56 +11,6 @@
 
 #define CONFIG_DOC "CONFIG"
 
-/* ---- shim over oci/ ----
- * oci_spec_parse() resolves root.path against a bundle on this machine and
- * requires it to exist; in the guest there is no bundle.  Until oci/ offers
- * a bundle-less entry point, the sections are read here with its own
- * section parsers (oci/spec.h).  Only what the guest uses is read:
- * root.readonly, process, hostname, domainname, mounts, linux. */
-
-/* oci/'s, and the guest mounts only at absolute destinations. */
-static int parse_mount(const struct json_node *item, void *dst, novm_error_t *err)
-{
-	struct oci_mount *m = dst;
-
-	if (oci_parse_mount(item, dst, err) < 0)
-		return -1;
-	if (m->destination[0] != '/') {
-		struct json_node node;
-
-		json_member(item, "destination", &node);
-		return json_error(&node, err, "must be an absolute path, not \"%s\"",
-				  m->destination);
-	}
-	return 0;
-}
-
-static int spec_from_node(const struct json_node *config, struct oci_spec **out,
-			  novm_error_t *err)
-{
-	cleanup_oci_spec struct oci_spec *spec = calloc(1, sizeof(*spec));
-	struct json_node root;
-
-	if (!spec)
-		return novm_error(err, ENOMEM, "config");
-	if (json_require(config, NULL, err) < 0 || json_want_object(config, NULL, err) < 0)
-		return -1;
-	json_member(config, "root", &root);
-	if (json_want_object(&root, NULL, err) < 0 ||
-	    json_get_string(&root, "path", &spec->root.path, err) < 0 ||
-	    json_get_bool(&root, "readonly", &spec->root.readonly, err) < 0 ||
-	    json_get_string(config, "ociVersion", &spec->oci_version, err) < 0 ||
-	    oci_parse_process(config, &spec->process, err) < 0 ||
-	    json_get_string(config, "hostname", &spec->hostname, err) < 0 ||
-	    json_get_string(config, "domainname", &spec->domainname, err) < 0 ||
-	    oci_parse_object_array(config, "mounts", sizeof(*spec->mounts),
-				   (void **)&spec->mounts, &spec->n_mounts, parse_mount, err) < 0 ||
-	    oci_parse_linux(config, &spec->linux_, &spec->has_linux, err) < 0)
-		return -1;
-	*out = steal_pointer(&spec);
-	return 0;
-}
-
 /* ---- shares ---- */
 
 static bool tag_valid(const char *tag)
@@ -131,8 +81,11 @@ int agent_config_parse(const char *text, size_t len, struct agent_config *out,
 	json_doc_root(doc, &root);
 	if (!json_present(&root) || json_want_object(&root, NULL, err) < 0)
 		return json_error(&root, err, "expected an object");
+	/* config.json as the runtime forwarded it, read by oci/'s parser:
+	 * the runtime checked it against the bundle, and what it sent is
+	 * checked again here, bundle-less, before the guest acts on it. */
 	json_member(&root, "config", &node);
-	if (spec_from_node(&node, &cfg.spec, err) < 0 ||
+	if (json_require(&node, NULL, err) < 0 || oci_spec_from_node(&node, &cfg.spec, err) < 0 ||
 	    oci_parse_object_array(&root, "shares", sizeof(*cfg.shares), (void **)&cfg.shares,
 				   &cfg.n_shares, parse_share, err) < 0 ||
 	    json_get_string(&root, "hostname", &cfg.hostname, err) < 0 ||

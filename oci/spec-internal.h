@@ -16,7 +16,16 @@ int oci_parse_kv(const struct json_node *obj, const char *key, struct oci_kv **o
 		 novm_error_t *err);
 void oci_kv_free(struct oci_kv *kv, size_t len);
 
+/* The sections of config.json; `root` is the object holding the section. */
+int oci_parse_process(const struct json_node *root, struct oci_process *process,
+		      novm_error_t *err);
+int oci_parse_linux(const struct json_node *root, struct oci_linux *linux_, bool *present,
+		    novm_error_t *err);
 void oci_linux_release(struct oci_linux *linux_);
+
+/* One entry of "mounts" (an oci_parse_object_array item): destination
+ * required and not empty, type, source, options. */
+int oci_parse_mount(const struct json_node *item, void *dst, novm_error_t *err);
 
 int oci_parse_vm(const struct json_node *root, struct oci_vm **out, novm_error_t *err);
 void oci_vm_free(struct oci_vm *vm);

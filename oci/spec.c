@@ -212,6 +212,19 @@ int oci_parse_mount(const struct json_node *item, void *dst, novm_error_t *err)
 	return 0;
 }
 
+/* Without a bundle the document came from the host for the guest, which
+ * mounts only at absolute destinations. */
+static int parse_guest_mount(const struct json_node *item, void *dst, novm_error_t *err)
+{
+	struct oci_mount *m = dst;
+	struct json_node node;
+
+	if (oci_parse_mount(item, dst, err) < 0)
+		return -1;
+	json_member(item, "destination", &node);
+	return oci_check_absolute(&node, m->destination, err);
+}
+
 static int parse_hook(const struct json_node *item, void *dst, novm_error_t *err)
 {
 	struct oci_hook *h = dst;
@@ -269,7 +282,8 @@ static int parse_sections(const struct json_node *config, struct oci_spec *spec,
 	    json_get_string(config, "hostname", &spec->hostname, err) < 0 ||
 	    json_get_string(config, "domainname", &spec->domainname, err) < 0 ||
 	    oci_parse_object_array(config, "mounts", sizeof(*spec->mounts), (void **)&spec->mounts,
-				   &spec->n_mounts, oci_parse_mount, err) < 0 ||
+				   &spec->n_mounts, spec->bundle ? oci_parse_mount : parse_guest_mount,
+				   err) < 0 ||
 	    parse_hooks(config, &spec->hooks, err) < 0 ||
 	    oci_parse_kv(config, "annotations", &spec->annotations, &spec->n_annotations, err) < 0 ||
 	    oci_parse_linux(config, &spec->linux_, &spec->has_linux, err) < 0 ||
@@ -291,32 +305,42 @@ int oci_spec_from_node(const struct json_node *config, struct oci_spec **out,
 	return 0;
 }
 
-static int parse_document(struct oci_spec *spec, const char *text, size_t len,
-			  novm_error_t *err)
+/* Parses *text (len bytes, NUL-terminated) and keeps it in the spec. */
+static int parse_owned_text(const char *bundle_dir, char **text, size_t len,
+			    struct oci_spec **out, novm_error_t *err)
 {
+	cleanup_oci_spec struct oci_spec *spec = calloc(1, sizeof(*spec));
 	cleanup_json_doc struct json_doc *doc = NULL;
 	struct json_node root;
 
-	if (json_doc_parse(CONFIG_NAME, text, len, &doc, err) < 0)
-		return -1;
+	if (!spec)
+		return novm_error(err, ENOMEM, "%s", CONFIG_NAME);
+	spec->text = steal_pointer(text);
+	spec->text_len = len;
+	if (bundle_dir && !(spec->bundle = realpath(bundle_dir, NULL)))
+		return novm_error(err, errno, "bundle %s", bundle_dir);
+	if (json_doc_parse(CONFIG_NAME, spec->text, len, &doc, err) < 0)
+		goto fail;
 	json_doc_root(doc, &root);
-	return parse_sections(&root, spec, err);
+	if (parse_sections(&root, spec, err) < 0)
+		goto fail;
+	spec->doc = steal_pointer(&doc);
+	*out = steal_pointer(&spec);
+	return 0;
+fail:
+	return bundle_dir ? novm_error_wrap(err, "bundle %s", bundle_dir) : -1;
 }
 
 int oci_spec_parse(const char *bundle_dir, const char *text, size_t len, struct oci_spec **out,
 		   novm_error_t *err)
 {
-	cleanup_oci_spec struct oci_spec *spec = calloc(1, sizeof(*spec));
+	cleanup_free char *copy = malloc(len + 1);
 
-	if (!spec)
-		return novm_error(err, ENOMEM, "bundle %s", bundle_dir);
-	spec->bundle = realpath(bundle_dir, NULL);
-	if (!spec->bundle)
-		return novm_error(err, errno, "bundle %s", bundle_dir);
-	if (parse_document(spec, text, len, err) < 0)
-		return novm_error_wrap(err, "bundle %s", bundle_dir);
-	*out = steal_pointer(&spec);
-	return 0;
+	if (!copy)
+		return novm_error(err, ENOMEM, "%s", CONFIG_NAME);
+	memcpy(copy, text, len);
+	copy[len] = '\0';
+	return parse_owned_text(bundle_dir, &copy, len, out, err);
 }
 
 int oci_spec_load(const char *bundle_dir, struct oci_spec **out, novm_error_t *err)
@@ -331,7 +355,7 @@ int oci_spec_load(const char *bundle_dir, struct oci_spec **out, novm_error_t *e
 
 		return novm_error(err, e, "bundle %s: %s", bundle_dir, CONFIG_NAME);
 	}
-	return oci_spec_parse(bundle_dir, text, len, out, err);
+	return parse_owned_text(bundle_dir, &text, len, out, err);
 }
 
 static void hook_list_release(struct oci_hook_list *list)
@@ -376,6 +400,8 @@ void oci_spec_free(struct oci_spec *spec)
 {
 	if (!spec)
 		return;
+	free(spec->text);
+	json_doc_free(spec->doc);
 	free(spec->bundle);
 	free(spec->oci_version);
 	free(spec->root.path);

@@ -212,8 +212,17 @@ struct oci_vm {
 	uint64_t memory;	/* bytes */
 };
 
+struct json_doc;
+
 struct oci_spec {
-	char *bundle;		/* absolute path of the bundle directory */
+	/* The document as parsed (NUL-terminated; NULL from a node): what the
+	 * runtime forwards to the agent is what it checked. */
+	char *text;
+	size_t text_len;
+	/* Its tree (oci/json.h; NULL from a node), for what reads members the
+	 * spec leaves out, such as the runtime's compatibility warnings. */
+	struct json_doc *doc;
+	char *bundle;		/* absolute path of the bundle directory; NULL bundle-less */
 	char *oci_version;
 	struct oci_root root;
 	struct oci_process process;
@@ -229,12 +238,16 @@ struct oci_spec {
 	struct oci_vm *vm;		/* NULL when the section is absent */
 };
 
-/* Reads and validates <bundle_dir>/config.json.  Every error is one line
- * naming the bundle and the field, e.g.
- *   "bundle /b: config.json: process.cwd: must be an absolute path". */
+/* Reads <bundle_dir>/config.json once and validates it; spec->text keeps
+ * what was read.  Every error is one line naming the bundle and the field,
+ * e.g. "bundle /b: config.json: process.cwd: must be an absolute path". */
 int oci_spec_load(const char *bundle_dir, struct oci_spec **out, novm_error_t *err);
 
-/* Same from a document already in memory; `bundle_dir` resolves root.path. */
+/* The text entry point: config.json from len bytes of text (need not be
+ * NUL-terminated; spec->text keeps a copy).  With a bundle_dir, root.path
+ * is resolved against it as oci_spec_load() does; bundle_dir NULL reads
+ * it bundle-less, as oci_spec_from_node() does, errors naming only
+ * "config.json: <field>". */
 int oci_spec_parse(const char *bundle_dir, const char *text, size_t len, struct oci_spec **out,
 		   novm_error_t *err);
 
@@ -274,10 +287,9 @@ const char *oci_seccomp_op_name(enum oci_seccomp_op op);
 
 void oci_strv_free(struct oci_strv *v);
 
-/* ---- config.json's sections inside a larger JSON document (oci/json.h
- * nodes): for the guest agent, which reads a bundle-less config and its own
- * documents built of the same parts.  `root` is the object holding the
- * section. ---- */
+/* ---- config.json inside a larger JSON document (oci/json.h nodes): for
+ * the guest agent, which reads a bundle-less config and its own documents
+ * built of the same parts. ---- */
 struct json_node;
 
 /* An array of objects: allocates one zeroed `elem_size` item per entry and
@@ -289,24 +301,16 @@ int oci_parse_object_array(const struct json_node *obj, const char *key, size_t 
 					     novm_error_t *err),
 			   novm_error_t *err);
 
-/* One entry of "mounts" (an oci_parse_object_array item): destination
- * required and not empty, type, source, options. */
-int oci_parse_mount(const struct json_node *item, void *dst, novm_error_t *err);
-
 /* Require `path` absolute; `node` names the field in the error. */
 int oci_check_absolute(const struct json_node *node, const char *path, novm_error_t *err);
 
 /* config.json read from a node of a larger document, without a bundle
- * (the guest agent's case): ociVersion and root become optional, root.path
- * is kept as written and nothing on the filesystem is looked at; every
- * other check is the same as oci_spec_parse()'s.  spec->bundle is NULL. */
+ * (the guest agent's PROTO_CONFIG, where it is the member "config"):
+ * ociVersion and root become optional, root.path is kept as written and
+ * nothing on the filesystem is looked at, and mount destinations must be
+ * absolute (the guest mounts nowhere else); every other check is the same
+ * as with a bundle.  spec->bundle and spec->text are NULL. */
 int oci_spec_from_node(const struct json_node *config, struct oci_spec **out,
 		       novm_error_t *err);
-
-int oci_parse_process(const struct json_node *root, struct oci_process *process,
-		      novm_error_t *err);
-
-int oci_parse_linux(const struct json_node *root, struct oci_linux *linux_, bool *present,
-		    novm_error_t *err);
 
 #endif

@@ -69,4 +69,10 @@
 #define CONTROL_REQ_EXEC_TTY "tty"
 #define CONTROL_REQ_SIGNAL "signal"
 
+/* The answers' first words: "ok[ <data>]", "error <message>", and an exec
+ * session's "exit <status> <signal>". */
+#define CONTROL_ANS_OK "ok"
+#define CONTROL_ANS_ERROR "error"
+#define CONTROL_ANS_EXIT "exit"
+
 #endif

@@ -38,14 +38,13 @@ static void warn_process(const struct json_node *process, const char *where)
 	warn_unset(process, where, "selinuxLabel", "SELinux does not run in the container's VM");
 }
 
-void compat_warn_config(const char *config_text, size_t len)
+void compat_warn_config(const struct oci_spec *spec)
 {
-	cleanup_json_doc struct json_doc *doc = NULL;
 	struct json_node root, node;
 
-	if (json_doc_parse("config.json", config_text, len, &doc, NULL) < 0)
+	if (!spec->doc)
 		return;
-	json_doc_root(doc, &root);
+	json_doc_root(spec->doc, &root);
 	json_member(&root, "process", &node);
 	warn_process(&node, "process");
 	json_member(&root, "linux", &node);

@@ -8,11 +8,12 @@
 #include <sys/types.h>
 
 #include "error.h"
+#include "oci/spec.h"
 
 /* Warns about config.json settings the guest does not apply: AppArmor and
- * SELinux labels, uid/gid mappings.  A bad document is left to the parser
- * that reads it for real. */
-void compat_warn_config(const char *config_text, size_t len);
+ * SELinux labels, uid/gid mappings; read from the spec's own tree, not
+ * parsed again. */
+void compat_warn_config(const struct oci_spec *spec);
 
 /* The same for an exec's process object (--process file or flags):
  * apparmorProfile and selinuxLabel. */

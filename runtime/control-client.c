@@ -136,20 +136,27 @@ int ctl_read_line(struct ctl_reader *r, int timeout_ms, char **line, novm_error_
 	}
 }
 
+const char *ctl_answer_rest(const char *line, const char *word)
+{
+	size_t n = strlen(word);
+
+	if (strncmp(line, word, n) || (line[n] && line[n] != ' '))
+		return NULL;
+	return line[n] ? line + n + 1 : line + n;
+}
+
 int ctl_parse_answer(const char *line, const char **data, novm_error_t *err)
 {
-	if (!strcmp(line, "ok")) {
-		*data = "";
+	const char *rest;
+
+	if ((rest = ctl_answer_rest(line, CONTROL_ANS_OK))) {
+		*data = rest;
 		return 0;
 	}
-	if (!strncmp(line, "ok ", 3)) {
-		*data = line + 3;
-		return 0;
-	}
-	if (!strncmp(line, "error ", 6))
-		return novm_error(err, 0, "%s", line + 6);
-	if (!strcmp(line, "error"))
-		return novm_error(err, 0, "the VMM refused the request");
+	if ((rest = ctl_answer_rest(line, CONTROL_ANS_ERROR)))
+		return rest > line + strlen(CONTROL_ANS_ERROR)
+			       ? novm_error(err, 0, "%s", rest)
+			       : novm_error(err, 0, "the VMM refused the request");
 	return novm_error(err, 0, "unexpected answer from the VMM: \"%.80s\"", line);
 }
 

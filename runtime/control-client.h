@@ -54,6 +54,10 @@ void ctl_reader_init(struct ctl_reader *r, int fd);
 void ctl_reader_release(struct ctl_reader *r);
 int ctl_read_line(struct ctl_reader *r, int timeout_ms, char **line, novm_error_t *err);
 
+/* What follows `word` (a CONTROL_ANS_*) in an answer line: "" for the word
+ * alone, the rest after its space, NULL when the line is another answer. */
+const char *ctl_answer_rest(const char *line, const char *word);
+
 /* Splits an answer line: "ok[ data]" -> 0 with *data; "error msg" -> -1
  * with err = msg; anything else -> -1 with a protocol error. */
 int ctl_parse_answer(const char *line, const char **data, novm_error_t *err);

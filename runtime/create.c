@@ -38,22 +38,32 @@ int write_pid_file(const char *path, pid_t pid, novm_error_t *err)
 	return 0;
 }
 
-static int record_state(const char *dir, const char *id, const struct oci_spec *spec,
-			enum oci_status status, pid_t pid, const char *created, novm_error_t *err)
+/* Everything create needs before it can fork, in one place for release. */
+struct create_work {
+	struct oci_spec *spec;	/* spec->text is what the agent is sent */
+	char *cgroup;
+	struct netns_plan netns;
+	char *created;
+	/* What state.json says, kept so that nothing is read back: strings
+	 * are the spec's, the work's and the options'. */
+	struct oci_state state;
+	struct container_vm cvm;
+	char *dir;
+	int lock_fd, console_fd, ready[2], go[2], pty_master, pty_slave;
+	pid_t pid;
+	uint64_t start_time;	/* the VMM's */
+	bool vmm_failed;	/* it said so, or died: let it end by itself */
+	int exit_code;
+};
+
+/* The state file is written at runc's transitions: "creating" before the
+ * VMM is forked (its pid is in vmm.json), "created" once the VM holds the
+ * container. */
+static int record_state(struct create_work *w, enum oci_status status, novm_error_t *err)
 {
-	const struct oci_state st = {
-		.oci_version = (char *)OCI_SPEC_VERSION,
-		.id = (char *)id,
-		.status = status,
-		.pid = pid,
-		.bundle = spec->bundle,
-		.annotations = spec->annotations,
-		.n_annotations = spec->n_annotations,
-		.rootfs = spec->root.path,
-		.created = (char *)created,
-		.owner = (char *)"",
-	};
-	return state_write(dir, &st, err);
+	w->state.status = status;
+	w->state.pid = w->pid > 0 ? w->pid : 0;
+	return state_write(w->dir, &w->state, err);
 }
 
 /* The create hooks run on the host with the state "creating" and the VMM's
@@ -61,17 +71,24 @@ static int record_state(const char *dir, const char *id, const struct oci_spec *
  * in the container's namespaces, before the guest boots, so what they put
  * in the network namespace becomes the guest's (net_discover);
  * createContainer once the VM holds the created container.  A failure
- * fails create. */
-static int run_create_hooks(const char *root, const char *id, const char *dir,
-			    const struct oci_spec *spec, bool booted, novm_error_t *err)
+ * fails create.  They are shown the state as state_load() would find it
+ * on disk, from what is in memory. */
+static int run_create_hooks(const struct create_work *w, bool booted, novm_error_t *err)
 {
-	cleanup_ctr_state struct ctr_state st = { 0 };
-	const struct oci_hooks *h = &spec->hooks;
+	const struct oci_hooks *h = &w->spec->hooks;
 
 	if (booted ? !h->create_container.len : !h->prestart.len && !h->create_runtime.len)
 		return 0;
-	if (state_load(root, id, &st, err) < 0)
-		return -1;
+	struct oci_state oci = w->state;
+	struct ctr_state st = {
+		.id = oci.id,
+		.dir = w->dir,
+		.oci = &oci,
+		.vmm = { .pid = w->pid, .start_time = w->start_time, .cgroup = w->cgroup },
+		.vmm_alive = proc_alive(w->pid, w->start_time),
+	};
+	st.status = state_live_status(oci.status, true, st.vmm_alive, false);
+	oci.pid = st.vmm_alive ? w->pid : 0;
 	if (booted)
 		return hooks_run(&h->create_container, "createContainer", &st, err);
 	if (hooks_run(&h->prestart, "prestart", &st, err) < 0 ||
@@ -163,21 +180,6 @@ static int check_terminal(const struct oci_spec *spec, const struct create_optio
 	return 0;
 }
 
-/* Everything create needs before it can fork, in one place for release. */
-struct create_work {
-	struct oci_spec *spec;
-	char *config_text;
-	char *cgroup;
-	struct netns_plan netns;
-	char *created;
-	struct container_vm cvm;
-	char *dir;
-	int lock_fd, console_fd, ready[2], go[2], pty_master, pty_slave;
-	pid_t pid;
-	bool vmm_failed;	/* it said so, or died: let it end by itself */
-	int exit_code;
-};
-
 /* A VMM that reported an error is on its way out: its own exit code says
  * more than our SIGKILL would.  Returns that code, or -1. */
 static int end_vmm(pid_t pid, bool failed)
@@ -216,7 +218,6 @@ static void create_work_release(struct create_work *w, bool failed)
 	netns_plan_release(&w->netns);
 	container_vm_release(&w->cvm);
 	oci_spec_free(w->spec);
-	free(w->config_text);
 	free(w->cgroup);
 	free(w->created);
 }
@@ -224,28 +225,36 @@ static void create_work_release(struct create_work *w, bool failed)
 static int prepare(const struct runtime_globals *g, const struct create_options *o,
 		   struct create_work *w, novm_error_t *err)
 {
-	cleanup_free char *config_path = NULL, *console_path = NULL, *pty_name = NULL;
-	size_t len;
+	cleanup_free char *console_path = NULL, *pty_name = NULL;
 
-	if (state_check_id(o->id, err) < 0 || oci_spec_load(o->bundle, &w->spec, err) < 0)
-		return -1;
-	if (asprintf(&config_path, "%s/config.json", w->spec->bundle) < 0)
-		return novm_error(err, ENOMEM, "config.json");
-	if (read_file(config_path, &w->config_text, &len, err) < 0 || check_terminal(w->spec, o, err) < 0)
+	/* config.json is read once: the text the agent is sent is what was
+	 * checked. */
+	if (state_check_id(o->id, err) < 0 || oci_spec_load(o->bundle, &w->spec, err) < 0 ||
+	    check_terminal(w->spec, o, err) < 0)
 		return -1;
 	log_msg(LOG_LEVEL_DEBUG, "create %s: bundle %s", o->id, w->spec->bundle);
-	compat_warn_config(w->config_text, len);
+	compat_warn_config(w->spec);
 	if (cgroup_resolve(CGROUP_ROOT, w->spec->linux_.cgroups_path, g->systemd_cgroup, &w->cgroup,
 			   err) < 0)
 		return -1;
 	if (netns_plan(w->spec, &w->netns, err) < 0 ||
-	    container_vm_prepare(w->spec, w->config_text, false, &w->cvm, err) < 0)
+	    container_vm_prepare(w->spec, false, &w->cvm, err) < 0)
 		return -1;
 	if (state_create_dir(g->root, o->id, &w->dir, &w->lock_fd, err) < 0)
 		return -1;
 	if (!(w->created = state_now_rfc3339()))
 		return novm_error(err, ENOMEM, "state");
-	if (record_state(w->dir, o->id, w->spec, OCI_STATUS_CREATING, 0, w->created, err) < 0)
+	w->state = (struct oci_state){
+		.oci_version = (char *)OCI_SPEC_VERSION,
+		.id = (char *)o->id,
+		.bundle = w->spec->bundle,
+		.annotations = w->spec->annotations,
+		.n_annotations = w->spec->n_annotations,
+		.rootfs = w->spec->root.path,
+		.created = w->created,
+		.owner = (char *)"",
+	};
+	if (record_state(w, OCI_STATUS_CREATING, err) < 0)
 		return -1;
 	/* Guest kernel messages go to a log, never to the container's stdout. */
 	if (asprintf(&console_path, "%s/console.log", w->dir) < 0)
@@ -258,7 +267,7 @@ static int prepare(const struct runtime_globals *g, const struct create_options 
 	/* A socket: a VMM gone before "go" costs an EPIPE, not a SIGPIPE. */
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, w->go) < 0)
 		return novm_error(err, errno, "the VMM's go socket");
-	if (hooks_save(w->dir, &w->spec->hooks, w->config_text, err) < 0)
+	if (hooks_save(w->dir, &w->spec->hooks, w->spec->text, w->spec->text_len, err) < 0)
 		return -1;
 	if (w->spec->process.terminal && o->console_socket &&
 	    pty_open(&w->pty_master, &w->pty_slave, &pty_name, err) < 0)
@@ -323,14 +332,13 @@ int container_create(const struct runtime_globals *g, const struct create_option
 	if (w.pty_slave >= 0)
 		close(steal_fd(&w.pty_slave));
 
-	struct vmm_record vmm = { .pid = w.pid, .cgroup = w.cgroup };
-	proc_start_time(w.pid, &vmm.start_time);
-	if (state_write_vmm(w.dir, &vmm, err) < 0 ||
-	    record_state(w.dir, o->id, w.spec, OCI_STATUS_CREATING, w.pid, w.created, err) < 0)
+	proc_start_time(w.pid, &w.start_time);
+	const struct vmm_record vmm = { .pid = w.pid, .start_time = w.start_time, .cgroup = w.cgroup };
+	if (state_write_vmm(w.dir, &vmm, err) < 0)
 		goto out_mask;
 	log_msg(LOG_LEVEL_DEBUG, "create %s: VMM pid %d forked, waiting for its guest", o->id, w.pid);
 	if (wait_ready(w.ready[0], w.pid, "netns", &stop_signals, &w.vmm_failed, err) < 0 ||
-	    run_create_hooks(g->root, o->id, w.dir, w.spec, false, err) < 0)
+	    run_create_hooks(&w, false, err) < 0)
 		goto out_mask;
 	if (send_all(w.go[1], "go\n", 3) < 0) {
 		novm_error(err, errno, "tell the VMM to boot");
@@ -338,9 +346,9 @@ int container_create(const struct runtime_globals *g, const struct create_option
 	}
 	log_msg(LOG_LEVEL_DEBUG, "create %s: the VMM boots the guest", o->id);
 	if (wait_ready(w.ready[0], w.pid, "ok", &stop_signals, &w.vmm_failed, err) < 0 ||
-	    run_create_hooks(g->root, o->id, w.dir, w.spec, true, err) < 0)
+	    run_create_hooks(&w, true, err) < 0)
 		goto out_mask;
-	if (record_state(w.dir, o->id, w.spec, OCI_STATUS_CREATED, w.pid, w.created, err) < 0 ||
+	if (record_state(&w, OCI_STATUS_CREATED, err) < 0 ||
 	    (o->pid_file && write_pid_file(o->pid_file, w.pid, err) < 0) ||
 	    (o->pidfd_socket && compat_send_pidfd(o->pidfd_socket, w.pid, "standard", err) < 0))
 		goto out_mask;
@@ -348,7 +356,7 @@ int container_create(const struct runtime_globals *g, const struct create_option
 	out->dir = steal_pointer(&w.dir);
 	out->lock_fd = steal_fd(&w.lock_fd);
 	out->pid = w.pid;
-	out->start_time = vmm.start_time;
+	out->start_time = w.start_time;
 	out->terminal = w.spec->process.terminal;
 	ret = 0;
 out_mask:

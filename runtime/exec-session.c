@@ -26,7 +26,8 @@ bool exec_parse_exit(const char *line, int *status, int *signo)
 {
 	char extra;
 
-	return sscanf(line, "exit %d %d%c", status, signo, &extra) == 2 && *status >= 0 && *signo >= 0;
+	return sscanf(line, CONTROL_ANS_EXIT " %d %d%c", status, signo, &extra) == 2 && *status >= 0 &&
+	       *signo >= 0;
 }
 
 int exec_session_start(const char *dir, const char *process_json, size_t len, const int stdio[3],
@@ -91,6 +92,7 @@ int exec_session_wait(struct exec_session *s, const sigset_t *signals, int winsi
 		      novm_error_t *err)
 {
 	cleanup_close int sfd = signalfd(-1, signals, SFD_CLOEXEC);
+	const char *rest;
 	char *line;
 
 	if (sfd < 0)
@@ -128,8 +130,8 @@ int exec_session_wait(struct exec_session *s, const sigset_t *signals, int winsi
 		}
 		if (exec_parse_exit(line, &s->status, &s->signo))
 			s->ended = true;
-		else if (!strncmp(line, "error ", 6))
-			log_msg(LOG_LEVEL_DEBUG, "exec: %s", line + 6);
+		else if ((rest = ctl_answer_rest(line, CONTROL_ANS_ERROR)) && *rest)
+			log_msg(LOG_LEVEL_DEBUG, "exec: %s", rest);
 	}
 	return 0;
 }

@@ -27,7 +27,7 @@ static bool has_hooks(const struct oci_hooks *h)
 }
 
 int hooks_save(const char *state_dir, const struct oci_hooks *hooks, const char *config_text,
-	       novm_error_t *err)
+	       size_t len, novm_error_t *err)
 {
 	cleanup_free char *path = NULL;
 
@@ -35,7 +35,7 @@ int hooks_save(const char *state_dir, const struct oci_hooks *hooks, const char 
 		return 0;
 	if (asprintf(&path, "%s/%s", state_dir, HOOKS_FILE) < 0)
 		return novm_error(err, ENOMEM, "hooks");
-	return write_file_atomic(path, config_text, strlen(config_text), 0600, err);
+	return write_file_atomic(path, config_text, len, 0600, err);
 }
 
 int hooks_load(const char *state_dir, struct oci_hooks *out, novm_error_t *err)

@@ -15,10 +15,10 @@
 #include "oci/spec.h"
 #include "state.h"
 
-/* Saves config_text as the container's hooks source (only when it has
- * hooks: most containers have none and get no extra file). */
+/* Saves config.json's text as the container's hooks source (only when it
+ * has hooks: most containers have none and get no extra file). */
 int hooks_save(const char *state_dir, const struct oci_hooks *hooks, const char *config_text,
-	       novm_error_t *err);
+	       size_t len, novm_error_t *err);
 /* The hooks saved at create; none when nothing was saved. */
 int hooks_load(const char *state_dir, struct oci_hooks *out, novm_error_t *err);
 

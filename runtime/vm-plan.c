@@ -133,8 +133,8 @@ static int collect_shares(const struct oci_spec *spec, struct container_vm *vm, 
 	return 0;
 }
 
-static int build_agent_config(const struct oci_spec *spec, const char *config_text, bool start,
-			      struct container_vm *vm, novm_error_t *err)
+static int build_agent_config(const struct oci_spec *spec, bool start, struct container_vm *vm,
+			      novm_error_t *err)
 {
 	char *buf = NULL;
 	size_t len = 0;
@@ -144,7 +144,7 @@ static int build_agent_config(const struct oci_spec *spec, const char *config_te
 	if (!json)
 		return novm_error(err, errno, "agent configuration");
 	fputs("{\"config\":", json);
-	fputs(config_text, json);
+	fwrite(spec->text, 1, spec->text_len, json);
 	fputs(",\"shares\":", json);
 	ret = collect_shares(spec, vm, json, err);
 	fprintf(json, ",\"start\":%s}", json_bool(start));
@@ -202,8 +202,8 @@ static int plan_dns_relay(const struct oci_spec *spec, struct container_vm *vm, 
 	return 0;
 }
 
-int container_vm_prepare(const struct oci_spec *spec, const char *config_text, bool start,
-			 struct container_vm *out, novm_error_t *err)
+int container_vm_prepare(const struct oci_spec *spec, bool start, struct container_vm *out,
+			 novm_error_t *err)
 {
 	const char *kernel, *allow = getenv(OCI_ALLOW_KERNEL_PATHS_ENV);
 	bool store_only;
@@ -228,7 +228,7 @@ int container_vm_prepare(const struct oci_spec *spec, const char *config_text, b
 	} else if (initramfs_default(out->kernel.modules_dir, &out->initrd, err) < 0) {
 		goto fail;
 	}
-	if (build_cmdline(spec, out, err) < 0 || build_agent_config(spec, config_text, start, out, err) < 0 ||
+	if (build_cmdline(spec, out, err) < 0 || build_agent_config(spec, start, out, err) < 0 ||
 	    plan_dns_relay(spec, out, err) < 0)
 		goto fail;
 	return 0;

@@ -30,11 +30,10 @@ struct container_vm {
 	size_t agent_config_len;
 };
 
-/* `config_text` is the bundle's config.json as read (sent to the agent
- * verbatim); `start` asks the agent to start the process without waiting
- * for PROTO_START. */
-int container_vm_prepare(const struct oci_spec *spec, const char *config_text, bool start,
-			 struct container_vm *out, novm_error_t *err);
+/* The agent is sent spec->text, config.json as read and checked, verbatim;
+ * `start` asks it to start the process without waiting for PROTO_START. */
+int container_vm_prepare(const struct oci_spec *spec, bool start, struct container_vm *out,
+			 novm_error_t *err);
 
 /* Adds the guest's network (netconf.h) to the agent's configuration. */
 int container_vm_set_network(struct container_vm *vm, const struct net_plan *plan,

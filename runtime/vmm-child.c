@@ -129,7 +129,7 @@ static void *forward_window_size(void *opaque)
 		}
 		char request[64];
 		novm_error_t err = NULL;
-		snprintf(request, sizeof(request), "resize %u %u", ws.ws_row, ws.ws_col);
+		snprintf(request, sizeof(request), CONTROL_REQ_RESIZE " %u %u", ws.ws_row, ws.ws_col);
 		pending = ctl_call(dir, request, NULL, &err) < 0;
 		novm_error_release(&err);
 	}

@@ -181,6 +181,21 @@ static void test_config(void)
 		agent_config_release(&cfg);
 	novm_error_release(&err);
 
+	/* The sections the guest does not act on pass as the runtime sent them. */
+	r = parse_cfg("{\"config\": {\"ociVersion\": \"1.0.2-dev\", \"root\": {\"path\": \"rootfs\"},"
+		      " \"process\": {\"args\": [\"x\"], \"cwd\": \"/\"},"
+		      " \"hooks\": {\"prestart\": [{\"path\": \"/bin/hook\", \"timeout\": 5}]},"
+		      " \"annotations\": {\"a\": \"b\"},"
+		      " \"vm\": {\"kernel\": {\"path\": \"/boot/vmlinuz\"}, \"hwConfig\": {\"vcpus\": 2}}}}",
+		      &cfg, &err);
+	ok(r == 0 && cfg.spec->hooks.prestart.len == 1 && cfg.spec->n_annotations == 1 &&
+	   cfg.spec->vm && cfg.spec->vm->vcpus == 2 && !cfg.spec->text,
+	   "hooks, annotations and vm forwarded by the runtime are accepted%s%s", err ? ": " : "",
+	   err ? err->msg : "");
+	if (r == 0)
+		agent_config_release(&cfg);
+	novm_error_release(&err);
+
 	static const struct {
 		const char *text, *want;
 	} bad[] = {
@@ -215,6 +230,27 @@ static void test_config(void)
 		  "mounts[0].destination" },
 		{ "{\"config\": {\"process\": {\"args\": [\"x\"], \"cwd\": \"/\"}}, \"start\": 1}",
 		  "start" },
+		/* Read by oci/'s parser, the agent checks what the runtime
+		 * checked against the bundle (it never forwards these). */
+		{ "{\"config\": {\"ociVersion\": \"2.0\","
+		  " \"process\": {\"args\": [\"x\"], \"cwd\": \"/\"}}}",
+		  "config.ociVersion: unsupported version" },
+		{ "{\"config\": {\"root\": {\"readonly\": true},"
+		  " \"process\": {\"args\": [\"x\"], \"cwd\": \"/\"}}}",
+		  "config.root.path: missing" },
+		{ "{\"config\": {\"root\": {\"path\": \"\"},"
+		  " \"process\": {\"args\": [\"x\"], \"cwd\": \"/\"}}}",
+		  "config.root.path: must not be empty" },
+		{ "{\"config\": {\"process\": {\"args\": [\"x\"], \"cwd\": \"/\"},"
+		  " \"hooks\": {\"poststop\": [{\"path\": \"rel\"}]}}}",
+		  "config.hooks.poststop[0].path" },
+		{ "{\"config\": {\"process\": {\"args\": [\"x\"], \"cwd\": \"/\"},"
+		  " \"annotations\": [\"a\"]}}",
+		  "config.annotations" },
+		{ "{\"config\": {\"process\": {\"args\": [\"x\"], \"cwd\": \"/\"},"
+		  " \"vm\": {\"hwConfig\": {\"vcpus\": 0}}}}",
+		  "config.vm.hwConfig.vcpus" },
+		{ "{\"config\": 7}", "config: expected an object" },
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		r = parse_cfg(bad[i].text, &cfg, &err);

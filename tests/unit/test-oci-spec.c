@@ -222,6 +222,17 @@ static void test_full_config(void)
 	   str_is(vm->image_path, "/var/lib/novm/rootfs.img") && str_is(vm->image_format, "raw") &&
 	   vm->has_vcpus && vm->vcpus == 2 && vm->has_memory && vm->memory == 1073741824,
 	   "vm: hypervisor, kernel, image, hwConfig");
+	ok(spec->text && spec->text_len == strlen(text) && !strcmp(spec->text, text),
+	   "the text read is kept with the spec");
+
+	/* What the runtime forwards, the guest reads without the bundle. */
+	struct oci_spec *guest = NULL;
+	ok(oci_spec_parse(NULL, spec->text, spec->text_len, &guest, &err) == 0 && !guest->bundle &&
+	   str_is(guest->root.path, "rootfs") && guest->n_mounts == spec->n_mounts &&
+	   guest->hooks.poststop.len == 1 && guest->n_annotations == 3 && guest->vm,
+	   "the same text parses bundle-less%s%s", err ? ": " : "", err ? err->msg : "");
+	novm_error_release(&err);
+	oci_spec_free(guest);
 	oci_spec_free(spec);
 	remove_tree(bundle, NULL);
 }
@@ -493,6 +504,127 @@ static void test_from_node(void)
 	json_doc_free(doc);
 }
 
+/* The text entry point without a bundle: what the guest agent is sent
+ * comes from the host, so hostile documents fail with an error, never a
+ * crash, and nothing on this machine is looked at. */
+static void test_parse_text(void)
+{
+	static const char good[] =
+		"{\"ociVersion\": \"1.0.2\", \"root\": {\"path\": \"/not/here\"},"
+		" \"process\": {\"args\": [\"sh\"], \"cwd\": \"/\"},"
+		" \"mounts\": [{\"destination\": \"/tmp\", \"type\": \"tmpfs\"}]}trailing";
+	static const struct {
+		const char *text, *want;
+	} bad[] = {
+		{ "", "config.json: invalid JSON" },
+		{ "{\"process\": {\"args\": [\"sh\"], \"cwd\": \"/", "invalid JSON" },
+		{ "{\"process\": {\"args\": [\"sh\"]", "premature EOF" },
+		{ "[]", "config.json: expected an object" },
+		{ "null", "expected an object" },
+		{ "\"config\"", "expected an object" },
+		{ "{\"ociVersion\": 1, \"process\": {\"args\": [\"x\"], \"cwd\": \"/\"}}",
+		  "ociVersion" },
+		{ "{\"ociVersion\": \"2.0.0\", \"process\": {\"args\": [\"x\"], \"cwd\": \"/\"}}",
+		  "unsupported version" },
+		{ "{\"root\": \"rootfs\", \"process\": {\"args\": [\"x\"], \"cwd\": \"/\"}}",
+		  "root: expected an object" },
+		{ "{\"root\": {\"readonly\": true}, \"process\": {\"args\": [\"x\"], \"cwd\": \"/\"}}",
+		  "root.path: missing" },
+		{ "{\"root\": {\"path\": \"\"}, \"process\": {\"args\": [\"x\"], \"cwd\": \"/\"}}",
+		  "root.path: must not be empty" },
+		{ "{\"process\": {\"args\": \"sh\", \"cwd\": \"/\"}}", "process.args" },
+		{ "{\"process\": {\"args\": [1], \"cwd\": \"/\"}}", "process.args" },
+		{ "{\"process\": {\"args\": [\"x\"], \"cwd\": \"/\", \"user\": {\"uid\": -1}}}",
+		  "process.user.uid" },
+		{ "{\"process\": {\"args\": [\"x\"], \"cwd\": \"/\"}, \"mounts\": {}}",
+		  "mounts: expected an array" },
+		{ "{\"process\": {\"args\": [\"x\"], \"cwd\": \"/\"}, \"mounts\": [7]}",
+		  "mounts[0]: expected an object" },
+		{ "{\"process\": {\"args\": [\"x\"], \"cwd\": \"/\"},"
+		  " \"mounts\": [{\"destination\": \"tmp\"}]}",
+		  "mounts[0].destination: must be an absolute path, not \"tmp\"" },
+		{ "{\"process\": {\"args\": [\"x\"], \"cwd\": \"/\"},"
+		  " \"hooks\": {\"prestart\": [{\"path\": \"rel\"}]}}",
+		  "hooks.prestart[0].path" },
+		{ "{\"process\": {\"args\": [\"x\"], \"cwd\": \"/\"}, \"annotations\": {\"a\": 1}}",
+		  "annotations.a" },
+		{ "{\"process\": {\"args\": [\"x\"], \"cwd\": \"/\"},"
+		  " \"vm\": {\"kernel\": {\"path\": \"vmlinuz\"}}}",
+		  "vm.kernel.path" },
+		{ "{\"process\": {\"args\": [\"x\"], \"cwd\": \"/\"}, \"linux\": []}", "linux" },
+	};
+	novm_error_t err = NULL;
+	struct oci_spec *spec = NULL;
+	int r;
+
+	/* len stops before the trailing garbage: the text need not end there. */
+	r = oci_spec_parse(NULL, good, strlen(good) - strlen("trailing"), &spec, &err);
+	ok(r == 0 && !spec->bundle && str_is(spec->root.path, "/not/here") && spec->n_mounts == 1 &&
+	   spec->text_len == strlen(good) - strlen("trailing") && spec->text[spec->text_len] == '\0',
+	   "bundle-less text: parsed, root.path as written, text kept and terminated%s%s",
+	   err ? ": " : "", err ? err->msg : "");
+	novm_error_release(&err);
+	oci_spec_free(spec);
+	spec = NULL;
+
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		r = oci_spec_parse(NULL, bad[i].text, strlen(bad[i].text), &spec, &err);
+		ok(r < 0 && !spec && err && strstr(err->msg, bad[i].want) &&
+		   !strstr(err->msg, "bundle"), "bad text %zu fails naming \"%s\": %s", i, bad[i].want,
+		   err ? err->msg : "(accepted)");
+		oci_spec_free(spec);
+		spec = NULL;
+		novm_error_release(&err);
+	}
+
+	/* A NUL inside the given length is not the end of the document. */
+	static const char nul[] = "{\"process\": {\"args\": [\"x\"], \"cwd\": \"/\"}}\0{";
+	r = oci_spec_parse(NULL, nul, sizeof(nul) - 1, &spec, &err);
+	ok(r < 0 && !spec && err && strstr(err->msg, "invalid JSON"), "a NUL inside the text: %s",
+	   err ? err->msg : "(accepted)");
+	novm_error_release(&err);
+
+	/* Nesting past JSON_MAX_DEPTH is refused before the tree is built. */
+	cleanup_free char *deep = malloc(2 * (JSON_MAX_DEPTH + 10) + 1);
+	size_t n = 0;
+	for (int i = 0; i < JSON_MAX_DEPTH + 10; i++)
+		deep[n++] = '[';
+	for (int i = 0; i < JSON_MAX_DEPTH + 10; i++)
+		deep[n++] = ']';
+	r = oci_spec_parse(NULL, deep, n, &spec, &err);
+	ok(r < 0 && !spec && err, "nesting past the limit refused: %s", err ? err->msg : "(accepted)");
+	novm_error_release(&err);
+
+	/* Huge arrays: every entry is read (or the first bad one named), and
+	 * all of it freed (--enable-sanitizers checks). */
+	enum { HUGE = 100000 };
+	cleanup_free char *huge = malloc(64 + HUGE * 24);
+	n = (size_t)sprintf(huge, "{\"process\": {\"args\": [\"x\"], \"cwd\": \"/\"}, \"mounts\": [");
+	for (int i = 0; i < HUGE; i++)
+		n += (size_t)sprintf(huge + n, "%s{\"destination\":\"/m\"}", i ? "," : "");
+	n += (size_t)sprintf(huge + n, "]}");
+	r = oci_spec_parse(NULL, huge, n, &spec, &err);
+	ok(r == 0 && spec->n_mounts == HUGE && str_is(spec->mounts[HUGE - 1].destination, "/m"),
+	   "%d mounts read%s%s", HUGE, err ? ": " : "", err ? err->msg : "");
+	novm_error_release(&err);
+	oci_spec_free(spec);
+	spec = NULL;
+	huge[n - strlen("/m\"}]}")] = 'x';	/* the last destination becomes "xm" */
+	r = oci_spec_parse(NULL, huge, n, &spec, &err);
+	ok(r < 0 && !spec && err && strstr(err->msg, "mounts[99999].destination"),
+	   "a bad entry at the end of a huge array is named: %s", err ? err->msg : "(accepted)");
+	novm_error_release(&err);
+
+	n = (size_t)sprintf(huge, "{\"process\": {\"args\": [");
+	for (int i = 0; i < HUGE; i++)
+		n += (size_t)sprintf(huge + n, "%s\"a\"", i ? "," : "");
+	n += (size_t)sprintf(huge + n, ", 5], \"cwd\": \"/\"}}");
+	r = oci_spec_parse(NULL, huge, n, &spec, &err);
+	ok(r < 0 && !spec && err && strstr(err->msg, "process.args"),
+	   "a huge args array with a number in it: %s", err ? err->msg : "(accepted)");
+	novm_error_release(&err);
+}
+
 static void test_default_spec(void)
 {
 	novm_error_t err = NULL;
@@ -568,6 +700,7 @@ int main(void)
 	test_repeated_keys();
 	test_root_resolution();
 	test_from_node();
+	test_parse_text();
 	test_default_spec();
 	return tap_done();
 }

@@ -203,6 +203,34 @@ static void test_debug_log(void)
 	unlink(path);
 }
 
+/* The config warnings read the tree the spec was parsed into. */
+static void test_config_warnings(void)
+{
+	static const char config[] =
+		"{\"process\": {\"args\": [\"sh\"], \"cwd\": \"/\", \"apparmorProfile\": \"p\","
+		" \"selinuxLabel\": \"\"}, \"linux\": {\"uidMappings\": [{\"containerID\": 0}]}}";
+	char path[] = "/tmp/novm-log-XXXXXX";
+	int fd = mkstemp(path);
+	struct oci_spec *spec = NULL;
+	novm_error_t err = NULL;
+	char *text = NULL;
+
+	close(fd);
+	log_init(path, "text", false, &err);
+	ok(oci_spec_parse(NULL, config, strlen(config), &spec, &err) == 0 && spec->doc,
+	   "the spec keeps its tree");
+	if (spec)
+		compat_warn_config(spec);
+	read_file(path, &text, NULL, NULL);
+	ok(text && strstr(text, "process.apparmorProfile is not honoured") &&
+	   strstr(text, "linux.uidMappings is not honoured") && !strstr(text, "selinuxLabel"),
+	   "set fields warned about, empty ones not: %s", text ? text : "");
+	free(text);
+	oci_spec_free(spec);
+	novm_error_release(&err);
+	unlink(path);
+}
+
 int main(void)
 {
 	test_escape();
@@ -211,5 +239,6 @@ int main(void)
 	test_ps_table();
 	test_exec_cgroup();
 	test_debug_log();
+	test_config_warnings();
 	return tap_done();
 }

@@ -4,7 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "runtime/control-client.h"
 #include "runtime/exec-process.h"
+#include "runtime/exec-session.h"
 #include "tap.h"
 
 static const char base_json[] =
@@ -119,6 +121,32 @@ static void test_errors(const struct oci_process *base)
 	novm_error_release(&err);
 }
 
+/* The control protocol's answers as the runtime splits them. */
+static void test_answers(void)
+{
+	novm_error_t err = NULL;
+	const char *data = NULL;
+	int status = -1, signo = -1;
+
+	ok(ctl_parse_answer("ok", &data, &err) == 0 && !strcmp(data, ""), "\"ok\" alone");
+	ok(ctl_parse_answer("ok 42", &data, &err) == 0 && !strcmp(data, "42"), "\"ok 42\": 42");
+	ok(ctl_parse_answer("okay", &data, &err) < 0 && strstr(err->msg, "unexpected answer"),
+	   "\"okay\" is not ok");
+	novm_error_release(&err);
+	ok(ctl_parse_answer("error no such file", &data, &err) < 0 &&
+	   !strcmp(err->msg, "no such file"), "error's message");
+	novm_error_release(&err);
+	ok(ctl_parse_answer("error", &data, &err) < 0 && strstr(err->msg, "refused"),
+	   "\"error\" alone: refused");
+	novm_error_release(&err);
+	ok(!ctl_answer_rest("errors x", CONTROL_ANS_ERROR) &&
+	   !strcmp(ctl_answer_rest("error ", CONTROL_ANS_ERROR), ""), "the word ends at a space");
+	ok(exec_parse_exit("exit 130 2", &status, &signo) && status == 130 && signo == 2,
+	   "exit line");
+	ok(!exec_parse_exit("exit 1 2 3", &status, &signo) && !exec_parse_exit("exit -1 0", &status, &signo),
+	   "malformed exit lines refused");
+}
+
 int main(void)
 {
 	struct oci_process base;
@@ -131,6 +159,7 @@ int main(void)
 	ok(base.terminal && base.user.uid == 5, "the container's process");
 	test_apply(&base);
 	test_errors(&base);
+	test_answers();
 	oci_process_release(&base);
 	return tap_done();
 }

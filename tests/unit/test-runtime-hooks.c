@@ -114,12 +114,12 @@ int main(void)
 
 	/* The copy in the state directory. */
 	struct oci_hooks none = { 0 }, loaded;
-	ok(hooks_save(dir, &none, "{}", &err) == 0 && hooks_load(dir, &loaded, &err) == 0 &&
+	ok(hooks_save(dir, &none, "{}", 2, &err) == 0 && hooks_load(dir, &loaded, &err) == 0 &&
 	   loaded.poststop.len == 0, "no hooks: nothing saved, nothing loaded");
 	struct oci_hook saved = { .path = "/bin/true" };
 	struct oci_hooks some = { .poststop = { &saved, 1 } };
 	const char *config = "{\"hooks\": {\"poststop\": [{\"path\": \"/bin/true\", \"timeout\": 5}]}}";
-	ok(hooks_save(dir, &some, config, &err) == 0 && hooks_load(dir, &loaded, &err) == 0 &&
+	ok(hooks_save(dir, &some, config, strlen(config), &err) == 0 && hooks_load(dir, &loaded, &err) == 0 &&
 	   loaded.poststop.len == 1 && !strcmp(loaded.poststop.hooks[0].path, "/bin/true") &&
 	   loaded.poststop.hooks[0].timeout == 5,
 	   "hooks saved at create load back");

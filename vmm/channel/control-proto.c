@@ -230,11 +230,11 @@ size_t control_format_reply(const char *json, size_t len, char *out, size_t cap)
 	if (cap < 16)
 		return 0;
 	if (agent_error_message(json, len, msg, sizeof(msg))) {
-		o = (size_t)snprintf(out, cap, "error %s\n", msg);
+		o = (size_t)snprintf(out, cap, CONTROL_ANS_ERROR " %s\n", msg);
 		return o < cap ? o : cap - 1;
 	}
-	memcpy(out, "ok ", 3);
-	o = 3;
+	memcpy(out, CONTROL_ANS_OK " ", strlen(CONTROL_ANS_OK " "));
+	o = strlen(CONTROL_ANS_OK " ");
 	for (size_t i = 0; i < len && o + 2 < cap; i++) {
 		char c = json[i];
 

@@ -14,7 +14,7 @@ static void start_started(void *opaque, int pid)
 	struct conn *c = opaque;
 
 	c->wait = WAIT_NONE;
-	conn_finish(c, "ok %d", pid);
+	conn_finish(c, CONTROL_ANS_OK " %d", pid);
 }
 
 static void start_ended(void *opaque, int status, int signo, const char *error)
@@ -24,9 +24,9 @@ static void start_ended(void *opaque, int status, int signo, const char *error)
 	(void)signo;
 	c->wait = WAIT_NONE;
 	if (error)
-		conn_finish(c, "error %s", error);
+		conn_finish(c, CONTROL_ANS_ERROR " %s", error);
 	else
-		conn_finish(c, "error the container process ended with status %d", status);
+		conn_finish(c, CONTROL_ANS_ERROR " the container process ended with status %d", status);
 }
 
 static const struct agent_session_ops start_ops = {
@@ -41,7 +41,7 @@ static void query_reply(void *opaque, const char *text, size_t len)
 
 	c->wait = WAIT_NONE;
 	if (!line) {
-		conn_finish(c, "error out of memory");
+		conn_finish(c, CONTROL_ANS_ERROR " out of memory");
 		return;
 	}
 	size_t n = control_format_reply(text, len, line, CONTROL_MAX_ANSWER);
@@ -56,7 +56,7 @@ static void exec_started(void *opaque, int pid)
 
 	c->started = true;
 	c->wait = WAIT_NONE;
-	conn_printf(c, "ok %d", pid);
+	conn_printf(c, CONTROL_ANS_OK " %d", pid);
 }
 
 static void exec_ended(void *opaque, int status, int signo, const char *error)
@@ -67,11 +67,11 @@ static void exec_ended(void *opaque, int status, int signo, const char *error)
 	c->has_session = false;
 	c->wait = WAIT_NONE;
 	if (c->started)
-		conn_finish(c, "exit %d %d", status, signo);
+		conn_finish(c, CONTROL_ANS_EXIT " %d %d", status, signo);
 	else if (error)
-		conn_finish(c, "error %s", error);
+		conn_finish(c, CONTROL_ANS_ERROR " %s", error);
 	else
-		conn_finish(c, "error the process ended before it started (status %d)", status);
+		conn_finish(c, CONTROL_ANS_ERROR " the process ended before it started (status %d)", status);
 }
 
 static const struct agent_session_ops exec_ops = {
@@ -85,7 +85,7 @@ static bool refuse_when_paused(struct conn *c, const char *what)
 {
 	if (!c->ctl->ops->paused(c->ctl->backend))
 		return false;
-	conn_finish(c, "error %s: the container is paused", what);
+	conn_finish(c, CONTROL_ANS_ERROR " %s: the container is paused", what);
 	return true;
 }
 
@@ -97,17 +97,17 @@ static void answer_diag(struct conn *c)
 	size_t len = 0;
 
 	if (!ctl->ops->describe) {
-		conn_finish(c, "error diag: not supported");
+		conn_finish(c, CONTROL_ANS_ERROR " diag: not supported");
 		return;
 	}
 	FILE *out = open_memstream(&text, &len);
 	if (!out) {
-		conn_finish(c, "error out of memory");
+		conn_finish(c, CONTROL_ANS_ERROR " out of memory");
 		return;
 	}
 	ctl->ops->describe(ctl->backend, out);
 	if (fclose(out) != 0 || !text) {
-		conn_finish(c, "error out of memory");
+		conn_finish(c, CONTROL_ANS_ERROR " out of memory");
 		return;
 	}
 	query_reply(c, text, len);	/* longer than a plain answer line may be */
@@ -146,7 +146,7 @@ void control_handle_request(struct conn *c, const char *line)
 		return;
 	}
 	if (req.verb != CONTROL_EXEC && c->nr_fds) {
-		conn_finish(c, "error only exec takes fds");
+		conn_finish(c, CONTROL_ANS_ERROR " only exec takes fds");
 		return;
 	}
 	switch (req.verb) {
@@ -164,7 +164,7 @@ void control_handle_request(struct conn *c, const char *line)
 		if (ctl->ops->signal(ctl->backend, req.signo, req.all, &err) < 0)
 			conn_fail(c, &err);
 		else
-			conn_finish(c, "ok");
+			conn_finish(c, CONTROL_ANS_OK);
 		break;
 	case CONTROL_PS:
 	case CONTROL_STATS: {
@@ -183,7 +183,7 @@ void control_handle_request(struct conn *c, const char *line)
 	case CONTROL_PAUSE:
 	case CONTROL_RESUME:
 		if (ctl->ops->paused(ctl->backend) == (req.verb == CONTROL_PAUSE)) {
-			conn_finish(c, "error the container is %s",
+			conn_finish(c, CONTROL_ANS_ERROR " the container is %s",
 				    req.verb == CONTROL_PAUSE ? "paused already" : "not paused");
 			return;
 		}
@@ -191,7 +191,7 @@ void control_handle_request(struct conn *c, const char *line)
 										     &err) < 0)
 			conn_fail(c, &err);
 		else
-			conn_finish(c, "ok");
+			conn_finish(c, CONTROL_ANS_OK);
 		break;
 	case CONTROL_DIAG:
 		answer_diag(c);
@@ -200,17 +200,17 @@ void control_handle_request(struct conn *c, const char *line)
 		if (ctl->ops->session_resize(ctl->backend, 0, req.rows, req.cols, &err) < 0)
 			conn_fail(c, &err);
 		else
-			conn_finish(c, "ok");
+			conn_finish(c, CONTROL_ANS_OK);
 		break;
 	case CONTROL_EXEC:
 		if (c->nr_fds != 3) {
-			conn_finish(c, "error exec needs 3 fds (stdin, stdout, stderr), got %d",
+			conn_finish(c, CONTROL_ANS_ERROR " exec needs 3 fds (stdin, stdout, stderr), got %d",
 				    c->nr_fds);
 			return;
 		}
 		c->body = malloc(req.exec_len);
 		if (!c->body) {
-			conn_finish(c, "error out of memory");
+			conn_finish(c, CONTROL_ANS_ERROR " out of memory");
 			return;
 		}
 		c->body_want = req.exec_len;

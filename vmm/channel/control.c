@@ -161,7 +161,7 @@ void conn_finish(struct conn *c, const char *fmt, ...)
 
 void conn_fail(struct conn *c, novm_error_t *err)
 {
-	conn_finish(c, "error %s", *err && (*err)->msg ? (*err)->msg : "unknown error");
+	conn_finish(c, CONTROL_ANS_ERROR " %s", *err && (*err)->msg ? (*err)->msg : "unknown error");
 	novm_error_release(err);
 }
 
@@ -191,7 +191,7 @@ static void process_input(struct conn *c)
 		if (r == 0)
 			return;
 		if (r < 0) {
-			conn_finish(c, "error malformed request line");
+			conn_finish(c, CONTROL_ANS_ERROR " malformed request line");
 			return;
 		}
 		if (c->state == CONN_REQUEST)
@@ -216,7 +216,7 @@ static void conn_read(struct conn *c)
 	if (n == -EAGAIN)
 		return;
 	if (n < 0) {
-		conn_finish(c, "error %s", n == -EPROTO ? "too many fds" : strerror((int)-n));
+		conn_finish(c, CONTROL_ANS_ERROR " %s", n == -EPROTO ? "too many fds" : strerror((int)-n));
 		return;
 	}
 	if (n == 0) {
@@ -231,7 +231,7 @@ static void conn_read(struct conn *c)
 		return;
 	}
 	if (c->state == CONN_SESSION && c->nr_fds) {
-		conn_finish(c, "error fds are only taken with the exec request");
+		conn_finish(c, CONTROL_ANS_ERROR " fds are only taken with the exec request");
 		return;
 	}
 	c->in_len += (size_t)n;
@@ -319,7 +319,7 @@ static void on_accept(struct evwatch *w, uint32_t revents)
 			return;	/* EAGAIN, or an error the next round retries */
 		ctl->backoff_logged = false;
 		if (ctl->nr_conns >= CONTROL_MAX_CONNECTIONS || !(c = calloc(1, sizeof(*c)))) {
-			static const char busy[] = "error too many connections\n";
+			static const char busy[] = CONTROL_ANS_ERROR " too many connections\n";
 
 			if (send(fd, busy, sizeof(busy) - 1, MSG_DONTWAIT | MSG_NOSIGNAL) < 0) {
 				/* nothing more to say to it */
@@ -433,9 +433,9 @@ void control_free(struct control *ctl)
 		if (c->state == CONN_CLOSING)
 			conn_last_words(c, NULL);
 		else if (c->has_session && c->started)
-			conn_last_words(c, "exit 137 9\n");
+			conn_last_words(c, CONTROL_ANS_EXIT " 137 9\n");
 		else
-			conn_last_words(c, "error the container VM stopped\n");
+			conn_last_words(c, CONTROL_ANS_ERROR " the container VM stopped\n");
 		conn_close(c);
 	}
 	evset_free(ctl->events);
