@@ -175,29 +175,40 @@ static int build_cmdline(const struct oci_spec *spec, struct container_vm *vm, n
 	return 0;
 }
 
-/* A loopback nameserver in the container's resolv.conf (Docker's embedded
- * DNS, 127.0.0.11 on user-defined networks) is in the network namespace,
- * which the guest is not: the guest's DNS relay stands in for it there. */
-static int plan_dns_relay(const struct oci_spec *spec, struct container_vm *vm, novm_error_t *err)
+/* The file bind-mounted at /etc/resolv.conf, read once the create hooks
+ * ran (read_dns_relay): Docker writes its embedded DNS there only then. */
+static int plan_resolv_conf(const struct oci_spec *spec, struct container_vm *vm, novm_error_t *err)
 {
 	for (size_t i = 0; i < spec->n_mounts; i++) {
 		const struct oci_mount *m = &spec->mounts[i];
-		cleanup_fclose FILE *f = NULL;
-		char line[256], addr[64];
 
-		if (strcmp(m->destination, "/etc/resolv.conf") || !m->source ||
-		    !(f = fopen(m->source, "re")))
+		if (strcmp(m->destination, "/etc/resolv.conf") || !m->source)
 			continue;
-		while (fgets(line, sizeof(line), f)) {
-			if (sscanf(line, " nameserver %63s", addr) != 1 || strncmp(addr, "127.", 4))
-				continue;
-			struct in_addr a;
-			if (inet_pton(AF_INET, addr, &a) != 1)
-				continue;
-			if (!(vm->dns_relay = strdup(addr)))
-				return novm_error(err, ENOMEM, "DNS relay");
-			return 0;
-		}
+		if (!(vm->resolv_conf = strdup(m->source)))
+			return novm_error(err, ENOMEM, "resolv.conf");
+	}
+	return 0;
+}
+
+/* A loopback nameserver in the container's resolv.conf (Docker's embedded
+ * DNS, 127.0.0.11 on user-defined networks) is in the network namespace,
+ * which the guest is not: the guest's DNS relay stands in for it there. */
+static int read_dns_relay(struct container_vm *vm, novm_error_t *err)
+{
+	cleanup_fclose FILE *f = NULL;
+	char line[256], addr[64];
+	struct in_addr a;
+
+	if (!vm->resolv_conf || !(f = fopen(vm->resolv_conf, "re")))
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, " nameserver %63s", addr) != 1 || strncmp(addr, "127.", 4) ||
+		    inet_pton(AF_INET, addr, &a) != 1)
+			continue;
+		free(vm->dns_relay);
+		if (!(vm->dns_relay = strdup(addr)))
+			return novm_error(err, ENOMEM, "DNS relay");
+		return 0;
 	}
 	return 0;
 }
@@ -229,7 +240,7 @@ int container_vm_prepare(const struct oci_spec *spec, bool start, struct contain
 		goto fail;
 	}
 	if (build_cmdline(spec, out, err) < 0 || build_agent_config(spec, start, out, err) < 0 ||
-	    plan_dns_relay(spec, out, err) < 0)
+	    plan_resolv_conf(spec, out, err) < 0)
 		goto fail;
 	return 0;
 fail:
@@ -242,8 +253,10 @@ int container_vm_set_network(struct container_vm *vm, const struct net_plan *pla
 {
 	char *buf = NULL;
 	size_t len = 0;
-	FILE *json = open_memstream(&buf, &len);
 
+	if (read_dns_relay(vm, err) < 0)
+		return -1;
+	FILE *json = open_memstream(&buf, &len);
 	if (!json)
 		return novm_error(err, errno, "agent configuration");
 	/* The document is one object: its closing brace makes room. */
@@ -275,5 +288,6 @@ void container_vm_release(struct container_vm *vm)
 	free(vm->shares);
 	free(vm->agent_config);
 	free(vm->dns_relay);
+	free(vm->resolv_conf);
 	memset(vm, 0, sizeof(*vm));
 }

@@ -25,6 +25,7 @@ struct container_vm {
 	char **share_tags;	/* owned strings behind shares[].tag */
 	char **share_paths;	/* owned strings behind shares[].path, when not the mount's source */
 	int nr_shares;
+	char *resolv_conf;	/* the file mounted at /etc/resolv.conf, or NULL */
 	char *dns_relay;	/* a loopback resolver of the namespace, or NULL */
 	char *agent_config;	/* PROTO_CONFIG payload */
 	size_t agent_config_len;
@@ -35,7 +36,9 @@ struct container_vm {
 int container_vm_prepare(const struct oci_spec *spec, bool start, struct container_vm *out,
 			 novm_error_t *err);
 
-/* Adds the guest's network (netconf.h) to the agent's configuration. */
+/* Adds the guest's network (netconf.h) to the agent's configuration, with
+ * the DNS relay when resolv.conf (as the create hooks left it) names a
+ * loopback nameserver. */
 int container_vm_set_network(struct container_vm *vm, const struct net_plan *plan,
 			     novm_error_t *err);
 void container_vm_release(struct container_vm *vm);
