@@ -183,10 +183,10 @@ static void test_list_and_exec(void)
 	if (dead == 0)
 		_exit(0);
 	ok(state_add_exec(dir, getpid(), &err) == 0, "record an exec proxy");
-	usleep(50 * 1000);
+	/* Reaped, not just exited: a sleep was a race under load. */
+	waitpid(dead, NULL, 0);
 	ok(state_add_exec(dir, dead, &err) < 0, "a proxy already gone is not recorded");
 	novm_error_release(&err);
-	waitpid(dead, NULL, 0);
 	/* A stale record: the pid is there but not its start time. */
 	snprintf(path, sizeof(path), "%s/exec-%d", dir, getppid());
 	write_file_atomic(path, "1", 1, 0600, NULL);
