@@ -14,7 +14,12 @@
  * chain alone (returned unsent, counted); receive chains too short for the
  * header are returned empty; a frame that does not fit the buffers the
  * guest can ever offer is dropped.  The host holds at most one received
- * frame: the rest waits in the tap's own queue, which the kernel bounds. */
+ * frame: the rest waits in the tap's own queue, which the kernel bounds.
+ *
+ * With the backend VIRTIO_NET_AUTO or _VHOST and /dev/vhost-net there, the
+ * kernel's vhost-net serves the rings from DRIVER_OK to the next reset
+ * (vmm/virtio/vhost-net.h) and the loop above stands aside; the ring
+ * layout is checked against guest RAM before vhost gets it. */
 #ifndef NOVM_VIRTIO_NET_H
 #define NOVM_VIRTIO_NET_H
 
