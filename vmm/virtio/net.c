@@ -59,7 +59,6 @@ struct virtio_net {
 	 * and while a driver runs on it, the backend and which queues'
 	 * call fds it holds.  Under vdev->lock. */
 	bool vhost_available;
-	bool vhost_required;
 	uint64_t vhost_features;
 	struct vhost_net vhost;
 	bool call_held[VHOST_NET_NR_QUEUES];
@@ -390,9 +389,7 @@ static int start_vhost(struct virtio_net *net, novm_error_t *err)
 			return novm_error(err, -fd, "queue %u: its interrupt's eventfd", i);
 		}
 		net->call_held[i] = true;
-		rings[i].call_fd = fd;	/* -1 (no vector): vhost raises nothing */
-		if (fd < 0)
-			rings[i].call_fd = -1;
+		rings[i].call_fd = fd < 0 ? -1 : fd;	/* no vector: vhost raises nothing */
 	}
 
 	/* From here the rings and the tap are vhost's alone. */
