@@ -108,4 +108,7 @@ void ioloop_stop(struct ioloop *loop)
 	}
 	close(loop->stop_fd);
 	close(loop->epoll_fd);
+	/* Late removals (devices torn down after the loop) fail cleanly
+	 * instead of reaching a reused fd number. */
+	loop->stop_fd = loop->epoll_fd = -1;
 }

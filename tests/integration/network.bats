@@ -122,15 +122,18 @@ veth_pair() {
 }
 
 # net_program N: the guest shows its network, serves a page and fetches one
-# from the peer at 10.77.N.1.
+# from the peer at 10.77.N.1, then a 2 MiB file (segmentation offload and
+# merged receive buffers at work).
 net_program() {
 	cat <<EOF
 mkdir -p /tmp/www && echo hello-from-the-vm >/tmp/www/index.html
+dd if=/dev/zero of=/tmp/www/big bs=1024 count=2048 2>/dev/null
 httpd -p 80 -h /tmp/www
 ip addr show dev eth0 | awk '/inet / {print "addr", \$2}'
 ip route | grep default
 cat /sys/class/net/eth0/address
 for i in 1 2 3 4 5 6 7 8 9 10; do timeout 10 wget -q -O - http://10.77.$1.1:8081/ && break; sleep 1; done
+echo "peer-big \$(timeout 60 wget -q -O - http://10.77.$1.1:8081/big | wc -c)"
 nslookup peer.test 2>&1 | sed -n 's/^Address: *\(10\.77\..*\)/resolved \1/p'
 echo guest-done
 sleep 1000
@@ -141,6 +144,7 @@ EOF
 serve_in_peer() {
 	mkdir -p "$BATS_TEST_TMPDIR/www"
 	echo hello-from-the-peer >"$BATS_TEST_TMPDIR/www/index.html"
+	dd if=/dev/zero of="$BATS_TEST_TMPDIR/www/big" bs=1024 count=2048 2>/dev/null
 	ip netns exec "$1" busybox httpd -p 8081 -h "$BATS_TEST_TMPDIR/www"
 }
 
@@ -166,12 +170,20 @@ check_guest_network() {
 	[[ $output == *"default via 10.77.$n.1 dev eth0"* ]] || { show_run "the default route in the guest"; false; }
 	[[ $output == *"$mac"* ]] || { show_run "eth0's MAC in the guest is not the link's ($mac)"; false; }
 	[[ $output == *hello-from-the-peer* ]] || { show_run "the guest did not reach the peer"; false; }
+	[[ $output == *"peer-big 2097152"* ]] || { show_run "the guest did not get the peer's 2 MiB whole"; false; }
 	# With dns_in_namespace's resolver only.
 	[ ! -f "$BATS_TEST_TMPDIR/resolv.conf" ] || [[ $output == *"resolved 10.77.$n.1"* ]] ||
 		{ show_run "the namespace's resolver at 127.0.0.11 did not answer the guest"; false; }
 	# (busybox's wget -T crashes: timeout bounds it instead.)
 	output=$(ip netns exec "$peer" timeout 20 busybox wget -q -O - "http://10.77.$n.2/" 2>&1)
 	[ "$output" = hello-from-the-vm ] || { echo "the peer did not reach the guest: $output" >&2; false; }
+	output=$(ip netns exec "$peer" timeout 60 busybox wget -q -O - "http://10.77.$n.2/big" | wc -c)
+	[ "$output" = 2097152 ] || { echo "the peer got $output bytes of the guest's 2 MiB" >&2; false; }
+}
+
+# assert_backend LOG WHAT: the VMM's log says which backend serves the NIC.
+assert_backend() {
+	grep -q "$2" "$1" || { cat "$1" >&2; echo "the log does not say: $2" >&2; false; }
 }
 
 # end_peer PEER_NS: its server stopped, the namespace (and its veth) gone.
@@ -180,7 +192,7 @@ end_peer() {
 	ip netns del "$1"
 }
 
-@test "network: a veth in a namespace made with ip netns becomes the guest's eth0, with its MAC, address and route; traffic both ways; the namespace's 127.0.0.11 resolver answers the guest" {
+@test "network: a veth in a namespace made with ip netns becomes the guest's eth0, with its MAC, address and route; traffic both ways on vhost-net where the host has it; the namespace's 127.0.0.11 resolver answers the guest" {
 	local peer=$NETNS-peer n=$BATS_TEST_NUMBER mac
 	ip netns add "$NETNS"
 	veth_pair "$NETNS" "$peer" "$n"
@@ -189,11 +201,17 @@ end_peer() {
 	make_bundle "$B" sh -c "$(net_program "$n")"
 	netns_path "$B" "/var/run/netns/$NETNS"
 	dns_in_namespace "$NETNS" "$B" "$n"
-	runc_bg c5 create --bundle "$B" c5
+	runc_bg c5 --log "$BATS_TEST_TMPDIR/log" create --bundle "$B" c5
 	assert_run_status 0
 	runc_cmd start c5
 	assert_run_status 0
 	check_guest_network c5 "$peer" "$mac" "$n"
+	# The harness's L1 loads vhost_net: there the NIC must be on it.
+	if [ -e /dev/vhost-net ] || [ "${NOVM_IN_HARNESS:-}" = 1 ]; then
+		assert_backend "$BATS_TEST_TMPDIR/log" "NIC 1[^:]*: the driver runs on vhost-net"
+	else
+		assert_backend "$BATS_TEST_TMPDIR/log" "NIC 1[^:]*: userspace backend"
+	fi
 	[ -n "$(ip -n "$NETNS" link show | grep novmtap)" ] || { echo "no tap of ours in $NETNS" >&2; false; }
 	# A VMM killed outright: delete still gives the namespace back as it was.
 	kill -KILL "$(state_field c5 pid)"
@@ -207,7 +225,7 @@ end_peer() {
 	end_peer "$peer"
 }
 
-@test "network: a createRuntime hook that moves a veth into the VMM's namespace (Docker's way) gives the guest that link" {
+@test "network: a createRuntime hook that moves a veth into the VMM's namespace (Docker's way) gives the guest that link; NOVM_NET_BACKEND=userspace keeps our own virtio-net backend tested" {
 	local peer=$NETNS-peer n=$BATS_TEST_NUMBER
 	ip netns add "$peer"
 	# The hook finds the namespace through the state's pid, as libnetwork
@@ -226,11 +244,13 @@ EOF
 	serve_in_peer "$peer"
 	make_bundle "$B" sh -c "$(net_program "$n")"
 	edit_config "$B" "cfg['hooks'] = {'createRuntime': [{'path': '$BATS_TEST_TMPDIR/hook'}]}"
-	runc_bg c6 create --bundle "$B" c6
+	NOVM_NET_BACKEND=userspace runc_bg c6 --log "$BATS_TEST_TMPDIR/log" create --bundle "$B" c6
 	assert_run_status 0
 	runc_cmd start c6
 	assert_run_status 0
 	check_guest_network c6 "$peer" "$(cat "$BATS_TEST_TMPDIR/mac")" "$n"
+	assert_backend "$BATS_TEST_TMPDIR/log" "NIC 1[^:]*: userspace backend (asked for)"
+	! grep -q "vhost-net" "$BATS_TEST_TMPDIR/log" || { cat "$BATS_TEST_TMPDIR/log" >&2; false; }
 	runc_cmd delete --force c6
 	assert_run_status 0
 	end_peer "$peer"

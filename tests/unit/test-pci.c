@@ -3,11 +3,13 @@
  * the Linux kernel drives it: conf1 probe, capability walk, BAR sizing and
  * moving, then the virtio-pci modern driver sequence against virtio-rng
  * with a real I/O loop thread serving the queue. */
+#include <errno.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <time.h>
 
 #include <linux/pci_regs.h>
@@ -16,6 +18,7 @@
 
 #include "tap.h"
 #include "virtio-driver.h"
+#include "vmm/devices/msix.h"
 #include "vmm/devices/pci.h"
 #include "vmm/kvm.h"
 #include "vmm/virtio/core.h"
@@ -375,6 +378,67 @@ static void test_rng_requests(void)
 	ok(pba_byte() == 0, "clearing the function mask delivers it");
 }
 
+/* A vector raised through its eventfd by a producer outside the VMM
+ * (vhost): the fake VM has no KVM, so every write goes through the I/O
+ * loop's relay, which must honour masking as msix_notify does. */
+static struct msix ext;
+static uint16_t ext_msi_data;
+
+static bool ext_pending(void)
+{
+	uint8_t b = 0;
+	msix_pba_access(&ext, 0, &b, 1, false);
+	return b & 1;
+}
+
+static bool ext_sent(void)
+{
+	pthread_mutex_lock(&ext.lock);
+	bool sent = ext.nr_sent > 0;
+	pthread_mutex_unlock(&ext.lock);
+	return sent;
+}
+
+static void ext_entry(bool masked)
+{
+	uint32_t w[4] = { 0xfee00000, 0, ext_msi_data, masked };
+	msix_table_access(&ext, 0, (uint8_t *)w, sizeof(w), true);
+}
+
+static void test_external_vector(void)
+{
+	static const struct pci_device_ops ops = { 0 };
+	struct pci_device pdev;
+	novm_error_t err = NULL;
+
+	pci_device_init(&pdev, &ops, 0x1af4, 0x10ff, 0xff0000, 1, 0x1af4, 1);
+	if (msix_init(&ext, &vm, &pdev, 2, 0, 0, 0x800, &err) < 0) {
+		novm_error_print(&err, "test-pci");
+		ok(0, "msix_init for the external vector test");
+		return;
+	}
+	ext.enabled = true;
+	ext_msi_data = 0x51;
+	ext_entry(true);
+	int fd = msix_vector_get_eventfd(&ext, 0);
+	ok(fd >= 0, "a vector hands out its eventfd");
+	ok(msix_vector_get_eventfd(&ext, 7) == -EINVAL, "a vector beyond the table does not");
+	eventfd_write(fd, 1);
+	ok(wait_for(ext_pending), "a write while masked becomes the pending bit");
+	ok(!ext_sent(), "and sends nothing");
+	ext_entry(false);
+	ok(!ext_pending() && ext_sent(), "unmasking delivers it");
+	ext.nr_sent = 0;
+	eventfd_write(fd, 1);
+	ok(wait_for(ext_sent), "a write while unmasked is delivered (relayed without KVM)");
+	ok(msix_vector_get_eventfd(&ext, 0) == fd, "a second user gets the same fd");
+	msix_vector_put_eventfd(&ext, 0);
+	msix_vector_put_eventfd(&ext, 0);
+	ok(!ext.vectors[0].relayed && ext.vectors[0].nr_external == 0,
+	   "the last put stops the relay");
+	msix_exit(&ext);
+}
+
 static void test_pci_cfg_window(void)
 {
 	drv_cfg_write(&vm, rng_slot, cap_pci_cfg + VIRTIO_PCI_CAP_BAR, 1, 0);
@@ -448,6 +512,7 @@ int main(void)
 	}
 	setup_queue_and_msix();
 	test_rng_requests();
+	test_external_vector();
 	test_pci_cfg_window();
 	test_malformed_and_reset();
 	test_reset_port();

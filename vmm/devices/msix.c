@@ -57,6 +57,7 @@ int msix_init(struct msix *m, struct vm *vm, struct pci_device *dev, uint16_t nr
 	for (uint16_t i = 0; i < nr_vectors; i++) {
 		struct msix_vector *v = &m->vectors[i];
 		v->fd = v->gsi = -1;
+		v->owner = m;
 		/* Vectors come out of reset masked (PCI spec, MSI-X table). */
 		v->entry[ENTRY_CTRL] = PCI_MSIX_ENTRY_CTRL_MASKBIT;
 	}
@@ -99,18 +100,16 @@ static void ensure_irqfd(struct msix *m, struct msix_vector *v, uint64_t addr, u
 {
 	if (v->gsi >= 0 || v->irqfd_unavailable)
 		return;
-	int fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (fd < 0) {
+	/* The fd outlives its binding: an external producer may hold it. */
+	if (v->fd < 0 && (v->fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0) {
 		v->irqfd_unavailable = true;
 		return;
 	}
-	int gsi = vm_msi_irqfd_add(m->vm, addr, data, fd);
+	int gsi = vm_msi_irqfd_add(m->vm, addr, data, v->fd);
 	if (gsi < 0) {
-		close(fd);
 		v->irqfd_unavailable = true;
 		return;
 	}
-	v->fd = fd;
 	v->gsi = gsi;
 	v->routed_addr = addr;
 	v->routed_data = data;
@@ -127,7 +126,10 @@ static void deliver_locked(struct msix *m, struct msix_vector *v)
 		return;
 	m->nr_sent++;
 
-	ensure_irqfd(m, v, addr, data);
+	/* An external vector's binding is sync_external_locked's: while
+	 * relayed, a write to its fd would come back here. */
+	if (!v->nr_external)
+		ensure_irqfd(m, v, addr, data);
 	if (v->gsi >= 0 && (v->routed_addr != addr || v->routed_data != data) &&
 	    vm_msi_route_update(m->vm, (uint32_t)v->gsi, addr, data) == 0) {
 		v->routed_addr = addr;
@@ -150,12 +152,8 @@ static void flush_pending_locked(struct msix *m)
 	}
 }
 
-void msix_notify(struct msix *m, uint16_t vector)
+static void raise_locked(struct msix *m, struct msix_vector *v)
 {
-	if (vector >= m->nr_vectors)
-		return;	/* includes VIRTIO_MSI_NO_VECTOR */
-	pthread_mutex_lock(&m->lock);
-	struct msix_vector *v = &m->vectors[vector];
 	if (!m->enabled) {
 		/* No INTx fallback on this platform: the event is lost, as the
 		 * driver asked for by disabling MSI-X. */
@@ -164,6 +162,125 @@ void msix_notify(struct msix *m, uint16_t vector)
 	} else {
 		deliver_locked(m, v);
 	}
+}
+
+void msix_notify(struct msix *m, uint16_t vector)
+{
+	if (vector >= m->nr_vectors)
+		return;	/* includes VIRTIO_MSI_NO_VECTOR */
+	pthread_mutex_lock(&m->lock);
+	raise_locked(m, &m->vectors[vector]);
+	pthread_mutex_unlock(&m->lock);
+}
+
+/* --- vectors raised from outside the VMM --- */
+
+static uint64_t vector_addr(const struct msix_vector *v)
+{
+	return (uint64_t)entry_u32(v, ENTRY_ADDR_HI) << 32 | entry_u32(v, ENTRY_ADDR_LO);
+}
+
+/* What KVM may inject on its own: the guest would take it now. */
+static bool deliverable(const struct msix *m, const struct msix_vector *v)
+{
+	return m->enabled && !m->function_masked && !vector_masked(v) &&
+	       (vector_addr(v) & MSI_ADDR_WINDOW_MASK) == MSI_ADDR_WINDOW;
+}
+
+/* I/O loop thread: the producer wrote a vector KVM must not deliver now. */
+static void relay_ready(void *opaque)
+{
+	struct msix_vector *v = opaque;
+	struct msix *m = v->owner;
+	eventfd_t count;
+
+	if (eventfd_read(v->fd, &count) < 0)
+		return;
+	pthread_mutex_lock(&m->lock);
+	raise_locked(m, v);
+	pthread_mutex_unlock(&m->lock);
+}
+
+static void relay_stop(struct msix *m, struct msix_vector *v)
+{
+	if (v->relayed)
+		ioloop_remove(&m->vm->loop, v->fd);
+	v->relayed = false;
+}
+
+/* Caller holds lock.  Deliverable: an irqfd on the current message (KVM
+ * injects what the fd already counts when it binds).  Otherwise: the
+ * relay, which turns writes into the pending bit. */
+static void sync_external_locked(struct msix *m, struct msix_vector *v)
+{
+	if (!v->nr_external)
+		return;
+	if (deliverable(m, v) && !v->irqfd_unavailable) {
+		uint64_t addr = vector_addr(v);
+		uint32_t data = entry_u32(v, ENTRY_DATA);
+
+		relay_stop(m, v);
+		if (v->gsi >= 0 && (v->routed_addr != addr || v->routed_data != data)) {
+			if (vm_msi_route_update(m->vm, (uint32_t)v->gsi, addr, data) == 0) {
+				v->routed_addr = addr;
+				v->routed_data = data;
+			} else {
+				vm_msi_irqfd_remove(m->vm, (uint32_t)v->gsi, v->fd);
+				v->gsi = -1;
+				v->irqfd_unavailable = true;
+			}
+		}
+		ensure_irqfd(m, v, addr, data);
+		if (v->gsi >= 0) {
+			if (v->pending)
+				deliver_locked(m, v);
+			return;
+		}
+	}
+	if (v->gsi >= 0) {
+		vm_msi_irqfd_remove(m->vm, (uint32_t)v->gsi, v->fd);
+		v->gsi = -1;
+	}
+	if (!v->relayed && ioloop_add(&m->vm->loop, v->fd, relay_ready, v) == 0)
+		v->relayed = true;
+	/* Written before the relay watched it: count it now. */
+	eventfd_t count;
+	if (eventfd_read(v->fd, &count) == 0)
+		raise_locked(m, v);
+}
+
+static void sync_all_external_locked(struct msix *m)
+{
+	for (uint16_t i = 0; i < m->nr_vectors; i++)
+		sync_external_locked(m, &m->vectors[i]);
+}
+
+int msix_vector_get_eventfd(struct msix *m, uint16_t vector)
+{
+	if (vector >= m->nr_vectors)
+		return -EINVAL;
+	pthread_mutex_lock(&m->lock);
+	struct msix_vector *v = &m->vectors[vector];
+	if (v->fd < 0 && (v->fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0) {
+		int e = errno;
+		pthread_mutex_unlock(&m->lock);
+		return -e;
+	}
+	v->nr_external++;
+	sync_external_locked(m, v);
+	int fd = v->fd;
+	pthread_mutex_unlock(&m->lock);
+	return fd;
+}
+
+void msix_vector_put_eventfd(struct msix *m, uint16_t vector)
+{
+	if (vector >= m->nr_vectors)
+		return;
+	pthread_mutex_lock(&m->lock);
+	struct msix_vector *v = &m->vectors[vector];
+	if (v->nr_external && --v->nr_external == 0)
+		relay_stop(m, v);	/* msix_notify binds it again when needed */
 	pthread_mutex_unlock(&m->lock);
 }
 
@@ -177,10 +294,11 @@ void msix_describe_vector(struct msix *m, uint16_t vector, FILE *out)
 	const struct msix_vector *v = &m->vectors[vector];
 	fprintf(out,
 		"{\"vector\":%u,\"enabled\":%s,\"function_masked\":%s,\"masked\":%s,"
-		"\"pending\":%s,\"irqfd\":%s,\"sent\":%llu}",
+		"\"pending\":%s,\"irqfd\":%s,\"external\":%d,\"relayed\":%s,\"sent\":%llu}",
 		vector, json_bool(m->enabled), json_bool(m->function_masked),
 		json_bool(vector_masked(v)), json_bool(v->pending),
-		json_bool(v->fd >= 0), (unsigned long long)m->nr_sent);
+		json_bool(v->gsi >= 0), v->nr_external, json_bool(v->relayed),
+		(unsigned long long)m->nr_sent);
 	pthread_mutex_unlock(&m->lock);
 }
 
@@ -195,6 +313,7 @@ void msix_config_write(struct msix *m, struct pci_device *dev, uint32_t offset, 
 	m->enabled = ctrl & PCI_MSIX_FLAGS_ENABLE;
 	m->function_masked = ctrl & PCI_MSIX_FLAGS_MASKALL;
 	flush_pending_locked(m);
+	sync_all_external_locked(m);
 	pthread_mutex_unlock(&m->lock);
 }
 
@@ -226,6 +345,9 @@ void msix_table_access(struct msix *m, uint64_t offset, uint8_t *data, uint32_t 
 				deliver_locked(m, v);
 		}
 	}
+	if (is_write)
+		for (uint64_t n = offset / MSIX_ENTRY_SIZE; n <= (offset + len - 1) / MSIX_ENTRY_SIZE; n++)
+			sync_external_locked(m, &m->vectors[n]);
 	pthread_mutex_unlock(&m->lock);
 }
 

@@ -7,6 +7,13 @@
  * interrupt is injected with KVM_SIGNAL_MSI.  Masked vectors (per vector or
  * the whole function) collect a pending bit instead, delivered on unmask.
  *
+ * A producer outside the VMM (an in-kernel vhost backend) may raise a vector
+ * by writing its eventfd (msix_vector_get_eventfd).  While the vector can be
+ * delivered the eventfd is a KVM irqfd whose route follows the guest's
+ * message; while it is masked (or MSI-X is off, or the message is not an
+ * MSI) KVM would inject regardless, so the irqfd is unbound and the I/O loop
+ * relays the writes into the pending bit instead.
+ *
  * Threads: msix_notify may be called from any thread; table/PBA accesses come
  * from vCPUs, msix_config_write from the PCI config path.  All of them take
  * m->lock, a leaf lock (only the VM's GSI lock is taken inside it). */
@@ -34,6 +41,9 @@ struct msix_vector {
 	uint64_t routed_addr;		/* message the GSI currently carries */
 	uint32_t routed_data;
 	bool irqfd_unavailable;		/* fall back to KVM_SIGNAL_MSI */
+	int nr_external;		/* msix_vector_get_eventfd users */
+	bool relayed;			/* fd watched by the I/O loop, not KVM */
+	struct msix *owner;		/* for the relay callback */
 };
 
 struct msix {
@@ -76,6 +86,13 @@ void msix_pba_access(struct msix *m, uint64_t offset, uint8_t *data, uint32_t le
 
 /* Raises `vector` (no-op for an out-of-range vector or with MSI-X off). */
 void msix_notify(struct msix *m, uint16_t vector);
+/* The eventfd of `vector` for a producer outside the VMM: each write raises
+ * the vector as msix_notify would, masking included.  The fd stays the
+ * msix's (valid until msix_exit); pair with msix_vector_put_eventfd.
+ * Returns the fd or -errno. */
+int msix_vector_get_eventfd(struct msix *m, uint16_t vector);
+void msix_vector_put_eventfd(struct msix *m, uint16_t vector);
+
 /* Writes a vector's delivery state as one JSON object (masked, pending,
  * messages sent by the whole table), for diagnosing lost interrupts. */
 void msix_describe_vector(struct msix *m, uint16_t vector, FILE *out);

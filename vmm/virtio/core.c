@@ -266,6 +266,30 @@ void virtio_queue_kick(struct virtio_device *vdev, uint16_t index)
 		eventfd_write(vdev->kick_fds[index], 1);
 }
 
+int virtio_queue_call_get(struct virtio_device *vdev, uint16_t index)
+{
+	if (index >= vdev->ops->nr_queues)
+		return -EINVAL;
+	if (!vdev->transport || !vdev->transport->queue_call_get)
+		return -EOPNOTSUPP;
+	return vdev->transport->queue_call_get(vdev, index);
+}
+
+void virtio_queue_call_put(struct virtio_device *vdev, uint16_t index)
+{
+	if (index < vdev->ops->nr_queues && vdev->transport && vdev->transport->queue_call_put)
+		vdev->transport->queue_call_put(vdev, index);
+}
+
+int virtio_queue_kick_watch(struct virtio_device *vdev, uint16_t index, bool watch)
+{
+	if (index >= vdev->ops->nr_queues)
+		return -EINVAL;
+	int fd = vdev->kick_fds[index];
+	return watch ? ioloop_add(&vdev->vm->loop, fd, kick_handler, &vdev->queues[index])
+		     : ioloop_remove(&vdev->vm->loop, fd);
+}
+
 void virtio_device_describe(struct virtio_device *vdev, FILE *out)
 {
 	/* Not vdev->lock: this may run on the I/O loop, which must never

@@ -61,6 +61,10 @@ struct virtio_device_ops {
 	/* Writes the device's own state for a diagnosis as JSON object
 	 * members, each preceded by a comma; any thread.  Optional. */
 	void (*describe)(struct virtio_device *vdev, FILE *out);
+	/* The driver moved queue `index` to another interrupt vector while a
+	 * backend holds its call fd (virtio_queue_call_get): `fd` is the new
+	 * one, -1 for none.  vdev->lock held.  Optional. */
+	void (*queue_call_changed)(struct virtio_device *vdev, uint16_t index, int fd);
 	/* Frees the device's own state, including the struct embedding vdev;
 	 * called last by virtio_device_exit.  Required. */
 	void (*destroy)(struct virtio_device *vdev);
@@ -71,6 +75,12 @@ struct virtio_device_ops {
 struct virtio_transport_ops {
 	void (*queue_interrupt)(struct virtio_device *vdev, uint16_t index);
 	void (*config_interrupt)(struct virtio_device *vdev);
+	/* For a backend outside the VMM (vhost): an eventfd whose writes
+	 * raise queue `index`'s interrupt, -ENOENT while the queue has no
+	 * vector (the queue is held all the same), other -errno on failure.
+	 * vdev->lock held.  Optional. */
+	int (*queue_call_get)(struct virtio_device *vdev, uint16_t index);
+	void (*queue_call_put)(struct virtio_device *vdev, uint16_t index);
 };
 
 struct virtio_device {
@@ -136,6 +146,14 @@ int virtio_queue_kick_fd(struct virtio_device *vdev, uint16_t index);
 /* Any thread: schedules queue_notify on the I/O loop (used when the notify
  * write reaches us as an MMIO exit instead of an ioeventfd). */
 void virtio_queue_kick(struct virtio_device *vdev, uint16_t index);
+
+/* For a device whose queues an in-kernel backend serves (vhost).  Under
+ * vdev->lock: the transport's queue_call_get/put (-EOPNOTSUPP without
+ * them); the kick fd's watch by the I/O loop on or off (off: the backend
+ * alone consumes the kicks). */
+int virtio_queue_call_get(struct virtio_device *vdev, uint16_t index);
+void virtio_queue_call_put(struct virtio_device *vdev, uint16_t index);
+int virtio_queue_kick_watch(struct virtio_device *vdev, uint16_t index, bool watch);
 
 /* Writes the device's state as one JSON object: name, status, every queue
  * (virtq_describe), then the device's own members.  Any thread; for

@@ -35,7 +35,8 @@ tests_unit_test_virtio_console_LDADD = $(VMM_LIBS)
 tests_unit_test_virtio_console_CPPFLAGS = $(VMM_CPPFLAGS)
 
 # virtio-net, on a tap (vmm/tuntap.c) or, in its test, a socket pair.
-vmm_libvmm_a_SOURCES += vmm/virtio/net.h vmm/virtio/net.c
+vmm_libvmm_a_SOURCES += vmm/virtio/net.h vmm/virtio/net.c \
+	vmm/virtio/vhost-net.h vmm/virtio/vhost-net.c
 
 check_PROGRAMS += tests/unit/test-virtio-net
 TESTS += tests/unit/test-virtio-net
@@ -51,3 +52,9 @@ tests_unit_test_virtio_net_tap_SOURCES = tests/unit/test-virtio-net-tap.c tests/
 	tests/unit/virtio-driver.h tests/unit/virtio-driver.c
 tests_unit_test_virtio_net_tap_LDADD = $(VMM_LIBS)
 tests_unit_test_virtio_net_tap_CPPFLAGS = $(VMM_CPPFLAGS)
+# vhost-net's pure parts: features, ring checks, the memory table.
+check_PROGRAMS += tests/unit/test-vhost-net
+TESTS += tests/unit/test-vhost-net
+tests_unit_test_vhost_net_SOURCES = tests/unit/test-vhost-net.c tests/unit/tap.h
+tests_unit_test_vhost_net_LDADD = $(VMM_LIBS)
+tests_unit_test_vhost_net_CPPFLAGS = $(VMM_CPPFLAGS)

@@ -8,6 +8,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -18,10 +19,12 @@
 #include <linux/virtio_ids.h>
 #include <linux/virtio_net.h>
 
+#include "cleanup.h"
 #include "devices/pci.h"
 #include "tuntap.h"
 #include "virtio/core.h"
 #include "virtio/pci.h"
+#include "virtio/vhost-net.h"
 #include "kvm.h"
 #include "vmm-internal.h"
 
@@ -50,6 +53,18 @@ struct virtio_net {
 	struct virtio_device vdev;	/* first: the core hands us this pointer */
 	int fd;
 	int (*set_offload)(int fd, unsigned int tun_flags);
+	char label[48];
+
+	/* vhost-net: its features when the host has it (probed at init),
+	 * and while a driver runs on it, the backend and which queues'
+	 * call fds it holds.  Under vdev->lock. */
+	bool vhost_available;
+	uint64_t vhost_features;
+	struct vhost_net vhost;
+	bool call_held[VHOST_NET_NR_QUEUES];
+	/* Set under both vdev->lock and net->lock: the I/O loop's paths
+	 * check it under net->lock and leave the rings and tap to vhost. */
+	_Atomic bool on_vhost;
 
 	/* Held while a queue or the tap is served, and by activate and
 	 * reset; guards everything below. */
@@ -278,7 +293,8 @@ static void fd_ready(void *opaque)
 
 	pthread_mutex_lock(&net->lock);
 	net->fd_readable = true;
-	serve_rx(net, &net->vdev.queues[RX_QUEUE]);
+	if (!atomic_load(&net->on_vhost))
+		serve_rx(net, &net->vdev.queues[RX_QUEUE]);
 	pthread_mutex_unlock(&net->lock);
 }
 
@@ -291,7 +307,9 @@ static void net_queue_notify(struct virtio_device *vdev, uint16_t index)
 	struct virtq *q = &vdev->queues[index];
 
 	pthread_mutex_lock(&net->lock);
-	if (index == RX_QUEUE)
+	if (atomic_load(&net->on_vhost))
+		;	/* a kick that raced the hand-over: vhost saw it too */
+	else if (index == RX_QUEUE)
 		serve_rx(net, q);
 	else
 		serve_tx(net, q);
@@ -314,6 +332,100 @@ static unsigned int offloads_for(uint64_t features)
 	return flags;
 }
 
+/* --- the vhost-net backend (vdev->lock held throughout) --- */
+
+static void set_on_vhost(struct virtio_net *net, bool on)
+{
+	/* Taking net->lock also waits out a serve in flight. */
+	pthread_mutex_lock(&net->lock);
+	atomic_store(&net->on_vhost, on);
+	pthread_mutex_unlock(&net->lock);
+}
+
+static void put_calls(struct virtio_net *net)
+{
+	for (uint16_t i = 0; i < VHOST_NET_NR_QUEUES; i++)
+		if (net->call_held[i]) {
+			virtio_queue_call_put(&net->vdev, i);
+			net->call_held[i] = false;
+		}
+}
+
+/* Our own loop watches the tap and the kicks again (also after a failed
+ * start).  At VM exit the loop is gone and this fails harmlessly. */
+static void back_to_userspace(struct virtio_net *net)
+{
+	struct virtio_device *vdev = &net->vdev;
+
+	set_on_vhost(net, false);
+	put_calls(net);
+	for (uint16_t i = 0; i < VHOST_NET_NR_QUEUES; i++)
+		virtio_queue_kick_watch(vdev, i, true);
+	pthread_mutex_lock(&net->lock);
+	net->fd_readable = true;
+	pthread_mutex_unlock(&net->lock);
+	/* Edge-triggered: adding a readable fd reports it at once. */
+	ioloop_add_edge(&vdev->vm->loop, net->fd, fd_ready, net);
+}
+
+static int start_vhost(struct virtio_net *net, novm_error_t *err)
+{
+	struct virtio_device *vdev = &net->vdev;
+	struct vhost_net_ring rings[VHOST_NET_NR_QUEUES];
+	uint64_t features;
+	const char *why;
+
+	if (vhost_net_features(net->vhost_features, vdev->guest_features, &features, &why) < 0)
+		return novm_error(err, EOPNOTSUPP, "%s", why);
+	for (uint16_t i = 0; i < VHOST_NET_NR_QUEUES; i++)
+		if (!virtio_queue_enabled_locked(vdev, i))
+			return novm_error(err, EINVAL, "queue %u is not enabled", i);
+	for (uint16_t i = 0; i < VHOST_NET_NR_QUEUES; i++) {
+		rings[i].layout = *virtio_queue_layout_locked(vdev, i);
+		rings[i].kick_fd = virtio_queue_kick_fd(vdev, i);
+		int fd = virtio_queue_call_get(vdev, i);
+		if (fd < 0 && fd != -ENOENT) {
+			put_calls(net);
+			return novm_error(err, -fd, "queue %u: its interrupt's eventfd", i);
+		}
+		net->call_held[i] = true;
+		rings[i].call_fd = fd < 0 ? -1 : fd;	/* no vector: vhost raises nothing */
+	}
+
+	/* From here the rings and the tap are vhost's alone. */
+	set_on_vhost(net, true);
+	ioloop_remove(&vdev->vm->loop, net->fd);
+	for (uint16_t i = 0; i < VHOST_NET_NR_QUEUES; i++)
+		virtio_queue_kick_watch(vdev, i, false);
+	if (vhost_net_start(&net->vhost, &vdev->vm->mem, vdev->ops->queue_max_size, features,
+			    net->fd, rings, err) < 0) {
+		back_to_userspace(net);
+		return -1;
+	}
+	/* The kicks the driver gave before DRIVER_OK are repeated by the
+	 * core once activation returns: vhost sees them. */
+	return 0;
+}
+
+static void stop_vhost(struct virtio_net *net)
+{
+	if (!atomic_load(&net->on_vhost))
+		return;
+	vhost_net_stop(&net->vhost);
+	back_to_userspace(net);
+}
+
+static void net_queue_call_changed(struct virtio_device *vdev, uint16_t index, int fd)
+{
+	struct virtio_net *net = from_vdev(vdev);
+
+	if (!atomic_load(&net->on_vhost))
+		return;
+	int ret = vhost_net_set_call(&net->vhost, index, fd);
+	if (ret < 0)
+		virtio_device_needs_reset(vdev, "vhost-net: cannot follow the queue's new vector");
+}
+
 /* vCPU thread, vdev->lock held. */
 static int net_activate(struct virtio_device *vdev)
 {
@@ -322,13 +434,23 @@ static int net_activate(struct virtio_device *vdev)
 	int ret = net->set_offload(net->fd, flags);
 
 	if (ret < 0) {
-		log_msg(LOG_LEVEL_WARNING, "virtio-net: set the tap's offloads: %s", strerror(-ret));
+		log_msg(LOG_LEVEL_WARNING, "%s: set the tap's offloads: %s", net->label,
+			strerror(-ret));
 		return -1;
 	}
 	pthread_mutex_lock(&net->lock);
 	net->offloads = flags;
 	net->mrg_rxbuf = vdev->guest_features & BIT(VIRTIO_NET_F_MRG_RXBUF);
 	pthread_mutex_unlock(&net->lock);
+
+	if (net->vhost_available) {
+		cleanup_error novm_error_t err = NULL;
+		if (start_vhost(net, &err) == 0)
+			log_msg(LOG_LEVEL_INFO, "%s: the driver runs on vhost-net", net->label);
+		else	/* the guest keeps a working NIC: ours serves it */
+			log_msg(LOG_LEVEL_WARNING, "%s: vhost-net did not start, serving it in "
+						   "userspace: %s", net->label, err->msg);
+	}
 	return 0;
 }
 
@@ -338,6 +460,8 @@ static void net_reset(struct virtio_device *vdev)
 {
 	struct virtio_net *net = from_vdev(vdev);
 
+	/* vhost first: once it is stopped nothing else touches the rings. */
+	stop_vhost(net);
 	pthread_mutex_lock(&net->lock);
 	net->have_first = false;
 	net->first_len = 0;
@@ -360,6 +484,7 @@ void virtio_net_stats(struct virtio_net *net, struct virtio_net_stats *out)
 		.rx_frames = atomic_load(&net->rx_frames),
 		.rx_dropped = atomic_load(&net->rx_dropped),
 		.rx_bad_buffers = atomic_load(&net->rx_bad_buffers),
+		.on_vhost = atomic_load(&net->on_vhost),
 	};
 }
 
@@ -369,6 +494,8 @@ static void net_describe(struct virtio_device *vdev, FILE *out)
 	struct virtio_net_stats s;
 
 	virtio_net_stats(from_vdev(vdev), &s);
+	/* vhost's own counters are in the kernel: ours then stand still. */
+	fprintf(out, ",\"backend\":\"%s\"", s.on_vhost ? "vhost-net" : "userspace");
 	fprintf(out,
 		",\"tx_frames\":%llu,\"tx_errors\":%llu,\"rx_frames\":%llu,\"rx_dropped\":%llu,"
 		"\"rx_bad_buffers\":%llu",
@@ -400,6 +527,7 @@ static const struct virtio_device_ops net_ops = {
 	.activate = net_activate,
 	.reset = net_reset,
 	.queue_notify = net_queue_notify,
+	.queue_call_changed = net_queue_call_changed,
 	.describe = net_describe,
 	.destroy = net_destroy,
 };
@@ -407,6 +535,30 @@ static const struct virtio_device_ops net_ops = {
 static int tap_set_offload(int fd, unsigned int tun_flags)
 {
 	return ioctl(fd, TUNSETOFFLOAD, tun_flags) < 0 ? -errno : 0;
+}
+
+/* Decides whether drivers will be offered vhost-net, and says so: a test
+ * (or an operator) can tell the backend from the log. */
+static int probe_vhost(struct virtio_net *net, enum virtio_net_backend backend,
+		       novm_error_t *err)
+{
+	if (backend == VIRTIO_NET_USERSPACE) {
+		log_msg(LOG_LEVEL_INFO, "%s: userspace backend (asked for)", net->label);
+		return 0;
+	}
+	int ret = vhost_net_probe(&net->vhost_features);
+	if (ret < 0) {
+		if (backend == VIRTIO_NET_VHOST)
+			return novm_error(err, -ret, "%s: vhost-net asked for: %s", net->label,
+					  VHOST_NET_DEVICE);
+		log_msg(LOG_LEVEL_INFO, "%s: userspace backend (%s: %s)", net->label,
+			VHOST_NET_DEVICE, strerror(-ret));
+		return 0;
+	}
+	net->vhost_available = true;
+	log_msg(LOG_LEVEL_INFO, "%s: vhost-net backend (features %#llx)", net->label,
+		(unsigned long long)net->vhost_features);
+	return 0;
 }
 
 int virtio_net_init(struct vm *vm, const struct virtio_net_config_host *cfg,
@@ -418,6 +570,8 @@ int virtio_net_init(struct vm *vm, const struct virtio_net_config_host *cfg,
 		return novm_error(err, ENOMEM, "virtio-net: allocate");
 	}
 	net->fd = cfg->fd;
+	net->vhost.fd = -1;
+	snprintf(net->label, sizeof(net->label), "%s", cfg->label ? cfg->label : "virtio-net");
 	net->set_offload = cfg->set_offload ? cfg->set_offload : tap_set_offload;
 	net->fd_readable = true;
 	pthread_mutex_init(&net->lock, NULL);
@@ -426,7 +580,8 @@ int virtio_net_init(struct vm *vm, const struct virtio_net_config_host *cfg,
 		net_destroy(&net->vdev);
 		return novm_error(err, ENOMEM, "virtio-net: allocate");
 	}
-	if (virtio_device_init(&net->vdev, vm, &net_ops, err) < 0) {
+	if (probe_vhost(net, cfg->backend, err) < 0 ||
+	    virtio_device_init(&net->vdev, vm, &net_ops, err) < 0) {
 		net_destroy(&net->vdev);	/* vdev not set up: only our own state */
 		return -1;
 	}
@@ -454,18 +609,46 @@ void virtio_net_exit(struct virtio_net *net)
 	virtio_pci_remove(&net->vdev);	/* frees net */
 }
 
+/* NOVM_NET_BACKEND: for tests that keep both paths tested, and for a host
+ * whose vhost-net misbehaves. */
+static int backend_from_env(enum virtio_net_backend *out, novm_error_t *err)
+{
+	const char *v = getenv("NOVM_NET_BACKEND");
+
+	if (!v || !*v || !strcmp(v, "auto"))
+		*out = VIRTIO_NET_AUTO;
+	else if (!strcmp(v, "vhost"))
+		*out = VIRTIO_NET_VHOST;
+	else if (!strcmp(v, "userspace"))
+		*out = VIRTIO_NET_USERSPACE;
+	else
+		return novm_error(err, EINVAL, "NOVM_NET_BACKEND=%s: not auto, vhost or userspace",
+				  v);
+	return 0;
+}
+
 int virtio_net_attach(struct vmm *vmm, const struct vm_config *cfg, novm_error_t *err)
 {
+	enum virtio_net_backend backend = VIRTIO_NET_AUTO;
+
 	if (!cfg->nr_nics)
 		return 0;
+	if (backend_from_env(&backend, err) < 0)
+		return -1;
 	vmm->nics = calloc(cfg->nr_nics, sizeof(*vmm->nics));
 	if (!vmm->nics)
 		return novm_error(err, ENOMEM, "allocate NICs");
 	for (int i = 0; i < cfg->nr_nics; i++) {
-		struct virtio_net_config_host net_cfg = { .fd = -1 };
+		char label[48];
+		struct virtio_net_config_host net_cfg = { .fd = -1, .backend = backend,
+							   .label = label };
 
 		memcpy(net_cfg.mac, cfg->nics[i].mac, sizeof(net_cfg.mac));
 		const struct vm_nic *nic = &cfg->nics[i];
+		if (nic->tap)
+			snprintf(label, sizeof(label), "NIC %d (tap %s)", i + 1, nic->tap);
+		else
+			snprintf(label, sizeof(label), "NIC %d", i + 1);
 		if (!nic->tap && (net_cfg.fd = fcntl(nic->tap_fd, F_DUPFD_CLOEXEC, 3)) < 0)
 			novm_error(err, errno, "the tap's fd");
 		if ((nic->tap ? tap_open(nic->tap, &net_cfg.fd, err) < 0 : net_cfg.fd < 0) ||

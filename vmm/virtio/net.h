@@ -14,10 +14,16 @@
  * chain alone (returned unsent, counted); receive chains too short for the
  * header are returned empty; a frame that does not fit the buffers the
  * guest can ever offer is dropped.  The host holds at most one received
- * frame: the rest waits in the tap's own queue, which the kernel bounds. */
+ * frame: the rest waits in the tap's own queue, which the kernel bounds.
+ *
+ * With the backend VIRTIO_NET_AUTO or _VHOST and /dev/vhost-net there, the
+ * kernel's vhost-net serves the rings from DRIVER_OK to the next reset
+ * (vmm/virtio/vhost-net.h) and the loop above stands aside; the ring
+ * layout is checked against guest RAM before vhost gets it. */
 #ifndef NOVM_VIRTIO_NET_H
 #define NOVM_VIRTIO_NET_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "error.h"
@@ -33,9 +39,19 @@ struct virtio_net;
 #define VIRTIO_NET_HDR_LEN 12
 #define VIRTIO_NET_MAC_LEN 6
 
+/* Who serves the rings (vmm/virtio/vhost-net.h). */
+enum virtio_net_backend {
+	VIRTIO_NET_USERSPACE,	/* our own loop, always */
+	VIRTIO_NET_AUTO,	/* vhost-net when it opens and starts, else ours */
+	VIRTIO_NET_VHOST,	/* vhost-net or no device (still ours if a driver's
+				 * start fails: the guest keeps its NIC) */
+};
+
 struct virtio_net_config_host {
 	int fd;		/* taken over: the device closes it, also on failure */
 	uint8_t mac[VIRTIO_NET_MAC_LEN];
+	enum virtio_net_backend backend;	/* 0: userspace */
+	const char *label;	/* for messages: "NIC 1"; NULL: "virtio-net" */
 	/* Sets the fd's receive offloads (TUN_F_* flags); returns 0 or
 	 * -errno.  NULL: TUNSETOFFLOAD on the fd. */
 	int (*set_offload)(int fd, unsigned int tun_flags);
@@ -46,6 +62,7 @@ struct virtio_net_stats {
 	uint64_t tx_frames, tx_errors;	/* errors: bad chains and failed writes */
 	uint64_t rx_frames, rx_dropped;	/* dropped: too big for the buffers, or bad reads */
 	uint64_t rx_bad_buffers;	/* receive chains returned empty */
+	bool on_vhost;			/* vhost-net serves the rings now */
 };
 
 /* Creates the device on vm->pci (pci_init first), before the I/O loop thread
@@ -59,7 +76,8 @@ void virtio_net_exit(struct virtio_net *net);
 void virtio_net_stats(struct virtio_net *net, struct virtio_net_stats *out);
 
 /* The VM builder's device step (vmm/device-table.c): a device per NIC of
- * the config, each on the tap it names. */
+ * the config, each on the tap it names.  The backend comes from the
+ * environment's NOVM_NET_BACKEND: auto (unset), vhost or userspace. */
 struct vmm;
 struct vm_config;
 int virtio_net_attach(struct vmm *vmm, const struct vm_config *cfg, novm_error_t *err);

@@ -38,6 +38,11 @@ struct virtio_pci {
 	_Atomic uint16_t *queue_vectors;
 	_Atomic uint8_t isr;
 
+	/* Queues whose call fd a backend holds, and the vector it is of
+	 * (NO_VECTOR: none); under vdev->lock. */
+	bool *call_held;
+	uint16_t *call_vector;
+
 	/* Which queues have an ioeventfd; under the PCI bus lock. */
 	bool *ioeventfd_on;
 	uint64_t ioeventfd_base;
@@ -72,9 +77,57 @@ static void config_interrupt(struct virtio_device *vdev)
 	msix_notify(&vp->msix, atomic_load(&vp->config_vector));
 }
 
+/* vdev->lock held. */
+static int bind_call(struct virtio_pci *vp, uint16_t index)
+{
+	uint16_t vector = atomic_load(&vp->queue_vectors[index]);
+	int fd = vector < vp->msix.nr_vectors ? msix_vector_get_eventfd(&vp->msix, vector) : -ENOENT;
+
+	vp->call_vector[index] = fd >= 0 ? vector : VIRTIO_MSI_NO_VECTOR;
+	return fd;
+}
+
+static int queue_call_get(struct virtio_device *vdev, uint16_t index)
+{
+	struct virtio_pci *vp = vdev->transport_opaque;
+
+	if (index >= nr_queues(vp) || vp->call_held[index])
+		return -EINVAL;
+	int fd = bind_call(vp, index);
+	vp->call_held[index] = fd >= 0 || fd == -ENOENT;
+	return fd;
+}
+
+static void queue_call_put(struct virtio_device *vdev, uint16_t index)
+{
+	struct virtio_pci *vp = vdev->transport_opaque;
+
+	if (index >= nr_queues(vp) || !vp->call_held[index])
+		return;
+	msix_vector_put_eventfd(&vp->msix, vp->call_vector[index]);
+	vp->call_vector[index] = VIRTIO_MSI_NO_VECTOR;
+	vp->call_held[index] = false;
+}
+
+/* The driver gave a held queue another vector: the backend follows. */
+static void call_vector_changed(struct virtio_pci *vp, uint16_t index)
+{
+	struct virtio_device *vdev = vp->vdev;
+
+	if (!vp->call_held[index] ||
+	    vp->call_vector[index] == atomic_load(&vp->queue_vectors[index]))
+		return;
+	msix_vector_put_eventfd(&vp->msix, vp->call_vector[index]);
+	int fd = bind_call(vp, index);
+	if (vdev->ops->queue_call_changed)
+		vdev->ops->queue_call_changed(vdev, index, fd < 0 ? -1 : fd);
+}
+
 static const struct virtio_transport_ops transport_ops = {
 	.queue_interrupt = queue_interrupt,
 	.config_interrupt = config_interrupt,
+	.queue_call_get = queue_call_get,
+	.queue_call_put = queue_call_put,
 };
 
 /* --- common configuration (vCPU threads, vdev->lock held) --- */
@@ -197,8 +250,10 @@ static void common_write(struct virtio_pci *vp, uint32_t off, uint32_t len, uint
 			l->size = (uint16_t)v;	/* checked when enabled */
 		break;
 	case VIRTIO_PCI_COMMON_Q_MSIX | 2 << 8:
-		if (l)
+		if (l) {
 			atomic_store(&vp->queue_vectors[sel], checked_vector(vp, (uint16_t)v));
+			call_vector_changed(vp, sel);
+		}
 		break;
 	case VIRTIO_PCI_COMMON_Q_ENABLE | 2 << 8:
 		/* Writing 0 is not allowed (§4.1.4.3.2); a queue stops by reset. */
@@ -383,6 +438,8 @@ static void destroy(struct pci_device *dev)
 	msix_exit(&vp->msix);
 	free(vp->queue_vectors);
 	free(vp->ioeventfd_on);
+	free(vp->call_held);
+	free(vp->call_vector);
 	free(vp);
 }
 
@@ -461,7 +518,9 @@ int virtio_pci_add(struct vm *vm, struct virtio_device *vdev, novm_error_t *err)
 	vp->vm = vm;
 	vp->queue_vectors = calloc(n, sizeof(*vp->queue_vectors));
 	vp->ioeventfd_on = calloc(n, sizeof(*vp->ioeventfd_on));
-	if (!vp->queue_vectors || !vp->ioeventfd_on) {
+	vp->call_held = calloc(n, sizeof(*vp->call_held));
+	vp->call_vector = calloc(n, sizeof(*vp->call_vector));
+	if (!vp->queue_vectors || !vp->ioeventfd_on || !vp->call_held || !vp->call_vector) {
 		novm_error(err, ENOMEM, "%s: allocate transport", ops->name);
 		goto fail;
 	}
@@ -495,6 +554,8 @@ int virtio_pci_add(struct vm *vm, struct virtio_device *vdev, novm_error_t *err)
 fail:
 	free(vp->queue_vectors);
 	free(vp->ioeventfd_on);
+	free(vp->call_held);
+	free(vp->call_vector);
 	free(vp);
 	return -1;
 }
