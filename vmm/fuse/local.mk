@@ -25,8 +25,11 @@ tests_unit_test_fuse_escape_LDADD = $(VMM_LIBS)
 tests_unit_test_fuse_escape_CPPFLAGS = $(VMM_CPPFLAGS)
 
 # Built with the checks so it keeps compiling; replays inputs given as
-# arguments.  See the file for a libFuzzer build.
+# arguments.  See the file for a libFuzzer build.  make check replays the
+# committed corpus through it.
 check_PROGRAMS += tests/fuzz/fuzz-fuse
+TESTS += tests/fuzz/replay-fuse
+EXTRA_DIST += tests/fuzz/replay-fuse tests/fuzz/make-fuse-seeds tests/fuzz/corpus
 tests_fuzz_fuzz_fuse_SOURCES = tests/fuzz/fuzz-fuse.c
 tests_fuzz_fuzz_fuse_LDADD = $(VMM_LIBS)
 tests_fuzz_fuzz_fuse_CPPFLAGS = $(VMM_CPPFLAGS)
