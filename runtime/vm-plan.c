@@ -184,6 +184,8 @@ static int plan_resolv_conf(const struct oci_spec *spec, struct container_vm *vm
 
 		if (strcmp(m->destination, "/etc/resolv.conf") || !m->source)
 			continue;
+		/* The last such mount wins: it shadows the earlier ones. */
+		free(vm->resolv_conf);
 		if (!(vm->resolv_conf = strdup(m->source)))
 			return novm_error(err, ENOMEM, "resolv.conf");
 	}

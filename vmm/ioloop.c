@@ -7,14 +7,22 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+/* What an epoll event carries.  A record may still be in flight in the
+ * loop thread after its fd was removed, so records live until the loop
+ * stops; one record per (fn, opaque) pair, reused when the same pair comes
+ * back (a vector relayed again after an unmask, a NIC's tap after a reset),
+ * keeps what a guest toggling its devices costs bounded by the devices. */
 struct ioloop_source {
 	ioloop_fn fn;
 	void *opaque;
+	struct ioloop_source *next;
 };
 
 int ioloop_init(struct ioloop *loop, novm_error_t *err)
 {
 	loop->running = false;
+	loop->sources = NULL;
+	pthread_mutex_init(&loop->lock, NULL);
 	loop->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
 	if (loop->epoll_fd < 0)
 		return novm_error(err, errno, "epoll_create1");
@@ -33,19 +41,32 @@ int ioloop_init(struct ioloop *loop, novm_error_t *err)
 	return 0;
 }
 
+static struct ioloop_source *source_for(struct ioloop *loop, ioloop_fn fn, void *opaque)
+{
+	struct ioloop_source *src;
+
+	pthread_mutex_lock(&loop->lock);
+	for (src = loop->sources; src; src = src->next)
+		if (src->fn == fn && src->opaque == opaque)
+			break;
+	if (!src && (src = malloc(sizeof(*src)))) {
+		src->fn = fn;
+		src->opaque = opaque;
+		src->next = loop->sources;
+		loop->sources = src;
+	}
+	pthread_mutex_unlock(&loop->lock);
+	return src;
+}
+
 static int add_source(struct ioloop *loop, int fd, ioloop_fn fn, void *opaque, uint32_t events)
 {
-	struct ioloop_source *src = malloc(sizeof(*src));
+	struct ioloop_source *src = source_for(loop, fn, opaque);
 	if (!src)
 		return -ENOMEM;
-	src->fn = fn;
-	src->opaque = opaque;
 	struct epoll_event ev = { .events = events, .data.ptr = src };
-	if (epoll_ctl(loop->epoll_fd, EPOLL_CTL_ADD, fd, &ev) < 0) {
-		int e = errno;
-		free(src);
-		return -e;
-	}
+	if (epoll_ctl(loop->epoll_fd, EPOLL_CTL_ADD, fd, &ev) < 0)
+		return -errno;
 	return 0;
 }
 
@@ -61,8 +82,7 @@ int ioloop_add_edge(struct ioloop *loop, int fd, ioloop_fn fn, void *opaque)
 
 int ioloop_remove(struct ioloop *loop, int fd)
 {
-	/* The source record is leaked deliberately: an event for it may already
-	 * be in flight in the loop thread.  Sources are few and long-lived. */
+	/* The record stays (see struct ioloop_source). */
 	return epoll_ctl(loop->epoll_fd, EPOLL_CTL_DEL, fd, NULL) < 0 ? -errno : 0;
 }
 
@@ -111,4 +131,9 @@ void ioloop_stop(struct ioloop *loop)
 	/* Late removals (devices torn down after the loop) fail cleanly
 	 * instead of reaching a reused fd number. */
 	loop->stop_fd = loop->epoll_fd = -1;
+	while (loop->sources) {
+		struct ioloop_source *next = loop->sources->next;
+		free(loop->sources);
+		loop->sources = next;
+	}
 }

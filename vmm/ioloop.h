@@ -10,11 +10,15 @@
 
 typedef void (*ioloop_fn)(void *opaque);
 
+struct ioloop_source;
+
 struct ioloop {
 	int epoll_fd;
 	int stop_fd;	/* eventfd that ends the thread */
 	pthread_t thread;
 	bool running;
+	pthread_mutex_t lock;	/* guards sources: adds come from vCPU threads too */
+	struct ioloop_source *sources;
 };
 
 int ioloop_init(struct ioloop *loop, novm_error_t *err);

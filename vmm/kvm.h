@@ -78,8 +78,8 @@ int vm_pause_vcpus(struct vm *vm, novm_error_t *err);
 void vm_resume_vcpus(struct vm *vm);
 bool vm_paused(struct vm *vm);
 /* Every vCPU's state as a JSON array (x86_vcpu_describe), pausing the VM
- * for the moment it takes unless it is paused already; a JSON string saying
- * why when the vCPUs would not stop. */
+ * for the moment it takes unless it is paused already; {"error": why} when
+ * the vCPUs would not stop. */
 void vm_describe_vcpus(struct vm *vm, FILE *out);
 
 /* KVM set-up that everything else needs: /dev/kvm, the VM, its in-kernel

@@ -276,10 +276,15 @@ void vm_describe_vcpus(struct vm *vm, FILE *out)
 	cleanup_error novm_error_t err = NULL;
 	bool paused_here = !vm_paused(vm);
 
-	/* KVM's vCPU ioctls wait for KVM_RUN to return: park the vCPUs first. */
-	if (paused_here && vm_pause_vcpus(vm, &err) < 0) {
+	/* KVM's vCPU ioctls wait for KVM_RUN to return: park the vCPUs first,
+	 * and wait for them even when a pause was asked for already (it may
+	 * not have taken: then an ioctl would block the I/O thread). */
+	if (vm_pause_vcpus(vm, &err) < 0) {
+		fputs("{\"error\":", out);
 		json_write_string(out, err->msg);
-		vm_resume_vcpus(vm);
+		fputc('}', out);
+		if (paused_here)
+			vm_resume_vcpus(vm);
 		return;
 	}
 	fputc('[', out);

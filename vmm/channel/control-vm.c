@@ -60,7 +60,14 @@ static void vm_session_forget(void *be, uint32_t id)
 
 static int vm_pause(void *be, novm_error_t *err)
 {
-	return vm_pause_vcpus(((struct control *)be)->vm, err);
+	struct vm *vm = ((struct control *)be)->vm;
+
+	/* A pause that did not take is undone: the VM runs, and says so. */
+	if (vm_pause_vcpus(vm, err) < 0) {
+		vm_resume_vcpus(vm);
+		return -1;
+	}
+	return 0;
 }
 
 static int vm_resume(void *be, novm_error_t *err)

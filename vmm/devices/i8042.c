@@ -113,7 +113,10 @@ static void i8042_access(void *opaque, uint64_t offset, uint8_t *data, uint32_t 
 		else
 			data[0] = kbc->status;
 	} else if (!is_write) {
-		data[0] = 0xff;
+		/* Port B (0x61) reads 0: Linux reads it for the reason of an
+		 * unclaimed NMI, and 0xff would say SERR and IOCHK.  (KVM's PIT,
+		 * when the VM has one, answers 0x61 before we see it.) */
+		data[0] = port == I8042_DATA + 1 ? 0 : 0xff;
 	}
 	pthread_mutex_unlock(&kbc->lock);
 }
@@ -127,7 +130,7 @@ int i8042_init(struct vm *vm, struct i8042 **out, novm_error_t *err)
 	kbc->status = STATUS_SYS | STATUS_UNLOCKED;
 	kbc->ctr = 0x30;	/* both ports disabled, no interrupts */
 	pthread_mutex_init(&kbc->lock, NULL);
-	/* 0x60..0x64 as one range; 0x61-0x63 read as absent. */
+	/* 0x60..0x64 as one range; 0x62 and 0x63 read as absent. */
 	int ret = bus_register(&vm->pio, I8042_DATA, 5, i8042_access, kbc);
 	if (ret < 0) {
 		free(kbc);

@@ -117,10 +117,18 @@ static void call_vector_changed(struct virtio_pci *vp, uint16_t index)
 	if (!vp->call_held[index] ||
 	    vp->call_vector[index] == atomic_load(&vp->queue_vectors[index]))
 		return;
-	msix_vector_put_eventfd(&vp->msix, vp->call_vector[index]);
+	/* The new vector first, handed to the backend, and only then the old
+	 * one let go: the backend never signals an fd nobody delivers. */
+	uint16_t old = vp->call_vector[index];
 	int fd = bind_call(vp, index);
+	if (fd < 0 && fd != -ENOENT) {
+		vp->call_vector[index] = old;
+		virtio_device_needs_reset(vdev, "cannot bind the queue's new MSI-X vector");
+		return;
+	}
 	if (vdev->ops->queue_call_changed)
 		vdev->ops->queue_call_changed(vdev, index, fd < 0 ? -1 : fd);
+	msix_vector_put_eventfd(&vp->msix, old);
 }
 
 static const struct virtio_transport_ops transport_ops = {
