@@ -19,6 +19,7 @@
 #include "cleanup.h"
 #include "compat.h"
 #include "console-socket.h"
+#include "control-client.h"
 #include "vm-plan.h"
 #include "hooks.h"
 #include "log.h"
@@ -130,7 +131,7 @@ static int wait_ready(int fd, pid_t pid, const char *want, const sigset_t *signa
 		struct pollfd fds[2] = { { fd, POLLIN, 0 }, { sfd, POLLIN, 0 } };
 		time_t left = deadline - time(NULL);
 		if (left <= 0)
-			return novm_error(err, 0, "the VM did not create the container within %d s",
+			return novm_error(err, ETIMEDOUT, "the VM did not create the container within %d s",
 					  CREATE_TIMEOUT_S);
 		int n = poll(fds, 2, left * 1000);
 		if (n < 0 && errno != EINTR)
@@ -345,8 +346,13 @@ int container_create(const struct runtime_globals *g, const struct create_option
 		goto out_mask;
 	}
 	log_msg(LOG_LEVEL_DEBUG, "create %s: the VMM boots the guest", o->id);
-	if (wait_ready(w.ready[0], w.pid, "ok", &stop_signals, &w.vmm_failed, err) < 0 ||
-	    run_create_hooks(&w, true, err) < 0)
+	if (wait_ready(w.ready[0], w.pid, "ok", &stop_signals, &w.vmm_failed, err) < 0) {
+		/* A guest that never came up: the VMM's view goes to the log. */
+		if ((*err)->errno_ == ETIMEDOUT)
+			ctl_log_stall(w.dir, "create");
+		goto out_mask;
+	}
+	if (run_create_hooks(&w, true, err) < 0)
 		goto out_mask;
 	if (record_state(&w, OCI_STATUS_CREATED, err) < 0 ||
 	    (o->pid_file && write_pid_file(o->pid_file, w.pid, err) < 0) ||

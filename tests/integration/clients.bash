@@ -362,7 +362,26 @@ PY
 # `run --separate-stderr`: $status, $output (stdout), $lines, $stderr.
 client() {
 	run --separate-stderr timeout -k 10 "$CLIENTS_TIMEOUT" "$@"
-	[ "$status" -ne 124 ] || stderr+=$'\n'"(test: did not finish within $CLIENTS_TIMEOUT s: $*)"
+	client_timed_out "$@"
+}
+
+# After a client command hit its time limit (124, or 137 when it ignored
+# TERM): says so, and asks every VMM still running for its diag.  A VM whose
+# container is still not created in the guest after all that time has a
+# guest that stopped (its boot or agent hung): that is said in the words
+# tests/run's retry looks for.
+client_timed_out() {
+	local sock dir state
+	[ "$status" -eq 124 ] || [ "$status" -eq 137 ] || return 0
+	stderr+=$'\n'"(test: did not finish within $CLIENTS_TIMEOUT s: $*)"
+	while IFS= read -r sock; do
+		dir=${sock%/control.sock}
+		state=$(novm_diag "$dir" 2>&1 | head -c 4000)
+		stderr+=$'\n'"(test: diag of the VMM in $dir: $state)"
+		if [[ $state == "ok "* && $state == *'"created":false'* ]]; then
+			stderr+=$'\n'"(test: the guest stopped answering: its container was never created)"
+		fi
+	done < <(find "$CLIENTS_STATE" -name control.sock 2>/dev/null)
 }
 
 # client_tty COMMAND...: the same with a terminal on the command's stdin and
@@ -373,7 +392,7 @@ client_tty() {
 	run --separate-stderr timeout -k 10 "$CLIENTS_TIMEOUT" script -qefc "$cmd" /dev/null
 	output=${output//$'\r'/}
 	mapfile -t lines <<<"$output"
-	[ "$status" -ne 124 ] || stderr+=$'\n'"(test: did not finish within $CLIENTS_TIMEOUT s: $*)"
+	client_timed_out "$@"
 }
 
 # Shows the last command's result, the runtime calls and the daemons' logs.
