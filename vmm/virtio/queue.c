@@ -51,8 +51,8 @@ static bool is_aligned(uint64_t v, uint64_t a)
 	return (v & (a - 1)) == 0;
 }
 
-int virtq_enable(struct virtq *q, const struct virtq_layout *l, uint16_t max_size,
-		 bool event_idx, bool indirect, const char **why)
+int virtq_map_layout(const struct guest_memory *mem, const struct virtq_layout *l,
+		     uint16_t max_size, struct virtq_rings *out, const char **why)
 {
 	uint64_t n = l->size;
 
@@ -68,19 +68,29 @@ int virtq_enable(struct virtq *q, const struct virtq_layout *l, uint16_t max_siz
 
 	/* The avail and used rings include the event-index words whether or
 	 * not EVENT_IDX is negotiated (§2.7, "Queue Part Sizes"). */
-	void *desc = guest_ptr(q->mem, l->desc, 16 * n);
-	void *avail = guest_ptr(q->mem, l->avail, 6 + 2 * n);
-	void *used = guest_ptr(q->mem, l->used, 6 + 8 * n);
-	if (!desc || !avail || !used) {
+	out->desc = guest_ptr(mem, l->desc, 16 * n);
+	out->avail = guest_ptr(mem, l->avail, 6 + 2 * n);
+	out->used = guest_ptr(mem, l->used, 6 + 8 * n);
+	if (!out->desc || !out->avail || !out->used) {
 		*why = "ring outside guest RAM";
 		return -EINVAL;
 	}
+	return 0;
+}
+
+int virtq_enable(struct virtq *q, const struct virtq_layout *l, uint16_t max_size,
+		 bool event_idx, bool indirect, const char **why)
+{
+	struct virtq_rings r;
+
+	if (virtq_map_layout(q->mem, l, max_size, &r, why) < 0)
+		return -EINVAL;
 
 	pthread_mutex_lock(&q->lock);
 	q->size = l->size;
-	q->desc = desc;
-	q->avail = avail;
-	q->used = used;
+	q->desc = r.desc;
+	q->avail = r.avail;
+	q->used = r.used;
 	q->event_idx = event_idx;
 	q->indirect = indirect;
 	q->last_avail = 0;

@@ -86,8 +86,19 @@ void virtq_init(struct virtq *q, const struct guest_memory *mem, const struct vi
 		void *opaque, uint16_t index);
 void virtq_destroy(struct virtq *q);
 
+/* The host addresses of a queue's three rings. */
+struct virtq_rings {
+	void *desc, *avail, *used;
+};
+
 /* Validates the layout (size a power of two within max_size, rings aligned
- * and inside RAM) and starts the queue.  Returns 0 or -EINVAL with the
+ * and wholly inside RAM, event-index words included) and maps its rings.
+ * Returns 0 or -EINVAL with the reason in *why.  Shared by virtq_enable and
+ * the vhost-net backend, which hands the rings to the kernel. */
+int virtq_map_layout(const struct guest_memory *mem, const struct virtq_layout *layout,
+		     uint16_t max_size, struct virtq_rings *out, const char **why);
+
+/* Validates the layout (virtq_map_layout) and starts the queue.  Returns 0 or -EINVAL with the
  * reason in *why; the queue then stays disabled. */
 int virtq_enable(struct virtq *q, const struct virtq_layout *layout, uint16_t max_size,
 		 bool event_idx, bool indirect, const char **why);

@@ -45,42 +45,21 @@ int vhost_net_features(uint64_t vhost_features, uint64_t acked, uint64_t *out,
 	return 0;
 }
 
-static bool is_aligned(uint64_t v, uint64_t a)
-{
-	return (v & (a - 1)) == 0;
-}
-
 int vhost_net_ring_addr(const struct guest_memory *mem, const struct virtq_layout *l,
 			uint16_t max_size, unsigned index, struct vhost_vring_addr *out,
 			const char **why)
 {
-	uint64_t n = l->size;
+	struct virtq_rings r;
 
-	*why = NULL;
-	if (max_size > VIRTQ_MAX_SIZE)
-		max_size = VIRTQ_MAX_SIZE;
-	if (n == 0 || (n & (n - 1)) || n > max_size) {
-		*why = "queue size is not a power of two within the maximum";
+	/* The same checks and mapping as our own queues: vhost reads and
+	 * writes the whole rings through these host addresses. */
+	if (virtq_map_layout(mem, l, max_size, &r, why) < 0)
 		return -EINVAL;
-	}
-	if (!is_aligned(l->desc, 16) || !is_aligned(l->avail, 2) || !is_aligned(l->used, 4)) {
-		*why = "misaligned ring address";
-		return -EINVAL;
-	}
-	/* Whole rings, event-index words included: vhost reads and writes
-	 * them through these host addresses. */
-	void *desc = guest_ptr(mem, l->desc, 16 * n);
-	void *avail = guest_ptr(mem, l->avail, 6 + 2 * n);
-	void *used = guest_ptr(mem, l->used, 6 + 8 * n);
-	if (!desc || !avail || !used) {
-		*why = "ring outside guest RAM";
-		return -EINVAL;
-	}
 	*out = (struct vhost_vring_addr){
 		.index = index,
-		.desc_user_addr = (uint64_t)(uintptr_t)desc,
-		.avail_user_addr = (uint64_t)(uintptr_t)avail,
-		.used_user_addr = (uint64_t)(uintptr_t)used,
+		.desc_user_addr = (uint64_t)(uintptr_t)r.desc,
+		.avail_user_addr = (uint64_t)(uintptr_t)r.avail,
+		.used_user_addr = (uint64_t)(uintptr_t)r.used,
 	};
 	return 0;
 }
