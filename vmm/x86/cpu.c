@@ -124,11 +124,16 @@ static int set_msrs(struct vcpu *vcpu, novm_error_t *err)
 	return 0;
 }
 
-static void set_lvt_mode(struct kvm_lapic_state *lapic, int reg, uint32_t mode)
+static uint32_t lapic_reg(const struct kvm_lapic_state *lapic, int reg)
 {
 	uint32_t v;
 	memcpy(&v, &lapic->regs[reg], sizeof(v));
-	v = (v & ~0x700u) | (mode << 8);
+	return v;
+}
+
+static void set_lvt_mode(struct kvm_lapic_state *lapic, int reg, uint32_t mode)
+{
+	uint32_t v = (lapic_reg(lapic, reg) & ~0x700u) | (mode << 8);
 	memcpy(&lapic->regs[reg], &v, sizeof(v));
 }
 
@@ -219,13 +224,6 @@ int x86_vcpu_enter_long_mode(struct vcpu *vcpu, uint64_t entry, uint64_t boot_pa
 	if (ioctl(vcpu->fd, KVM_SET_REGS, &regs) < 0)
 		return novm_error(err, errno, "KVM_SET_REGS");
 	return 0;
-}
-
-static uint32_t lapic_reg(const struct kvm_lapic_state *lapic, int reg)
-{
-	uint32_t v;
-	memcpy(&v, &lapic->regs[reg], sizeof(v));
-	return v;
 }
 
 /* The highest vector set in a 256-bit LAPIC register array (ISR, IRR: eight
