@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 
 #include <linux/fuse.h>
+#include <linux/limits.h>
 
 #include "budget.h"
 #include "handle.h"
@@ -160,6 +161,13 @@ int fuse_lookup_at(struct fuse_server *srv, int dirfd, const char *name,
 		   struct fuse_entry_out *e, struct stat *st);
 /* Same for a file already open as an O_PATH fd (taken). */
 int fuse_entry_from_fd(struct fuse_server *srv, int fd, struct fuse_entry_out *e);
+
+/* xattr.c: a guest xattr name as stored on the host (see xattr.c's map):
+ * -ERANGE for an empty or too long one, -EOPNOTSUPP outside the namespaces
+ * we serve. */
+int fuse_xattr_to_host(const char *name, char host[XATTR_NAME_MAX + 1]);
+/* The guest's name for a host name, or NULL when the guest must not see it. */
+const char *fuse_xattr_to_guest(const char *host);
 
 /* namespace.c: gives a just-created node (O_PATH fd or open fd) to the
  * requesting guest user and the exact mode the guest asked for (the VMM's

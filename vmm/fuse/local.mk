@@ -10,8 +10,10 @@ vmm_libvmm_a_SOURCES += \
 	vmm/fuse/entry.c vmm/fuse/attr.c vmm/fuse/namespace.c \
 	vmm/fuse/file.c vmm/fuse/dir.c vmm/fuse/xattr.c
 
-check_PROGRAMS += tests/unit/test-fuse tests/unit/test-fuse-dir tests/unit/test-fuse-escape
-TESTS += tests/unit/test-fuse tests/unit/test-fuse-dir tests/unit/test-fuse-escape
+check_PROGRAMS += tests/unit/test-fuse tests/unit/test-fuse-dir tests/unit/test-fuse-escape \
+	tests/unit/test-fuse-privs
+TESTS += tests/unit/test-fuse tests/unit/test-fuse-dir tests/unit/test-fuse-escape \
+	tests/unit/test-fuse-privs
 tests_unit_test_fuse_SOURCES = tests/unit/test-fuse.c tests/unit/fuse-client.h tests/unit/tap.h
 tests_unit_test_fuse_LDADD = $(VMM_LIBS)
 tests_unit_test_fuse_CPPFLAGS = $(VMM_CPPFLAGS)
@@ -23,6 +25,10 @@ tests_unit_test_fuse_escape_SOURCES = tests/unit/test-fuse-escape.c tests/unit/f
 	tests/unit/tap.h
 tests_unit_test_fuse_escape_LDADD = $(VMM_LIBS)
 tests_unit_test_fuse_escape_CPPFLAGS = $(VMM_CPPFLAGS)
+tests_unit_test_fuse_privs_SOURCES = tests/unit/test-fuse-privs.c tests/unit/fuse-client.h \
+	tests/unit/tap.h
+tests_unit_test_fuse_privs_LDADD = $(VMM_LIBS)
+tests_unit_test_fuse_privs_CPPFLAGS = $(VMM_CPPFLAGS)
 
 # Built with the checks so it keeps compiling; replays inputs given as
 # arguments.  See the file for a libFuzzer build.  make check replays the

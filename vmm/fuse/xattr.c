@@ -2,10 +2,27 @@
  *
  * Reached through the O_PATH fd's magic link (/proc/self/fd/N): that names
  * exactly our inode, symlinks and special files included, without opening
- * it.  Only the user., trusted. and security. namespaces pass; system.
- * (ACLs, not negotiated) does not, nor trusted.overlay., which a host
- * overlayfs using the share as a layer would obey. */
+ * it.
+ *
+ * The name map.  Names that mean privilege to the host kernel, or to a host
+ * overlayfs using the share as a layer, are stored under our prefix in the
+ * user. namespace, so the guest keeps them (setcap, its own overlayfs) and
+ * the host ignores them:
+ *   trusted.*                   -> user.novm.trusted.*
+ *   security.* but .selinux     -> user.novm.security.*  (capability, ima...)
+ *   user.overlay.*              -> user.novm.user.overlay.*  (what a host
+ *                                  overlayfs mounted with userxattr obeys,
+ *                                  like trusted.overlay.* without it)
+ *   user.novm.*                 -> user.novm.user.novm.*  (escaped: a guest
+ *                                  cannot forge a mapped name)
+ * Other user.* names and security.selinux (the label, the host's policy
+ * decides whether we may set it) pass as they are.  system.* (ACLs, not
+ * negotiated) and names outside these namespaces are EOPNOTSUPP.  Listing
+ * maps back and hides the host's own trusted.*, security.*, user.overlay.*
+ * and user.novm.* names that no guest name maps to.  A mapped name is 10
+ * bytes longer on the host, so the guest's names may be at most 245 bytes. */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/xattr.h>
@@ -15,18 +32,57 @@
 #include "cleanup.h"
 #include "internal.h"
 
-static int check_name(const char *name)
+#define HOST_PREFIX "user.novm."
+
+static bool has_prefix(const char *s, const char *prefix)
 {
-	if (strncmp(name, "trusted.overlay.", strlen("trusted.overlay.")) == 0)
-		return -EPERM;
-	if (strncmp(name, "user.", 5) == 0 || strncmp(name, "trusted.", 8) == 0 ||
-	    strncmp(name, "security.", 9) == 0)
-		return 0;
-	return -EOPNOTSUPP;
+	return strncmp(s, prefix, strlen(prefix)) == 0;
 }
 
-static int read_name(struct fuse_req *req, char name[XATTR_NAME_MAX + 1])
+/* Whether a guest name lives under HOST_PREFIX on the host. */
+static bool mapped(const char *name)
 {
+	if (has_prefix(name, "security."))
+		return strcmp(name, "security.selinux") != 0;
+	return has_prefix(name, "trusted.") || has_prefix(name, "user.overlay.") ||
+	       has_prefix(name, HOST_PREFIX);
+}
+
+int fuse_xattr_to_host(const char *name, char host[XATTR_NAME_MAX + 1])
+{
+	size_t len = strlen(name);
+
+	if (len == 0 || len > XATTR_NAME_MAX)
+		return -ERANGE;
+	if (mapped(name)) {
+		if (strlen(HOST_PREFIX) + len > XATTR_NAME_MAX)
+			return -ERANGE;
+		memcpy(host, HOST_PREFIX, strlen(HOST_PREFIX));
+		memcpy(host + strlen(HOST_PREFIX), name, len + 1);
+		return 0;
+	}
+	if (!has_prefix(name, "user.") && strcmp(name, "security.selinux") != 0)
+		return -EOPNOTSUPP;
+	memcpy(host, name, len + 1);
+	return 0;
+}
+
+const char *fuse_xattr_to_guest(const char *host)
+{
+	if (has_prefix(host, HOST_PREFIX)) {
+		const char *name = host + strlen(HOST_PREFIX);
+		return mapped(name) ? name : NULL;
+	}
+	if (mapped(host))
+		return NULL;	/* the host's own */
+	if (has_prefix(host, "user.") || strcmp(host, "security.selinux") == 0)
+		return host;
+	return NULL;
+}
+
+static int read_name(struct fuse_req *req, char host[XATTR_NAME_MAX + 1])
+{
+	char name[XATTR_NAME_MAX + 1];
 	size_t len;
 	int r = fuse_in_string(&req->in, name, XATTR_NAME_MAX + 1, &len);
 
@@ -34,9 +90,7 @@ static int read_name(struct fuse_req *req, char name[XATTR_NAME_MAX + 1])
 		return -ERANGE;
 	if (r < 0)
 		return r;
-	if (len == 0)
-		return -ERANGE;
-	return check_name(name);
+	return fuse_xattr_to_host(name, host);
 }
 
 /* The inode of the request and its magic-link path. */
@@ -142,14 +196,18 @@ int fuse_op_listxattr(struct fuse_req *req)
 	n = listxattr(path, list, XATTR_LIST_MAX);
 	if (n < 0)
 		return -errno;
-	/* Hide what GETXATTR would refuse; compact in place. */
+	/* Map back and hide what no guest name reaches; compact in place
+	 * (a guest name is never longer than its host name). */
 	for (ssize_t pos = 0; pos < n;) {
 		size_t len = strnlen(list + pos, n - pos);
+		const char *name;
 		if (pos + (ssize_t)len >= n)
 			break;	/* unterminated tail: the kernel never does that */
-		if (check_name(list + pos) == 0) {
-			memmove(list + kept, list + pos, len + 1);
-			kept += len + 1;
+		name = fuse_xattr_to_guest(list + pos);
+		if (name) {
+			size_t glen = strlen(name);
+			memmove(list + kept, name, glen + 1);
+			kept += glen + 1;
 		}
 		pos += len + 1;
 	}
