@@ -1,5 +1,7 @@
 /* No privilege crosses the share: the xattr name map (privileged names
- * stored under user.novm., the host's own hidden, forgeries escaped). */
+ * stored under user.novm., the host's own hidden, forgeries escaped), and
+ * setuid/setgid bits killed on write, truncate and chown, and held to the
+ * kernel's rules for a caller that is not root. */
 #include <sys/xattr.h>
 
 #include "fuse-client.h"
@@ -28,6 +30,19 @@ static bool list_is(const char *want, size_t len)
 			return false;
 	}
 	return true;
+}
+
+/* chown in the fixture: failing it fails the checks that follow. */
+static void host_chmod(const char *path, mode_t mode)
+{
+	if (chmod(path, mode) < 0)
+		printf("# chmod %s: %s\n", path, strerror(errno));
+}
+
+static void host_chown(const char *path, uid_t uid, gid_t gid)
+{
+	if (chown(path, uid, gid) < 0)
+		printf("# chown %s: %s\n", path, strerror(errno));
 }
 
 static void test_map(void)
@@ -130,6 +145,137 @@ static void test_map(void)
 	t_forget(e.nodeid, 1);
 }
 
+static mode_t host_mode(const char *rel)
+{
+	struct stat st;
+	return host_stat(rel, &st) == 0 ? st.st_mode & 07777 : (mode_t)-1;
+}
+
+static int write_flags(uint64_t nodeid, uint64_t fh, uint32_t flags)
+{
+	struct fuse_write_in in = { .fh = fh, .size = 1, .write_flags = flags };
+	tr_begin(T, FUSE_WRITE, nodeid);
+	tr_add(T, &in, sizeof(in));
+	tr_add(T, "w", 1);
+	return tr_send(T, S);
+}
+
+static void test_killpriv(void)
+{
+	struct fuse_entry_out e;
+	struct fuse_setattr_in sa;
+	char v[8];
+	uint64_t fh = 0;
+
+	if (geteuid() != 0) {
+		ok(1, "# SKIP killpriv needs root (files owned by other uids)");
+		return;
+	}
+	host_write("s", "data");
+	snprintf(p, sizeof(p), "%s/s", share);
+	host_chown(p, 1000, 1000);
+	t_lookup(FUSE_ROOT_ID, "s", &e);
+	T->uid = T->gid = 1000;
+	ok(t_open(e.nodeid, O_RDWR, &fh) == 0, "OPEN s as its owner");
+
+	chmod(p, 06755);
+	ok(write_flags(e.nodeid, fh, 0) == 0 && host_mode("s") == 0755,
+	   "WRITE by a user that is not root clears S_ISUID and group-exec S_ISGID (0%o)",
+	   host_mode("s"));
+	chmod(p, 02745);
+	ok(write_flags(e.nodeid, fh, 0) == 0 && host_mode("s") == 02745,
+	   "S_ISGID without group exec (locking mark) stays");
+	T->uid = T->gid = 0;
+	chmod(p, 06755);
+	ok(write_flags(e.nodeid, fh, 0) == 0 && host_mode("s") == 06755,
+	   "WRITE by root (CAP_FSETID) keeps them");
+	setxattr(p, "user.novm.security.capability", "c", 1, 0);
+	ok(write_flags(e.nodeid, fh, FUSE_WRITE_KILL_SUIDGID) == 0 && host_mode("s") == 0755 &&
+	   getxattr(p, "user.novm.security.capability", v, sizeof(v)) < 0,
+	   "WRITE with FUSE_WRITE_KILL_SUIDGID: bits and the mapped capability gone");
+	t_release(e.nodeid, fh);
+
+	chmod(p, 06755);
+	setxattr(p, "user.novm.security.capability", "c", 1, 0);
+	sa = (struct fuse_setattr_in){ .valid = FATTR_UID | FATTR_GID, .uid = 1001, .gid = 1001 };
+	ok(t_setattr(e.nodeid, &sa, NULL) == 0 && host_mode("s") == 0755 &&
+	   getxattr(p, "user.novm.security.capability", v, sizeof(v)) < 0,
+	   "chown by root kills setuid, setgid and the mapped capability (0%o)", host_mode("s"));
+	chmod(p, 06755);
+	sa = (struct fuse_setattr_in){ .valid = FATTR_SIZE | FATTR_KILL_SUIDGID, .size = 1 };
+	ok(t_setattr(e.nodeid, &sa, NULL) == 0 && host_mode("s") == 0755,
+	   "truncate with FATTR_KILL_SUIDGID kills them");
+	chmod(p, 06755);
+	sa = (struct fuse_setattr_in){ .valid = FATTR_SIZE | FATTR_KILL_SUIDGID | FATTR_MODE,
+				       .size = 1, .mode = S_IFREG | 04755 };
+	ok(t_setattr(e.nodeid, &sa, NULL) == 0 && host_mode("s") == 04755,
+	   "with a mode sent along, the mode wins");
+
+	T->uid = T->gid = 1000;
+	sa = (struct fuse_setattr_in){ .valid = FATTR_UID, .uid = 1000 };
+	ok(t_setattr(e.nodeid, &sa, NULL) == -EPERM, "a user chowning another's file: EPERM");
+	host_chown(p, 1000, 1000);
+	sa = (struct fuse_setattr_in){ .valid = FATTR_UID, .uid = 0 };
+	ok(t_setattr(e.nodeid, &sa, NULL) == -EPERM && host_mode("s") != (mode_t)-1,
+	   "a user giving its file to root: EPERM");
+	sa = (struct fuse_setattr_in){ .valid = FATTR_MODE, .mode = S_IFREG | 06755 };
+	ok(t_setattr(e.nodeid, &sa, NULL) == 0 && host_mode("s") == 06755,
+	   "chmod u+s,g+s of its own file in its group");
+	host_chown(p, 1000, 2000);
+	ok(t_setattr(e.nodeid, &sa, NULL) == 0 && host_mode("s") == 04755,
+	   "S_ISGID dropped outside its group (0%o)", host_mode("s"));
+	host_chown(p, 2000, 1000);
+	ok(t_setattr(e.nodeid, &sa, NULL) == -EPERM, "chmod of another's file: EPERM");
+	sa = (struct fuse_setattr_in){ .valid = FATTR_MODE, .mode = S_IFREG | 0755 };
+	ok(t_setattr(e.nodeid, &sa, NULL) == 0 && host_mode("s") == 0755,
+	   "but clearing its setuid bits is allowed (the guest's kill on another's write)");
+	sa.mode = S_IFREG | 0777;
+	ok(t_setattr(e.nodeid, &sa, NULL) == -EPERM && host_mode("s") == 0755,
+	   "nothing else with it");
+	T->uid = T->gid = 2000;
+	host_chmod(p, 06755);
+	ok(t_open(e.nodeid, O_RDWR | O_TRUNC, &fh) == 0 && host_mode("s") == 06755,
+	   "OPEN with O_TRUNC alone keeps them");
+	t_release(e.nodeid, fh);
+	struct fuse_open_in oi = { .flags = O_RDWR | O_TRUNC, .open_flags = FUSE_OPEN_KILL_SUIDGID };
+	tr_begin(T, FUSE_OPEN, e.nodeid);
+	tr_add(T, &oi, sizeof(oi));
+	ok(tr_send(T, S) == 0 && host_mode("s") == 0755, "OPEN O_TRUNC with FUSE_OPEN_KILL_SUIDGID kills them");
+	t_release(e.nodeid, ((struct fuse_open_out *)tr_body(T))->fh);
+	T->uid = T->gid = 0;
+	t_forget(e.nodeid, 1);
+}
+
+static void test_create_modes(void)
+{
+	struct fuse_entry_out e;
+	struct stat st;
+	char dp[PATH_MAX * 2 + 32];
+
+	if (geteuid() != 0) {
+		ok(1, "# SKIP creation modes need root (chown)");
+		return;
+	}
+	T->uid = T->gid = 1000;
+	ok(t_create(FUSE_ROOT_ID, "mine", O_RDWR | O_CREAT | O_EXCL, 06755, &e, NULL) == 0 &&
+	   host_mode("mine") == 06755 && host_stat("mine", &st) == 0 && st.st_uid == 1000,
+	   "a user creates a setuid file of its own");
+	ok(t_mkdir(FUSE_ROOT_ID, "sg", 02777, &e) == 0 && host_mode("sg") == 02777,
+	   "a setgid directory of its own");
+	snprintf(dp, sizeof(dp), "%s/sg", share);
+	host_chown(dp, 1000, 3000);	/* a group the user is not (primarily) in */
+	ok(t_create(e.nodeid, "f", O_RDWR | O_CREAT | O_EXCL, 02755, NULL, NULL) == 0 &&
+	   host_mode("sg/f") == 0755 && host_stat("sg/f", &st) == 0 && st.st_gid == 3000,
+	   "in it a file gets the directory's group, but no S_ISGID outside the user's group");
+	ok(t_mkdir(e.nodeid, "d", 0755, NULL) == 0 && host_mode("sg/d") == 02755,
+	   "a directory inherits S_ISGID");
+	ok(t_mknod(e.nodeid, "n", S_IFREG | 06644, 0, NULL) == 0 && host_mode("sg/n") == 04644,
+	   "MKNOD follows the same rule (0%o)", host_mode("sg/n"));
+	T->uid = T->gid = 0;
+	ok(t_create(FUSE_ROOT_ID, "rootsuid", O_RDWR | O_CREAT | O_EXCL, 06755, NULL, NULL) == 0 &&
+	   host_mode("rootsuid") == 06755, "root creates what it asks for");
+}
+
 int main(void)
 {
 	char base[PATH_MAX];
@@ -147,6 +293,8 @@ int main(void)
 	if (S) {
 		ok(t_init() == 0, "INIT");
 		test_map();
+		test_killpriv();
+		test_create_modes();
 		fuse_server_free(S);
 	}
 	treq_free(T);

@@ -60,6 +60,14 @@ int fuse_op_open(struct fuse_req *req)
 	fd = fuse_inode_open(req->srv, inode, flags);
 	if (fd < 0)
 		return fd;
+	/* killpriv_v2's O_TRUNC by a caller without CAP_FSETID. */
+	if ((in.open_flags & FUSE_OPEN_KILL_SUIDGID) && (flags & O_TRUNC)) {
+		r = fuse_kill_priv(req->srv, fd, true);
+		if (r < 0) {
+			close(fd);
+			return r;
+		}
+	}
 	r = handle_add(&req->srv->handles, fd, FUSE_HANDLE_FILE, &fh);
 	if (r < 0)
 		return r;
@@ -82,7 +90,7 @@ static int create_or_open(struct fuse_req *req, const struct fuse_inode *dir, co
 		int fd;
 
 		fd = openat(dir->fd, name, flags | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY,
-			    mode & 07777);
+			    mode & 0777);	/* setuid bits only once adopted */
 		if (fd >= 0) {
 			*created = true;
 			return fd;
@@ -257,6 +265,15 @@ int fuse_op_write(struct fuse_req *req)
 	r = fuse_in_slice(&req->in, in.size, &iov, &cnt);
 	if (r < 0)
 		return r;
+	/* We write as root, whose writes keep setuid bits: a write the guest
+	 * marks (killpriv_v2) or one from a caller that is not root loses
+	 * them, as on a local file system.  The guest kernel, which does not
+	 * hand us killpriv, normally cleared them already. */
+	if ((in.write_flags & FUSE_WRITE_KILL_SUIDGID) || req->hdr.uid != 0) {
+		r = fuse_kill_priv(req->srv, h->fd, in.write_flags & FUSE_WRITE_KILL_SUIDGID);
+		if (r < 0)
+			return r;
+	}
 	/* The guest may change the data while we write it: that only
 	 * changes what it wrote. */
 	n = rw_full(h->fd, iov, cnt, (off_t)in.offset, true);

@@ -169,6 +169,12 @@ int fuse_xattr_to_host(const char *name, char host[XATTR_NAME_MAX + 1]);
 /* The guest's name for a host name, or NULL when the guest must not see it. */
 const char *fuse_xattr_to_guest(const char *host);
 
+/* attr.c: what a local file system does to a file written, truncated or
+ * chowned by a caller without CAP_FSETID: S_ISUID goes, S_ISGID too when
+ * group-executable (else it marks mandatory locking), and with caps also
+ * the (mapped) security.capability.  fd is open or O_PATH on the file. */
+int fuse_kill_priv(struct fuse_server *srv, int fd, bool caps);
+
 /* namespace.c: gives a just-created node (O_PATH fd or open fd) to the
  * requesting guest user and the exact mode the guest asked for (the VMM's
  * umask and chown's setuid clearing would change it).  parent_st decides

@@ -34,14 +34,24 @@ int fuse_adopt_new_node(const struct fuse_req *req, int fd, const struct stat *p
 	if (S_ISLNK(st.st_mode))
 		return 0;
 
-	want = mode & 07777;
-	if (S_ISDIR(st.st_mode) && sgid_parent)
-		want |= S_ISGID;
 	/* The VMM's umask (the guest applied its own) and chown's clearing of
 	 * setuid bits both change what the guest asked for: set it exactly. */
-	fuse_fd_name(fd, fdname);
 	if (fstatat(fd, "", &st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0)
 		return -errno;
+	want = mode & 07777;
+	/* The kernel's rules for a caller that is not root, held here too
+	 * (the request's ids are the guest's word, and we may have failed to
+	 * chown): setuid only on a file it owns, setgid only in its (primary)
+	 * group; a directory's inherited S_ISGID stays. */
+	if (req->hdr.uid != 0) {
+		if (st.st_uid != uid)
+			want &= ~(mode_t)S_ISUID;
+		if (st.st_gid != req->hdr.gid)
+			want &= ~(mode_t)S_ISGID;
+	}
+	if (S_ISDIR(st.st_mode) && sgid_parent)
+		want |= S_ISGID;
+	fuse_fd_name(fd, fdname);
 	if ((st.st_mode & 07777) != want && fchmodat(req->srv->proc_fd, fdname, want, 0) < 0)
 		return -errno;
 	return 0;
@@ -132,7 +142,8 @@ int fuse_op_mknod(struct fuse_req *req)
 	r = fuse_budget_check(req->srv, 1);
 	if (r < 0)
 		return r;
-	if (mknodat(dir->fd, name, (in.mode & S_IFMT) | (in.mode & 07777), decode_dev(in.rdev)) < 0)
+	/* Setuid bits only once the node is the guest user's (adopt). */
+	if (mknodat(dir->fd, name, (in.mode & S_IFMT) | (in.mode & 0777), decode_dev(in.rdev)) < 0)
 		return -errno;
 	return finish_create(req, dir, name, in.mode);
 }
@@ -156,7 +167,7 @@ int fuse_op_mkdir(struct fuse_req *req)
 	r = fuse_budget_check(req->srv, 1);
 	if (r < 0)
 		return r;
-	if (mkdirat(dir->fd, name, in.mode & 07777) < 0)
+	if (mkdirat(dir->fd, name, in.mode & 01777) < 0)
 		return -errno;
 	return finish_create(req, dir, name, in.mode);
 }

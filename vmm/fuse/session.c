@@ -9,8 +9,11 @@
  * offered, on purpose: POSIX/flock locks (the guest kernel keeps them
  * locally), WRITEBACK_CACHE (host changes would be lost), DONT_MASK (the
  * guest applies its umask), EXPORT_SUPPORT ("." and ".." lookups are
- * refused), POSIX_ACL, HANDLE_KILLPRIV (the guest clears setuid bits
- * itself), SETXATTR_EXT and INIT_EXT (we use no flags2 feature). */
+ * refused), POSIX_ACL, HANDLE_KILLPRIV and HANDLE_KILLPRIV_V2 (the guest
+ * kernel clears setuid bits and security.capability itself, through
+ * SETATTR and REMOVEXATTR; we kill the bits too on writes by users that are
+ * not root, and honour the v2 kill flags should a guest send them),
+ * SETXATTR_EXT and INIT_EXT (we use no flags2 feature). */
 #define FUSE_SERVER_FLAGS                                                               \
 	(FUSE_ASYNC_READ | FUSE_ATOMIC_O_TRUNC | FUSE_BIG_WRITES | FUSE_DO_READDIRPLUS |  \
 	 FUSE_READDIRPLUS_AUTO | FUSE_PARALLEL_DIROPS | FUSE_MAX_PAGES | FUSE_CACHE_SYMLINKS)
