@@ -40,9 +40,10 @@ int fuse_op_getattr(struct fuse_req *req)
 
 int fuse_kill_priv(struct fuse_server *srv, int fd, bool caps)
 {
-	char name[FUSE_FD_NAME_MAX], path[FUSE_PROC_PATH_MAX];
+	char name[FUSE_FD_NAME_MAX], path[FUSE_PROC_PATH_MAX], cap[XATTR_NAME_MAX + 1];
 	struct stat st;
 	mode_t mode;
+	int r;
 
 	if (fstat(fd, &st) < 0)
 		return -errno;
@@ -56,10 +57,12 @@ int fuse_kill_priv(struct fuse_server *srv, int fd, bool caps)
 		return -errno;
 	if (!caps)
 		return 0;
-	/* The guest's security.capability is ours under the map. */
+	/* The guest's security.capability, under its mapped name. */
+	r = fuse_xattr_to_host("security.capability", cap);
+	if (r < 0)
+		return r;
 	fuse_proc_path(fd, path);
-	if (removexattr(path, "user.novm.security.capability") < 0 && errno != ENODATA &&
-	    errno != ENOTSUP)
+	if (removexattr(path, cap) < 0 && errno != ENODATA && errno != ENOTSUP)
 		return -errno;
 	return 0;
 }
