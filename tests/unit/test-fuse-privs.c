@@ -1,8 +1,11 @@
 /* No privilege crosses the share: the xattr name map (privileged names
- * stored under user.novm., the host's own hidden, forgeries escaped), and
+ * stored under user.novm., the host's own hidden, forgeries escaped, the
+ * host file's own security.capability readable but not removable), and
  * setuid/setgid bits killed on write, truncate and chown, and held to the
  * kernel's rules for a caller that is not root. */
 #include <sys/xattr.h>
+
+#include <linux/capability.h>
 
 #include "fuse-client.h"
 
@@ -246,6 +249,146 @@ static void test_killpriv(void)
 	t_forget(e.nodeid, 1);
 }
 
+static int t_removexattr(uint64_t nodeid, const char *name)
+{
+	tr_begin(T, FUSE_REMOVEXATTR, nodeid);
+	tr_str(T, name);
+	return tr_send(T, S);
+}
+
+/* Whether the LISTXATTR reply (in tr_body) names `name` exactly `times`. */
+static bool listed(const char *name, int times)
+{
+	const char *got = tr_body(T);
+	size_t n = tr_body_len(T);
+	int count = 0;
+
+	for (size_t pos = 0; pos < n; pos += strlen(got + pos) + 1)
+		count += strcmp(got + pos, name) == 0;
+	return count == times;
+}
+
+/* A v2 file capability: cap_net_raw+ep, as on ping. */
+static const struct vfs_cap_data real_cap = {
+	.magic_etc = VFS_CAP_REVISION_2 | VFS_CAP_FLAGS_EFFECTIVE,
+	.data = { { .permitted = 1u << CAP_NET_RAW } },
+};
+
+/* Gives the host file p a real security.capability, as an image extracted
+ * on the host has; false (with the reason) where it cannot be set. */
+static bool set_real_cap(void)
+{
+	if (setxattr(p, "security.capability", &real_cap, XATTR_CAPS_SZ_2, 0) < 0) {
+		printf("# setxattr security.capability on %s: %s\n", p, strerror(errno));
+		return false;
+	}
+	return true;
+}
+
+static bool has_real_cap(void)
+{
+	struct vfs_cap_data v;
+	return getxattr(p, "security.capability", &v, sizeof(v)) == XATTR_CAPS_SZ_2 &&
+	       memcmp(&v, &real_cap, XATTR_CAPS_SZ_2) == 0;
+}
+
+static bool has_mapped_cap(void)
+{
+	return getxattr(p, "user.novm.security.capability", NULL, 0) >= 0;
+}
+
+/* The host file's own security.capability (set on the host, not by the
+ * guest) shows through the map for reading only. */
+static void test_real_cap(void)
+{
+	struct fuse_entry_out e;
+	struct fuse_setattr_in sa;
+	char v[64];
+	uint64_t fh;
+
+	if (geteuid() != 0) {
+		ok(1, "# SKIP a real security.capability needs root");
+		return;
+	}
+	host_write("ping", "ping");
+	snprintf(p, sizeof(p), "%s/ping", share);
+	host_chmod(p, 0755);
+	if (!set_real_cap() || setxattr(p, "user.plain", "u", 1, 0) < 0) {
+		ok(1, "# SKIP no security.capability or user xattrs on this file system (%s)", share);
+		return;
+	}
+	t_lookup(FUSE_ROOT_ID, "ping", &e);
+
+	ok(t_getxattr(e.nodeid, "security.capability", 64) == 0 &&
+	   tr_body_len(T) == XATTR_CAPS_SZ_2 && memcmp(tr_body(T), &real_cap, XATTR_CAPS_SZ_2) == 0,
+	   "GETXATTR security.capability without a mapped one reads the host file's own");
+	ok(t_getxattr(e.nodeid, "security.capability", 0) == 0 &&
+	   ((struct fuse_getxattr_out *)tr_body(T))->size == XATTR_CAPS_SZ_2,
+	   "and its size query gives the real one's size");
+	ok(t_getxattr(e.nodeid, NULL, 4096) == 0 && listed("security.capability", 1) &&
+	   listed("user.plain", 1), "LISTXATTR shows the real security.capability");
+	const char want[] = "security.capability\0user.plain";
+	ok(t_getxattr(e.nodeid, NULL, 0) == 0 &&
+	   ((struct fuse_getxattr_out *)tr_body(T))->size == sizeof(want),
+	   "LISTXATTR's size query counts it");
+	ok(t_removexattr(e.nodeid, "security.capability") == -EPERM && has_real_cap(),
+	   "REMOVEXATTR of the real one alone: EPERM, and it stays");
+	ok(t_setxattr(e.nodeid, "security.capability", "g", 1, XATTR_CREATE) == -EEXIST &&
+	   !has_mapped_cap(), "SETXATTR XATTR_CREATE: EEXIST, as the guest sees one");
+
+	ok(t_setxattr(e.nodeid, "security.capability", "guest", 5, XATTR_REPLACE) == 0 &&
+	   getxattr(p, "user.novm.security.capability", v, sizeof(v)) == 5 && has_real_cap(),
+	   "SETXATTR XATTR_REPLACE writes the mapped name only, the real one untouched");
+	ok(t_getxattr(e.nodeid, "security.capability", 64) == 0 && tr_body_len(T) == 5 &&
+	   memcmp(tr_body(T), "guest", 5) == 0, "GETXATTR then reads the mapped one");
+	ok(t_getxattr(e.nodeid, NULL, 4096) == 0 && listed("security.capability", 1),
+	   "LISTXATTR shows security.capability once with both on the host");
+	ok(t_setxattr(e.nodeid, "security.capability", "again", 5, XATTR_CREATE) == -EEXIST,
+	   "XATTR_CREATE over the mapped one: EEXIST");
+	ok(t_removexattr(e.nodeid, "security.capability") == 0 && !has_mapped_cap() &&
+	   has_real_cap(), "REMOVEXATTR removes the mapped one, never the real one");
+	ok(t_getxattr(e.nodeid, "security.capability", 64) == 0 &&
+	   tr_body_len(T) == XATTR_CAPS_SZ_2 && memcmp(tr_body(T), &real_cap, XATTR_CAPS_SZ_2) == 0,
+	   "after which the real one shows again");
+
+	/* Other mapped names never fall back to the host's own. */
+	if (setxattr(p, "security.novm-test", "s", 1, 0) == 0)
+		ok(t_getxattr(e.nodeid, "security.novm-test", 64) == -ENODATA &&
+		   t_getxattr(e.nodeid, NULL, 4096) == 0 && listed("security.novm-test", 0),
+		   "another security.* of the host's is neither read nor listed");
+	else
+		ok(1, "# SKIP security.novm-test on the host: %s", strerror(errno));
+	setxattr(p, "trusted.capability", "t", 1, 0);
+	ok(t_getxattr(e.nodeid, "trusted.capability", 64) == -ENODATA,
+	   "nor does trusted.* (only security.capability falls back)");
+
+	/* Killpriv and the real capability: the server never strips it, the
+	 * host kernel does when the file changes, root or not. */
+	ok(t_open(e.nodeid, O_RDWR, &fh) == 0, "OPEN ping as root");
+	sa = (struct fuse_setattr_in){ .valid = FATTR_KILL_SUIDGID };
+	ok(t_setattr(e.nodeid, &sa, NULL) == 0 && has_real_cap(),
+	   "a kill flag that changes nothing leaves the real capability");
+	setxattr(p, "user.novm.security.capability", "m", 1, 0);
+	ok(write_flags(e.nodeid, fh, FUSE_WRITE_KILL_SUIDGID) == 0 && !has_mapped_cap() &&
+	   !has_real_cap(), "WRITE with FUSE_WRITE_KILL_SUIDGID: the mapped one goes, and the host "
+	   "kernel drops the real one");
+	set_real_cap();
+	ok(write_flags(e.nodeid, fh, 0) == 0 && !has_real_cap(),
+	   "WRITE by root without flags: the host kernel drops the real one all the same");
+	ok(t_getxattr(e.nodeid, "security.capability", 64) == -ENODATA,
+	   "and the guest sees none");
+	set_real_cap();
+	sa = (struct fuse_setattr_in){ .valid = FATTR_SIZE, .size = 2 };
+	ok(t_setattr(e.nodeid, &sa, NULL) == 0 && !has_real_cap(),
+	   "truncate by root: dropped by the host kernel");
+	set_real_cap();
+	sa = (struct fuse_setattr_in){ .valid = FATTR_UID | FATTR_GID, .uid = 0, .gid = 0 };
+	ok(t_setattr(e.nodeid, &sa, NULL) == 0 && !has_real_cap(),
+	   "chown (even to the same owner): dropped by the host kernel");
+	t_release(e.nodeid, fh);
+	t_forget(e.nodeid, 1);
+}
+
 static void test_create_modes(void)
 {
 	struct fuse_entry_out e;
@@ -294,6 +437,7 @@ int main(void)
 		ok(t_init() == 0, "INIT");
 		test_map();
 		test_killpriv();
+		test_real_cap();
 		test_create_modes();
 		fuse_server_free(S);
 	}

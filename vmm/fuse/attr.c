@@ -57,7 +57,13 @@ int fuse_kill_priv(struct fuse_server *srv, int fd, bool caps)
 		return -errno;
 	if (!caps)
 		return 0;
-	/* The guest's security.capability, under its mapped name. */
+	/* The guest's security.capability, under its mapped name.  A real
+	 * one (the host file's own, which the guest reads through xattr.c's
+	 * fallback) we leave: the host kernel drops it itself when our
+	 * write, truncate or chown changes the file, root or not (its
+	 * killpriv takes no account of CAP_FSETID); we do not strip it
+	 * where the host kernel would not (a kill flag on a request that
+	 * changes nothing). */
 	r = fuse_xattr_to_host("security.capability", cap);
 	if (r < 0)
 		return r;

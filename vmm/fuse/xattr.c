@@ -20,7 +20,23 @@
  * negotiated) and names outside these namespaces are EOPNOTSUPP.  Listing
  * maps back and hides the host's own trusted.*, security.*, user.overlay.*
  * and user.novm.* names that no guest name maps to.  A mapped name is 10
- * bytes longer on the host, so the guest's names may be at most 245 bytes. */
+ * bytes longer on the host, so the guest's names may be at most 245 bytes.
+ *
+ * The host's own security.capability is the one exception, read-only: a
+ * file that carries a real one (ping in an image extracted on the host, by
+ * whoever built it) must keep that capability in the guest, as under runc.
+ * GETXATTR security.capability reads user.novm.security.capability and,
+ * only when that is absent, the real one; LISTXATTR shows the real one when
+ * there is no mapped one (never both); SETXATTR writes the mapped name only
+ * (shadowing the real one: XATTR_CREATE sees it as existing, XATTR_REPLACE
+ * may replace it); REMOVEXATTR of a real one alone is EPERM and leaves it.
+ * The guest can thus never set a capability the host kernel obeys.  It can
+ * lose one: the host kernel drops a real security.capability whenever we
+ * write, truncate or chown the file, root or not (see fuse_kill_priv).
+ * And since the guest kernel (we do not offer HANDLE_KILLPRIV) removes the
+ * capability it sees before such a write, truncate or chown, that EPERM
+ * fails them: in the guest such a file can be replaced (a new file renamed
+ * over it) but not changed in place. */
 #include <errno.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -33,6 +49,8 @@
 #include "internal.h"
 
 #define HOST_PREFIX "user.novm."
+#define REAL_CAP "security.capability"
+#define MAPPED_CAP HOST_PREFIX REAL_CAP
 
 static bool has_prefix(const char *s, const char *prefix)
 {
@@ -104,6 +122,17 @@ static int get_path(struct fuse_req *req, struct fuse_inode **inode,
 	return 0;
 }
 
+/* Whether the host file has a real security.capability the guest sees
+ * (no mapped one shadows it).  host is the request's name on the host. */
+static bool real_cap_shows(const char *host, const char *path)
+{
+	if (strcmp(host, MAPPED_CAP) != 0)
+		return false;
+	if (getxattr(path, MAPPED_CAP, NULL, 0) >= 0 || errno != ENODATA)
+		return false;
+	return getxattr(path, REAL_CAP, NULL, 0) >= 0;
+}
+
 int fuse_op_setxattr(struct fuse_req *req)
 {
 	cleanup_inode struct fuse_inode *inode = NULL;
@@ -133,6 +162,12 @@ int fuse_op_setxattr(struct fuse_req *req)
 	r = get_path(req, &inode, path);
 	if (r < 0)
 		return r;
+	/* The mapped capability is set over the real one the guest sees. */
+	if ((in.flags & (XATTR_CREATE | XATTR_REPLACE)) && real_cap_shows(name, path)) {
+		if (in.flags & XATTR_CREATE)
+			return -EEXIST;
+		in.flags &= ~(uint32_t)XATTR_REPLACE;
+	}
 	return setxattr(path, name, value, in.size, (int)in.flags) < 0 ? -errno : 0;
 }
 
@@ -170,6 +205,15 @@ int fuse_op_getxattr(struct fuse_req *req)
 	if (!value)
 		return -ENOMEM;
 	n = getxattr(path, name, value, XATTR_SIZE_MAX);
+	if (n < 0 && errno == ENODATA && strcmp(name, MAPPED_CAP) == 0) {
+		/* The file's own capability (see the top).  One the host kernel
+		 * will not read to us (a v3 one whose root does not map into
+		 * our user namespace) is absent: an error here would fail the
+		 * guest's exec of the file. */
+		n = getxattr(path, REAL_CAP, value, XATTR_SIZE_MAX);
+		if (n < 0)
+			errno = ENODATA;
+	}
 	if (n < 0)
 		return -errno;
 	return reply_sized(req, in.size, value, n);
@@ -182,6 +226,7 @@ int fuse_op_listxattr(struct fuse_req *req)
 	char path[FUSE_PROC_PATH_MAX];
 	struct fuse_getxattr_in in;
 	size_t kept = 0;
+	bool mapped_cap = false;
 	ssize_t n;
 	int r;
 
@@ -196,6 +241,12 @@ int fuse_op_listxattr(struct fuse_req *req)
 	n = listxattr(path, list, XATTR_LIST_MAX);
 	if (n < 0)
 		return -errno;
+	/* The real security.capability shows only without a mapped one. */
+	for (ssize_t pos = 0; pos < n;) {
+		size_t len = strnlen(list + pos, n - pos);
+		mapped_cap |= pos + (ssize_t)len < n && strcmp(list + pos, MAPPED_CAP) == 0;
+		pos += len + 1;
+	}
 	/* Map back and hide what no guest name reaches; compact in place
 	 * (a guest name is never longer than its host name). */
 	for (ssize_t pos = 0; pos < n;) {
@@ -204,6 +255,8 @@ int fuse_op_listxattr(struct fuse_req *req)
 		if (pos + (ssize_t)len >= n)
 			break;	/* unterminated tail: the kernel never does that */
 		name = fuse_xattr_to_guest(list + pos);
+		if (!name && !mapped_cap && strcmp(list + pos, REAL_CAP) == 0)
+			name = REAL_CAP;
 		if (name) {
 			size_t glen = strlen(name);
 			memmove(list + kept, name, glen + 1);
@@ -225,5 +278,11 @@ int fuse_op_removexattr(struct fuse_req *req)
 		r = get_path(req, &inode, path);
 	if (r < 0)
 		return r;
-	return removexattr(path, name) < 0 ? -errno : 0;
+	if (removexattr(path, name) == 0)
+		return 0;
+	r = -errno;
+	/* The host's own capability is not the guest's to remove. */
+	if (r == -ENODATA && strcmp(name, MAPPED_CAP) == 0 && getxattr(path, REAL_CAP, NULL, 0) >= 0)
+		return -EPERM;
+	return r;
 }
