@@ -6,7 +6,10 @@
  *   guest-policy-probe userns-proc          in a new user, mount and PID namespace (every
  *                                           capability there, whatever the bounding set),
  *                                           mounts a procfs: prints "mount:ERRNO-NAME" or
- *                                           "mount:0" */
+ *                                           "mount:0"
+ *   guest-policy-probe setcap FILE          what setcap cap_net_raw+ep does (a v2
+ *                                           security.capability), then reads its size back:
+ *                                           prints "setcap:0 20" or "setcap:ERRNO-NAME" */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -17,8 +20,11 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <sys/xattr.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+
+#include <linux/capability.h>
 
 static int write_text(const char *path, const char *text)
 {
@@ -90,6 +96,21 @@ int main(int argc, char **argv)
 			return 1;
 		}
 		printf("%lld\n", (long long)st.st_mtim.tv_sec);
+		return 0;
+	}
+	if (argc == 3 && strcmp(argv[1], "setcap") == 0) {
+		struct vfs_cap_data cap = {
+			.magic_etc = VFS_CAP_REVISION_2 | VFS_CAP_FLAGS_EFFECTIVE,
+			.data = { { .permitted = 1u << CAP_NET_RAW } },
+		};
+		ssize_t n;
+
+		if (setxattr(argv[2], "security.capability", &cap, XATTR_CAPS_SZ_2, 0) < 0 ||
+		    (n = getxattr(argv[2], "security.capability", NULL, 0)) < 0) {
+			printf("setcap:%s\n", strerrorname_np(errno));
+			return 1;
+		}
+		printf("setcap:0 %zd\n", n);
 		return 0;
 	}
 	if (argc == 2 && strcmp(argv[1], "userns-proc") == 0)
