@@ -9,7 +9,10 @@
  *                                           "mount:0"
  *   guest-policy-probe setcap FILE          what setcap cap_net_raw+ep does (a v2
  *                                           security.capability), then reads its size back:
- *                                           prints "setcap:0 20" or "setcap:ERRNO-NAME" */
+ *                                           prints "setcap:0 20" or "setcap:ERRNO-NAME"
+ *   guest-policy-probe getcap FILE          reads FILE's security.capability: prints
+ *                                           "getcap:SIZE PERMITTED-MASK" (in hex) or
+ *                                           "getcap:ERRNO-NAME" */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -111,6 +114,17 @@ int main(int argc, char **argv)
 			return 1;
 		}
 		printf("setcap:0 %zd\n", n);
+		return 0;
+	}
+	if (argc == 3 && strcmp(argv[1], "getcap") == 0) {
+		struct vfs_cap_data cap = { 0 };
+		ssize_t n = getxattr(argv[2], "security.capability", &cap, sizeof(cap));
+
+		if (n < 0) {
+			printf("getcap:%s\n", strerrorname_np(errno));
+			return 1;
+		}
+		printf("getcap:%zd %#x\n", n, cap.data[0].permitted);
 		return 0;
 	}
 	if (argc == 2 && strcmp(argv[1], "userns-proc") == 0)
