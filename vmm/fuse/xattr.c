@@ -29,14 +29,11 @@
  * only when that is absent, the real one; LISTXATTR shows the real one when
  * there is no mapped one (never both); SETXATTR writes the mapped name only
  * (shadowing the real one: XATTR_CREATE sees it as existing, XATTR_REPLACE
- * may replace it); REMOVEXATTR of a real one alone is EPERM and leaves it.
- * The guest can thus never set a capability the host kernel obeys.  It can
- * lose one: the host kernel drops a real security.capability whenever we
- * write, truncate or chown the file, root or not (see fuse_kill_priv).
- * And since the guest kernel (we do not offer HANDLE_KILLPRIV) removes the
- * capability it sees before such a write, truncate or chown, that EPERM
- * fails them: in the guest such a file can be replaced (a new file renamed
- * over it) but not changed in place. */
+ * may replace it); REMOVEXATTR removes the mapped one, or with none the
+ * real one (which only lowers privilege; the guest kernel, as we do not
+ * offer HANDLE_KILLPRIV, asks for that before every write, truncate or chown
+ * of the file, and the host kernel would drop it on those anyway).  The
+ * guest can thus never set a capability the host kernel obeys. */
 #include <errno.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -281,8 +278,12 @@ int fuse_op_removexattr(struct fuse_req *req)
 	if (removexattr(path, name) == 0)
 		return 0;
 	r = -errno;
-	/* The host's own capability is not the guest's to remove. */
-	if (r == -ENODATA && strcmp(name, MAPPED_CAP) == 0 && getxattr(path, REAL_CAP, NULL, 0) >= 0)
-		return -EPERM;
+	/* With no mapped one, the capability the guest sees is the host's own:
+	 * removing it only lowers privilege, and the guest kernel asks for it
+	 * before every write, truncate or chown of the file. */
+	if (r == -ENODATA && strcmp(name, MAPPED_CAP) == 0 && removexattr(path, REAL_CAP) < 0)
+		r = -errno;
+	else if (r == -ENODATA && strcmp(name, MAPPED_CAP) == 0)
+		r = 0;
 	return r;
 }
