@@ -81,6 +81,13 @@ static void describe_state(struct vcpu *vcpu, char *buf, size_t len)
 		snprintf(buf, len, "registers unreadable: %s", strerror(errno));
 		return;
 	}
+	/* On AMD, KVM re-initializes the vCPU at the shutdown intercept (the
+	 * VMCB is undefined after it): what is left is the reset state, which
+	 * says nothing of where the guest died. */
+	if (r.rip == 0xfff0 && s.cs.selector == 0xf000 && s.cr0 == 0x10) {
+		snprintf(buf, len, "registers lost: KVM reset the vCPU at the shutdown, as it does on AMD");
+		return;
+	}
 	snprintf(buf, len, "rip %#llx rsp %#llx cr0 %#llx cr2 %#llx cr3 %#llx cr4 %#llx efer %#llx",
 		 (unsigned long long)r.rip, (unsigned long long)r.rsp, (unsigned long long)s.cr0,
 		 (unsigned long long)s.cr2, (unsigned long long)s.cr3, (unsigned long long)s.cr4,
