@@ -74,6 +74,8 @@ static void handle_mmio(struct vcpu *vcpu)
  * deliberate triple fault (reboot=t) from a crash, and where to look. */
 static void describe_state(struct vcpu *vcpu, char *buf, size_t len)
 {
+	/* CR0 after INIT: ET, with CD and NW as they were. */
+	enum { CR0_ET = 1u << 4, CR0_NW = 1u << 29, CR0_CD = 1u << 30 };
 	struct kvm_regs r;
 	struct kvm_sregs s;
 
@@ -84,7 +86,8 @@ static void describe_state(struct vcpu *vcpu, char *buf, size_t len)
 	/* On AMD, KVM re-initializes the vCPU at the shutdown intercept (the
 	 * VMCB is undefined after it): what is left is the reset state, which
 	 * says nothing of where the guest died. */
-	if (r.rip == 0xfff0 && s.cs.selector == 0xf000 && s.cr0 == 0x10) {
+	if (r.rip == 0xfff0 && s.cs.selector == 0xf000 &&
+	    (s.cr0 & ~(CR0_CD | CR0_NW)) == CR0_ET) {
 		snprintf(buf, len, "registers lost: KVM reset the vCPU at the shutdown, as it does on AMD");
 		return;
 	}

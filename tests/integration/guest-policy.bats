@@ -17,6 +17,10 @@ setup() {
 	B=$BATS_TEST_TMPDIR/bundle
 }
 
+teardown() {
+	[ -z "${XATTR_DIR:-}" ] || rm -rf "$XATTR_DIR"
+}
+
 # make_probe_bundle DIR ARGS...: a busybox bundle with the probe as /bin/probe.
 make_probe_bundle() {
 	make_bundle "$@"
@@ -31,7 +35,8 @@ make_probe_bundle() {
 # as under runc; where the host's file system takes none, the guest sees none.
 @test "files: times before 1970 on the share (touch -d 1969, and -1 exactly); setcap's xattr is ours on the host; a host file's own capability shows" {
 	if [ -n "${NOVM_IN_HARNESS:-}" ]; then
-		B=$(mktemp -d "$NOVM_HARNESS_OUT/xattr.XXXXXX")/bundle
+		XATTR_DIR=$(mktemp -d "$NOVM_HARNESS_OUT/xattr.XXXXXX")
+		B=$XATTR_DIR/bundle
 	fi
 	make_probe_bundle "$B" sh -c "touch -d '1969-12-31 23:59:58' /tmp/old && stat -c %Y /tmp/old &&
 touch /tmp/older && probe mtime /tmp/older -1 && stat -c %Y /tmp/older && probe setcap /tmp/older;

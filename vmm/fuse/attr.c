@@ -73,24 +73,15 @@ int fuse_kill_priv(struct fuse_server *srv, int fd, bool caps)
 	return 0;
 }
 
-/* We chown as root: a caller that is not root keeps chown's rules, it may
- * not give a file away, and changes the group only of its own files (to
- * any group: its supplementary ones are unknown, the guest kernel checked
- * membership). */
-static int set_owner(const struct fuse_req *req, const struct fuse_inode *inode,
-		     const struct fuse_setattr_in *in)
+/* The guest kernel checked chown's rules (CAP_CHOWN, a user namespace's
+ * root, group membership we cannot see); the request's uid is its word
+ * anyway, so holding it to them here would refuse legitimate callers and
+ * stop no one. */
+static int set_owner(const struct fuse_inode *inode, const struct fuse_setattr_in *in)
 {
 	uid_t uid = (in->valid & FATTR_UID) ? in->uid : (uid_t)-1;
 	gid_t gid = (in->valid & FATTR_GID) ? in->gid : (gid_t)-1;
 
-	if (req->hdr.uid != 0) {
-		struct stat st;
-		int r = fuse_inode_stat(inode, &st);
-		if (r < 0)
-			return r;
-		if (st.st_uid != req->hdr.uid || (uid != (uid_t)-1 && uid != st.st_uid))
-			return -EPERM;
-	}
 	if (fchownat(inode->fd, "", uid, gid, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0)
 		return -errno;
 	return 0;
@@ -109,33 +100,6 @@ static int set_mode(struct fuse_server *srv, const struct fuse_inode *inode,
 		return -EOPNOTSUPP;
 	fuse_fd_name(inode->fd, name);
 	return fchmodat(srv->proc_fd, name, mode & 07777, 0) < 0 ? -errno : 0;
-}
-
-/* chmod's rules for a caller that is not root (the guest kernel checked
- * them already; a request claiming another uid is held to them here): only
- * the owner, and S_ISGID only for a member of the file's group, of which
- * we know the primary one alone.  Anyone may clear the setuid bits: that
- * is how the guest kernel kills them when another user writes. */
-static int check_mode(const struct fuse_req *req, const struct fuse_inode *inode, uint32_t *mode)
-{
-	struct stat st;
-	int r;
-
-	if (req->hdr.uid == 0)
-		return 0;
-	r = fuse_inode_stat(inode, &st);
-	if (r < 0)
-		return r;
-	if (st.st_uid != req->hdr.uid) {
-		mode_t now = st.st_mode & 07777, want = *mode & 07777;
-		bool clears = (want & ~(mode_t)(S_ISUID | S_ISGID)) ==
-				      (now & ~(mode_t)(S_ISUID | S_ISGID)) &&
-			      !(want & ~now);
-		return clears ? 0 : -EPERM;
-	}
-	if (st.st_gid != req->hdr.gid)
-		*mode &= ~(uint32_t)S_ISGID;
-	return 0;
 }
 
 static int set_size(struct fuse_server *srv, const struct fuse_inode *inode,
@@ -217,7 +181,7 @@ int fuse_op_setattr(struct fuse_req *req)
 	 * times, which truncation would overwrite.  ctime can't be set, and
 	 * the rest of the bits are not negotiated. */
 	if (in.valid & (FATTR_UID | FATTR_GID)) {
-		r = set_owner(req, inode, &in);
+		r = set_owner(inode, &in);
 		/* The host's chown cleared S_ISUID (and group-exec S_ISGID)
 		 * whoever asked; the mapped capability is ours to drop. */
 		if (r == 0)
@@ -226,9 +190,8 @@ int fuse_op_setattr(struct fuse_req *req)
 			return r;
 	}
 	if (in.valid & FATTR_MODE) {
-		r = check_mode(req, inode, &in.mode);
-		if (r == 0)
-			r = set_mode(req->srv, inode, h, in.mode);
+		/* chmod's rules are the guest kernel's, as chown's. */
+		r = set_mode(req->srv, inode, h, in.mode);
 		if (r < 0)
 			return r;
 	}

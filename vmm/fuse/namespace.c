@@ -39,16 +39,11 @@ int fuse_adopt_new_node(const struct fuse_req *req, int fd, const struct stat *p
 	if (fstatat(fd, "", &st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0)
 		return -errno;
 	want = mode & 07777;
-	/* The kernel's rules for a caller that is not root, held here too
-	 * (the request's ids are the guest's word, and we may have failed to
-	 * chown): setuid only on a file it owns, setgid only in its (primary)
-	 * group; a directory's inherited S_ISGID stays. */
-	if (req->hdr.uid != 0) {
-		if (st.st_uid != uid)
-			want &= ~(mode_t)S_ISUID;
-		if (st.st_gid != req->hdr.gid)
-			want &= ~(mode_t)S_ISGID;
-	}
+	/* The guest kernel stripped what its caller may not have (setgid
+	 * outside its groups); but when our chown to that caller failed, the
+	 * file is not the caller's: no setuid bit on it for them. */
+	if (req->hdr.uid != 0 && st.st_uid != uid)
+		want &= ~(mode_t)S_ISUID;
 	if (S_ISDIR(st.st_mode) && sgid_parent)
 		want |= S_ISGID;
 	fuse_fd_name(fd, fdname);

@@ -19,11 +19,12 @@
  * their files on the host.  A simplification of virtiofsd's per-request
  * credential switch: if the VMM can't chown (not root), files keep its
  * owner.  No uid mapping yet.  The request's uid is the guest kernel's
- * word, so a caller that is not root is held to chown/chmod's rules and
- * loses setuid bits on write (attr.c, file.c, namespace.c); guest root is
+ * word: chown's and chmod's rules are the guest kernel's (it alone knows
+ * capabilities, user namespaces and supplementary groups), but a caller
+ * that is not root loses setuid bits on write, and a node whose chown
+ * failed gets no setuid bit (attr.c, file.c, namespace.c); guest root is
  * root in the share.  No per-request setfsuid/setfsgid as virtiofsd does:
- * the guest can claim uid 0 anyway, so it would only add these checks'
- * effect at two syscalls a request, and its supplementary groups are
+ * the guest can claim uid 0 anyway, and its supplementary groups are
  * unknown.  Privileged xattr names are mapped into user.novm.
  * (xattr.c).
  *

@@ -29,11 +29,12 @@
  * only when that is absent, the real one; LISTXATTR shows the real one when
  * there is no mapped one (never both); SETXATTR writes the mapped name only
  * (shadowing the real one: XATTR_CREATE sees it as existing, XATTR_REPLACE
- * may replace it); REMOVEXATTR removes the mapped one, or with none the
- * real one (which only lowers privilege; the guest kernel, as we do not
- * offer HANDLE_KILLPRIV, asks for that before every write, truncate or chown
- * of the file, and the host kernel would drop it on those anyway).  The
- * guest can thus never set a capability the host kernel obeys. */
+ * may replace it); REMOVEXATTR removes both (which only lowers privilege;
+ * the guest kernel, as we do not offer HANDLE_KILLPRIV, asks for that before
+ * every write, truncate or chown of the file, and the host kernel would drop
+ * the real one on those anyway).  The guest can thus never set a capability
+ * the host kernel obeys.  Mapped names on a symlink or device node are
+ * EOPNOTSUPP: the host keeps user.* names on files and directories only. */
 #include <errno.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -165,7 +166,16 @@ int fuse_op_setxattr(struct fuse_req *req)
 			return -EEXIST;
 		in.flags &= ~(uint32_t)XATTR_REPLACE;
 	}
-	return setxattr(path, name, value, in.size, (int)in.flags) < 0 ? -errno : 0;
+	if (setxattr(path, name, value, in.size, (int)in.flags) == 0)
+		return 0;
+	/* The host keeps user.* names on regular files and directories only:
+	 * for a mapped name elsewhere (an overlayfs in the guest marking a
+	 * copied-up symlink) say the file system has no such xattrs, which
+	 * overlayfs takes as "work without them", rather than EPERM. */
+	if (errno == EPERM && has_prefix(name, HOST_PREFIX) && !S_ISREG(inode->type) &&
+	    !S_ISDIR(inode->type))
+		return -EOPNOTSUPP;
+	return -errno;
 }
 
 /* Replies to a size query (size 0) with the length, else with the data,
@@ -275,15 +285,16 @@ int fuse_op_removexattr(struct fuse_req *req)
 		r = get_path(req, &inode, path);
 	if (r < 0)
 		return r;
-	if (removexattr(path, name) == 0)
-		return 0;
-	r = -errno;
-	/* With no mapped one, the capability the guest sees is the host's own:
-	 * removing it only lowers privilege, and the guest kernel asks for it
-	 * before every write, truncate or chown of the file. */
-	if (r == -ENODATA && strcmp(name, MAPPED_CAP) == 0 && removexattr(path, REAL_CAP) < 0)
-		r = -errno;
-	else if (r == -ENODATA && strcmp(name, MAPPED_CAP) == 0)
-		r = 0;
+	r = removexattr(path, name) == 0 ? 0 : -errno;
+	/* The host's own capability goes too: a removal that succeeded must
+	 * leave the file with none (not the real one showing again), and it
+	 * only lowers privilege; the guest kernel asks for it before every
+	 * write, truncate or chown of the file. */
+	if (strcmp(name, MAPPED_CAP) == 0 && (r == 0 || r == -ENODATA)) {
+		if (removexattr(path, REAL_CAP) == 0)
+			r = 0;
+		else if (errno != ENODATA && errno != ENOTSUP)
+			r = -errno;
+	}
 	return r;
 }
