@@ -27,44 +27,53 @@ make_probe_bundle() {
 	install -m 0755 "$BATS_FILE_TMPDIR/probe" "$1/rootfs/bin/probe"
 }
 
-# The same guest sets a file capability (issue 13): the host keeps it under
-# our xattr prefix, where its kernel ignores it.  tmpfs, the harness's overlay
-# upper layer, has no user xattrs before Linux 6.6: there the bundle goes to
-# the shared directory, as in run.bats.  A file that has a real capability on
-# the host (ping's cap_net_raw in an extracted image) shows it in the guest,
-# as under runc; where the host's file system takes none, the guest sees none.
-@test "files: times before 1970 on the share (touch -d 1969, and -1 exactly); setcap's xattr is ours on the host; a host file's own capability shows" {
+@test "files: times before 1970 on the share (touch -d 1969, and -1 exactly)" {
+	make_probe_bundle "$B" sh -c "touch -d '1969-12-31 23:59:58' /tmp/old && stat -c %Y /tmp/old &&
+touch /tmp/older && probe mtime /tmp/older -1 && stat -c %Y /tmp/older"
+	edit_config "$B" 'cfg["process"]["env"].append("TZ=UTC")'
+	runc_run "$B" c1
+	assert_run_status 0
+	assert_stdout $'-2\n-1\n-1'
+	[ "$(stat -c %Y "$B/rootfs/tmp/old")" = -2 ]
+	[ "$(stat -c %Y "$B/rootfs/tmp/older")" = -1 ]
+}
+
+# A guest setting a file capability (issue 13): the host keeps it under our
+# xattr prefix, where its kernel ignores it.  A file with a real capability
+# on the host (ping's cap_net_raw in an extracted image) shows it in the
+# guest, as under runc.  In the harness the two need different file systems:
+# the overlay's tmpfs upper layer has no user xattrs before Linux 6.6 (the
+# bundle goes to the shared directory, 9p to the host's), and 9p passes no
+# security.capability (the capable file stays on the overlay, bind-mounted).
+@test "files: setcap's xattr is ours on the host; a host file's own capability shows in the guest" {
 	if [ -n "${NOVM_IN_HARNESS:-}" ]; then
 		XATTR_DIR=$(mktemp -d "$NOVM_HARNESS_OUT/xattr.XXXXXX")
 		B=$XATTR_DIR/bundle
 	fi
-	make_probe_bundle "$B" sh -c "touch -d '1969-12-31 23:59:58' /tmp/old && stat -c %Y /tmp/old &&
-touch /tmp/older && probe mtime /tmp/older -1 && stat -c %Y /tmp/older && probe setcap /tmp/older;
-probe getcap /tmp/ping || true"
-	edit_config "$B" 'cfg["process"]["env"].append("TZ=UTC")
-for k in ("bounding", "effective", "permitted"):
-    cfg["process"]["capabilities"][k].append("CAP_SETFCAP")'
-	mkdir -p "$B/rootfs/tmp" && : >"$B/rootfs/tmp/ping"
+	caps=$BATS_TEST_TMPDIR/caps
+	mkdir -p "$caps" && : >"$caps/ping"
+	make_probe_bundle "$B" sh -c ": >/tmp/f && probe setcap /tmp/f; probe getcap /caps/ping"
+	edit_config "$B" "for k in (\"bounding\", \"effective\", \"permitted\"):
+    cfg[\"process\"][\"capabilities\"][k].append(\"CAP_SETFCAP\")
+cfg[\"mounts\"].append({\"destination\": \"/caps\", \"type\": \"bind\", \"source\": \"$caps\", \"options\": [\"rbind\", \"rw\"]})"
 	# v2, effective, permitted cap_net_raw (1 << 13): what setcap cap_net_raw+ep writes.
 	want_cap='getcap:20 0x2000'
 	python3 -c 'import os, struct, sys
 os.setxattr(sys.argv[1], "security.capability", struct.pack("<5I", 0x02000001, 1 << 13, 0, 0, 0))' \
-		"$B/rootfs/tmp/ping" || {
-		echo "# no security.capability on $B's file system: the guest must see none" >&3
+		"$caps/ping" || {
+		echo "# no security.capability on $caps's file system: the guest must see none" >&3
 		want_cap=getcap:ENODATA
 	}
 	runc_run "$B" c1
 	assert_run_status 0
-	assert_stdout $'-2\n-1\n-1\nsetcap:0 20\n'"$want_cap"
-	if [ "$want_cap" != getcap:ENODATA ]; then
-		python3 -c 'import os, sys; names = os.listxattr(sys.argv[1])
-assert names == ["security.capability"], names' "$B/rootfs/tmp/ping"
-	fi
-	[ "$(stat -c %Y "$B/rootfs/tmp/old")" = -2 ]
-	[ "$(stat -c %Y "$B/rootfs/tmp/older")" = -1 ]
+	assert_stdout $'setcap:0 20\n'"$want_cap"
 	python3 -c 'import os, sys; names = os.listxattr(sys.argv[1])
 assert "security.capability" not in names and "user.novm.security.capability" in names, names' \
-		"$B/rootfs/tmp/older"
+		"$B/rootfs/tmp/f"
+	if [ "$want_cap" != getcap:ENODATA ]; then
+		python3 -c 'import os, sys; names = os.listxattr(sys.argv[1])
+assert names == ["security.capability"], names' "$caps/ping"
+	fi
 }
 
 @test "seccomp: a syscall newer than an errno profile knows gets ENOSYS, an older one the default" {
