@@ -18,7 +18,7 @@ runtime_libruntime_a_SOURCES = \
 	runtime/hooks.h runtime/hooks.c \
 	runtime/control-client.h runtime/control-client.c \
 	runtime/console-socket.h runtime/console-socket.c \
-	runtime/cgroup.h runtime/cgroup.c \
+	runtime/cgroup.h runtime/cgroup.c runtime/cgroup-limits.h runtime/cgroup-limits.c \
 	runtime/netns.h runtime/netns.c \
 	runtime/rtnl.h runtime/rtnl.c runtime/netconf.h runtime/net-discover.c runtime/net-plumb.c runtime/net-json.c \
 	runtime/signals.h runtime/signals.c \
@@ -51,7 +51,7 @@ runtime_novm_runc_LDADD = $(RUNTIME_LIBS)
 # commands against a fake VMM control socket (no KVM needed).
 RUNTIME_TESTS = tests/unit/test-runtime-cli tests/unit/test-runtime-state \
 	tests/unit/test-runtime-exec tests/unit/test-runtime-commands \
-	tests/unit/test-runtime-hooks tests/unit/test-runtime-compat
+	tests/unit/test-runtime-hooks tests/unit/test-runtime-compat tests/unit/test-runtime-cgroup
 check_PROGRAMS += $(RUNTIME_TESTS)
 TESTS += $(RUNTIME_TESTS)
 tests_unit_test_runtime_cli_SOURCES = tests/unit/test-runtime-cli.c tests/unit/tap.h
@@ -60,6 +60,8 @@ tests_unit_test_runtime_state_SOURCES = tests/unit/test-runtime-state.c tests/un
 tests_unit_test_runtime_state_LDADD = $(RUNTIME_LIBS)
 tests_unit_test_runtime_exec_SOURCES = tests/unit/test-runtime-exec.c tests/unit/tap.h
 tests_unit_test_runtime_exec_LDADD = $(RUNTIME_LIBS)
+tests_unit_test_runtime_cgroup_SOURCES = tests/unit/test-runtime-cgroup.c tests/unit/tap.h
+tests_unit_test_runtime_cgroup_LDADD = $(RUNTIME_LIBS)
 tests_unit_test_runtime_compat_SOURCES = tests/unit/test-runtime-compat.c tests/unit/tap.h
 tests_unit_test_runtime_compat_LDADD = $(RUNTIME_LIBS)
 tests_unit_test_runtime_hooks_SOURCES = tests/unit/test-runtime-hooks.c tests/unit/tap.h
