@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "log.h"
 #include "util.h"
 
 /* "a-b-c.slice" -> "a.slice/a-b.slice/a-b-c.slice"; "-.slice" (the root
@@ -101,6 +103,123 @@ int cgroup_resolve(const char *root, const char *cgroups_path, bool systemd, cha
 		return ret < 0 ? -1 : novm_error(err, ENOMEM, "cgroup path");
 	}
 	*dir = buf;
+	return 0;
+}
+
+static const struct {
+	const char *name, *controller;
+	size_t offset;
+} limit_files[] = {
+	{ "memory.max", "memory", offsetof(struct cgroup_limits, memory_max) },
+	{ "cpu.max", "cpu", offsetof(struct cgroup_limits, cpu_max) },
+	{ "cpu.weight", "cpu", offsetof(struct cgroup_limits, cpu_weight) },
+	{ "pids.max", "pids", offsetof(struct cgroup_limits, pids_max) },
+};
+
+static const char *limit_value(const struct cgroup_limits *l, size_t i)
+{
+	return (const char *)l + limit_files[i].offset;
+}
+
+static bool any_limit(const struct cgroup_limits *l)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(limit_files); i++)
+		if (*limit_value(l, i))
+			return true;
+	return false;
+}
+
+static int write_string(const char *path, const char *value)
+{
+	cleanup_close int fd = open(path, O_WRONLY | O_CLOEXEC);
+	size_t len = strlen(value);
+
+	if (fd < 0)
+		return -1;
+	return write(fd, value, len) == (ssize_t)len ? 0 : -1;
+}
+
+/* Enables in dir (made by us) the controllers l needs, for its children. */
+static void enable_controllers(const char *dir, const struct cgroup_limits *l)
+{
+	cleanup_free char *path = NULL;
+
+	if (asprintf(&path, "%s/cgroup.subtree_control", dir) < 0)
+		return;
+	for (size_t i = 0; i < ARRAY_SIZE(limit_files); i++) {
+		char word[16];
+		if (!*limit_value(l, i))
+			continue;
+		snprintf(word, sizeof(word), "+%s", limit_files[i].controller);
+		/* One not delegated to dir is a warning when its file is missing. */
+		if (write_string(path, word) < 0)
+			log_msg(LOG_LEVEL_DEBUG, "enable %s in `%s`: %s", word + 1, path, strerror(errno));
+	}
+}
+
+int cgroup_prepare(const char *root, const char *dir, const struct cgroup_limits *l,
+		   const char *id, novm_error_t *err)
+{
+	size_t root_len = strlen(root);
+	cleanup_free char *path = strdup(dir);
+	bool parent_made = false;
+
+	if (!path)
+		return novm_error(err, ENOMEM, "cgroup");
+	if (strncmp(path, root, root_len) || path[root_len] != '/')
+		return novm_error(err, 0, "cgroup `%s` is not under `%s`", dir, root);
+	for (char *slash = path + root_len; slash && *slash;) {
+		char *next = strchr(slash + 1, '/');
+		bool made;
+
+		if (parent_made) {
+			*slash = '\0';
+			enable_controllers(path, l);
+			*slash = '/';
+		}
+		if (next)
+			*next = '\0';
+		made = mkdir(path, 0755) == 0;
+		if (!made && errno != EEXIST) {
+			/* As before limits: the VM runs, outside its cgroup. */
+			log_msg(any_limit(l) ? LOG_LEVEL_WARNING : LOG_LEVEL_DEBUG,
+				"container %s: cgroup `%s` cannot be made (%s): no host limits apply", id,
+				path, strerror(errno));
+			return 0;
+		}
+		if (next)
+			*next = '/';
+		parent_made = made;
+		slash = next;
+	}
+	return cgroup_write_limits(dir, l, id, err);
+}
+
+int cgroup_write_limits(const char *dir, const struct cgroup_limits *l, const char *id,
+			novm_error_t *err)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(limit_files); i++) {
+		cleanup_free char *path = NULL;
+		const char *value = limit_value(l, i);
+
+		if (!*value)
+			continue;
+		if (asprintf(&path, "%s/%s", dir, limit_files[i].name) < 0)
+			return novm_error(err, ENOMEM, "cgroup");
+		if (write_string(path, value) == 0) {
+			log_msg(LOG_LEVEL_DEBUG, "container %s: %s = %s", id, path, value);
+			continue;
+		}
+		/* The file is there only when the parent's subtree_control
+		 * enables its controller. */
+		if (errno == ENOENT) {
+			log_msg(LOG_LEVEL_WARNING,
+				"container %s: %s not set to \"%s\": the %s controller is not enabled in the cgroup.subtree_control of `%s`'s parent",
+				id, limit_files[i].name, value, limit_files[i].controller, dir);
+			continue;
+		}
+		return novm_error(err, errno, "failed to write \"%s\": write %s", value, path);
+	}
 	return 0;
 }
 

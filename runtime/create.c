@@ -43,6 +43,7 @@ int write_pid_file(const char *path, pid_t pid, novm_error_t *err)
 struct create_work {
 	struct oci_spec *spec;	/* spec->text is what the agent is sent */
 	char *cgroup;
+	struct cgroup_limits limits;
 	struct netns_plan netns;
 	char *created;
 	/* What state.json says, kept so that nothing is read back: strings
@@ -241,7 +242,15 @@ static int prepare(const struct runtime_globals *g, const struct create_options 
 	if (netns_plan(w->spec, &w->netns, err) < 0 ||
 	    container_vm_prepare(w->spec, false, &w->cvm, err) < 0)
 		return -1;
+	/* Checked before anything is made, so a bad value leaves nothing. */
+	if (w->cgroup && cgroup_limits_for_spec(&w->spec->linux_.resources, w->cvm.memory, &w->limits,
+						err) < 0)
+		return -1;
 	if (state_create_dir(g->root, o->id, &w->dir, &w->lock_fd, err) < 0)
+		return -1;
+	/* After the directory: a second create of the same id fails there,
+	 * before it could touch the first one's cgroup. */
+	if (w->cgroup && cgroup_prepare(CGROUP_ROOT, w->cgroup, &w->limits, o->id, err) < 0)
 		return -1;
 	if (!(w->created = state_now_rfc3339()))
 		return novm_error(err, ENOMEM, "state");
@@ -334,7 +343,9 @@ int container_create(const struct runtime_globals *g, const struct create_option
 		close(steal_fd(&w.pty_slave));
 
 	proc_start_time(w.pid, &w.start_time);
-	const struct vmm_record vmm = { .pid = w.pid, .start_time = w.start_time, .cgroup = w.cgroup };
+	const struct vmm_record vmm = {
+		.pid = w.pid, .start_time = w.start_time, .cgroup = w.cgroup, .memory = w.cvm.memory,
+	};
 	if (state_write_vmm(w.dir, &vmm, err) < 0)
 		goto out_mask;
 	log_msg(LOG_LEVEL_DEBUG, "create %s: VMM pid %d forked, waiting for its guest", o->id, w.pid);

@@ -125,6 +125,8 @@ int state_write_vmm(const char *dir, const struct vmm_record *vmm, novm_error_t 
 	json_gen_member_u64(gen, "startTime", vmm->start_time);
 	if (vmm->cgroup)
 		json_gen_member_string(gen, "cgroup", vmm->cgroup);
+	if (vmm->memory)
+		json_gen_member_u64(gen, "memory", vmm->memory);
 	json_gen_member_bool(gen, "paused", vmm->paused);
 	json_gen_object_close(gen);
 	if (json_gen_finish(gen, VMM_NAME, &json, &len, err) < 0)
@@ -153,6 +155,7 @@ static int read_vmm(const char *dir, struct vmm_record *vmm, novm_error_t *err)
 	if (json_get_int(&root, "pid", &pid, err) < 0 ||
 	    json_get_u64(&root, "startTime", &vmm->start_time, err) < 0 ||
 	    json_get_string(&root, "cgroup", &vmm->cgroup, err) < 0 ||
+	    json_get_u64(&root, "memory", &vmm->memory, err) < 0 ||
 	    json_get_bool(&root, "paused", &vmm->paused, err) < 0)
 		return -1;
 	vmm->pid = pid > 0 ? pid : 0;

@@ -43,6 +43,7 @@ struct vmm_record {
 	pid_t pid;		/* 0: no VMM yet */
 	uint64_t start_time;	/* /proc/<pid>/stat field 22 */
 	char *cgroup;		/* the cgroup directory it runs in, or NULL */
+	uint64_t memory;	/* the guest's RAM in bytes, for update; 0: unknown */
 	bool paused;
 };
 
