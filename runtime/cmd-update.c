@@ -1,8 +1,10 @@
 /* novm-runc update: runc's flags and --resources JSON are read and checked.
- * A VM's memory is fixed when it boots (no balloon), so a new memory limit
- * is refused; CPU (runc 1.2's --cpu-idle and --cpu-burst included), block
- * I/O and pids settings are accepted and ignored (the VM keeps its vCPUs;
- * the host cgroup is the caller's to tune), with a debug line saying so. */
+ * Memory, CPU quota, period and shares, and the pids limit are written to
+ * the VMM's cgroup on the host (cgroup-limits.h).  A VM's RAM is fixed when
+ * it boots (no balloon), so a memory limit it cannot hold is refused; the
+ * VM keeps its vCPUs whatever the CPU settings.  Other settings (cpuset,
+ * realtime, runc 1.2's --cpu-idle and --cpu-burst, block I/O) are checked
+ * and ignored, with a debug line saying so. */
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -10,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cgroup.h"
 #include "cleanup.h"
 #include "cli.h"
 #include "lifecycle.h"
@@ -86,11 +89,13 @@ static bool parse_ram_bytes(const char *s, int64_t *out)
 }
 
 struct update_request {
-	bool has_limit;
-	int64_t limit;
+	struct cgroup_update cg;	/* what the host cgroup gets */
 	bool other_memory;	/* reservation, swap, kernel: no VM meaning */
-	bool cpu, other;	/* anything else given */
+	bool other_cpu;		/* cpuset, realtime, idle, burst */
+	bool other;		/* anything else given */
 };
+
+static const char *const cgroup_cpu_keys[] = { "quota", "period", "shares" };
 
 static const char *const ignored_memory_keys[] = {
 	"reservation", "swap", "kernel", "kernelTCP", "swappiness", "disableOOMKiller",
@@ -101,33 +106,52 @@ static const char *const ignored_memory_keys[] = {
 static int parse_resources(const char *text, size_t len, struct update_request *r, novm_error_t *err)
 {
 	cleanup_json_doc struct json_doc *doc = NULL;
-	struct json_node root, memory, node;
+	struct json_node root, memory, cpu, pids, node;
+	uint64_t u;
 	int got;
 
 	if (json_doc_parse("resources", text, len, &doc, err) < 0)
 		return -1;
 	json_doc_root(doc, &root);
 	if (json_want_object(&root, NULL, err) < 0 || json_want_object(&root, "memory", err) < 0 ||
-	    json_want_object(&root, "cpu", err) < 0)
+	    json_want_object(&root, "cpu", err) < 0 || json_want_object(&root, "pids", err) < 0)
 		return -1;
 	json_member(&root, "memory", &memory);
-	got = json_get_i64(&memory, "limit", &r->limit, err);
-	if (got < 0)
+	json_member(&root, "cpu", &cpu);
+	json_member(&root, "pids", &pids);
+	if (json_get_i64(&memory, "limit", &r->cg.memory, err) < 0 ||
+	    json_get_i64(&cpu, "quota", &r->cg.cpu_quota, err) < 0 ||
+	    json_get_i64(&pids, "limit", &r->cg.pids, err) < 0)
 		return -1;
 	/* -1 is unlimited; below that is a mistake, not "no limit" */
-	if (got > 0 && r->limit < -1)
+	if (r->cg.memory < -1)
 		return novm_error(err, 0, "resources: memory.limit: %" PRId64
-				  " is not a limit (-1 for unlimited, or 0 and up)", r->limit);
-	r->has_limit = got > 0 && r->limit != 0;
+				  " is not a limit (-1 for unlimited, or 0 and up)", r->cg.memory);
+	if ((got = json_get_u64(&cpu, "period", &u, err)) < 0)
+		return -1;
+	if (got > 0 && u > INT64_MAX)
+		return novm_error(err, 0, "resources: cpu.period: %" PRIu64 " is out of range", u);
+	r->cg.cpu_period = got > 0 ? (int64_t)u : 0;
+	if ((got = json_get_u64(&cpu, "shares", &u, err)) < 0)
+		return -1;
+	if (got > 0 && u > INT64_MAX)
+		return novm_error(err, 0, "resources: cpu.shares: %" PRIu64 " is out of range", u);
+	r->cg.cpu_shares = got > 0 ? (int64_t)u : 0;
 	for (size_t i = 0; i < ARRAY_SIZE(ignored_memory_keys); i++) {
 		json_member(&memory, ignored_memory_keys[i], &node);
 		r->other_memory |= json_present(&node);
 	}
-	json_member(&root, "cpu", &node);
-	r->cpu = json_present(&node) && json_object_len(&node) > 0;
+	for (size_t i = 0; json_present(&cpu) && i < json_object_len(&cpu); i++) {
+		const char *key = json_object_entry(&cpu, i, &node);
+		bool ours = false;
+		for (size_t k = 0; k < ARRAY_SIZE(cgroup_cpu_keys); k++)
+			ours |= !strcmp(key, cgroup_cpu_keys[k]);
+		r->other_cpu |= !ours && json_present(&node);
+	}
 	for (size_t i = 0; i < json_object_len(&root); i++) {
 		const char *key = json_object_entry(&root, i, &node);
-		if (strcmp(key, "memory") && strcmp(key, "cpu") && json_present(&node))
+		if (strcmp(key, "memory") && strcmp(key, "cpu") && strcmp(key, "pids") &&
+		    json_present(&node))
 			r->other = true;
 	}
 	return 0;
@@ -154,27 +178,46 @@ static bool current_limit(const struct ctr_state *st, int64_t *limit)
 	return true;
 }
 
+/* cpu.max as it is, for a period that comes without a quota. */
+static char *current_cpu_max(const struct ctr_state *st)
+{
+	cleanup_free char *path = NULL;
+	char *text = NULL;
+	size_t len;
+
+	if (!st->vmm.cgroup || asprintf(&path, "%s/cpu.max", st->vmm.cgroup) < 0 ||
+	    read_file(path, &text, &len, NULL) < 0)
+		return NULL;
+	return text;
+}
+
 static int apply(struct ctr_state *st, const struct update_request *r, novm_error_t *err)
 {
-	int64_t limit;
+	cleanup_free char *cpu_max = NULL;
+	struct cgroup_limits limits;
+	int64_t created = 0;
 
 	if (!strcmp(st->status, "stopped") || !strcmp(st->status, "creating"))
 		return novm_error(err, 0, "container not running");
-	if (r->has_limit) {
-		bool have = current_limit(st, &limit);
-		/* Unchanged values come along in full updates (docker sends the
-		 * whole resources): only a different limit is refused. */
-		if (!(have ? limit == r->limit : r->limit < 0))
-			return novm_error(err, 0, "memory cannot be changed on a running VM");
-	}
+	if (r->cg.memory > 0 && !current_limit(st, &created))
+		created = 0;
+	if (r->cg.cpu_period && !r->cg.cpu_quota)
+		cpu_max = current_cpu_max(st);
+	if (cgroup_limits_for_update(&r->cg, st->vmm.memory, created, cpu_max, &limits, err) < 0)
+		return -1;
 	if (r->other_memory)
 		log_msg(LOG_LEVEL_DEBUG, "update %s: memory reservation/swap/kernel settings ignored",
 			st->id);
-	if (r->cpu)
-		log_msg(LOG_LEVEL_DEBUG, "update %s: CPU settings ignored: the VM keeps its vCPUs", st->id);
+	if (r->cg.cpu_quota || r->cg.cpu_period || r->cg.cpu_shares || r->other_cpu)
+		log_msg(LOG_LEVEL_DEBUG, "update %s: the VM keeps its vCPUs%s", st->id,
+			r->other_cpu ? "; cpuset, realtime, idle and burst settings ignored" : "");
 	if (r->other)
-		log_msg(LOG_LEVEL_DEBUG, "update %s: block I/O, pids and other settings ignored", st->id);
-	return 0;
+		log_msg(LOG_LEVEL_DEBUG, "update %s: block I/O and other settings ignored", st->id);
+	if (!st->vmm.cgroup) {
+		log_msg(LOG_LEVEL_DEBUG, "update %s: no cgroupsPath, no host cgroup to write", st->id);
+		return 0;
+	}
+	return cgroup_write_limits(st->vmm.cgroup, &limits, st->id, err);
 }
 
 int cmd_update(const struct runtime_globals *g, int argc, char **argv)
@@ -198,8 +241,7 @@ int cmd_update(const struct runtime_globals *g, int argc, char **argv)
 		case OPT_MEMORY:
 			if (!parse_ram_bytes(p.value, &bytes))
 				return cli_bad_value(&p, "memory", "invalid size");
-			flags.has_limit = bytes != 0;
-			flags.limit = bytes;
+			flags.cg.memory = bytes;
 			break;
 		case OPT_MEMORY_RESERVATION: case OPT_MEMORY_SWAP: case OPT_KERNEL_MEMORY:
 		case OPT_KERNEL_MEMORY_TCP:
@@ -211,28 +253,38 @@ int cmd_update(const struct runtime_globals *g, int argc, char **argv)
 		case OPT_CPU_RT_RUNTIME:
 			if (!cli_parse_int(p.value, -1, INT64_MAX, &n))
 				return cli_bad_value(&p, "cpu", "parse error");
-			flags.cpu = true;
+			if (opt == OPT_CPU_PERIOD)
+				flags.cg.cpu_period = n;
+			else if (opt == OPT_CPU_QUOTA)
+				flags.cg.cpu_quota = n;
+			else if (opt == OPT_CPU_SHARE)
+				flags.cg.cpu_shares = n;
+			else
+				flags.other_cpu = true;
 			break;
 		/* runc 1.2's: checked as runc does, then ignored like the
 		 * other CPU settings (the VM keeps its vCPUs). */
 		case OPT_CPU_IDLE:
 			if (!cli_parse_int(p.value, 0, 1, &n))
 				return cli_bad_value(&p, "cpu-idle", "must be 0 or 1");
-			flags.cpu = true;
+			flags.other_cpu = true;
 			break;
 		case OPT_CPU_BURST:
 			if (!cli_parse_int(p.value, 0, INT64_MAX, &n))
 				return cli_bad_value(&p, "cpu-burst", "parse error");
-			flags.cpu = true;
+			flags.other_cpu = true;
 			break;
 		case OPT_CPUSET_CPUS: case OPT_CPUSET_MEMS:
-			flags.cpu = true;
+			flags.other_cpu = true;
 			break;
 		case OPT_BLKIO_WEIGHT: case OPT_PIDS_LIMIT:
 			if (!cli_parse_int(p.value, -1, INT64_MAX, &n))
 				return cli_bad_value(&p, opt == OPT_PIDS_LIMIT ? "pids-limit" : "blkio-weight",
 						     "parse error");
-			flags.other = true;
+			if (opt == OPT_PIDS_LIMIT)
+				flags.cg.pids = n;
+			else
+				flags.other = true;
 			break;
 		default:
 			flags.other = true;

@@ -131,8 +131,9 @@ const struct command commands[] = {
 	  "[command options] <container-id>",
 	  "OPTIONS:\n"
 	  "   --resources value, -r value  path to the file containing the resources to update or '-' to read from the standard input\n\n"
-	  "A VM's memory is set when it boots: a new memory limit is refused. CPU, block I/O\n"
-	  "and pids settings are accepted and have no effect on the VM.\n\n"
+	  "Memory, CPU quota/period/shares and the pids limit go to the VMM's cgroup on the\n"
+	  "host. A VM's RAM is set when it boots: a memory limit it cannot hold is refused.\n"
+	  "The VM keeps its vCPUs; cpuset, realtime and block I/O settings have no effect.\n\n"
 	  "   --blkio-weight value        Specifies per cgroup weight, range is from 10 to 1000 (default: 0)\n"
 	  "   --cpu-period value          CPU CFS period to be used for hardcapping (in usecs). 0 to use system default\n"
 	  "   --cpu-quota value           CPU CFS hardcap limit (in usecs). Allowed cpu time in a given period\n"
