@@ -13,6 +13,7 @@ setup() {
 
 teardown() {
 	delete_all
+	cgroup_cleanup
 }
 
 # need_vm: the test boots containers.
@@ -354,16 +355,105 @@ assert e["data"]["cpu"]["usage"]["total"] >= 0, e
 PY
 }
 
-@test "update: a new memory limit is refused, CPU settings accepted" {
+# cgroup_root_ready: cgroup2 at /sys/fs/cgroup with memory, cpu and pids
+# delegated at its root, as systemd leaves a host (the harness's L1 mounts
+# none: teardown undoes what this did).
+cgroup_root_ready() {
+	if [ ! -e /sys/fs/cgroup/cgroup.controllers ]; then
+		mount -t cgroup2 cgroup2 /sys/fs/cgroup || return 1
+		CGROUP_MOUNTED=1
+	fi
+	local c
+	for c in memory cpu pids; do
+		echo "+$c" >/sys/fs/cgroup/cgroup.subtree_control || true
+	done
+}
+
+cgroup_cleanup() {
+	rmdir "/sys/fs/cgroup/novm-test-$$/c1" "/sys/fs/cgroup/novm-test-$$" 2>/dev/null || true
+	[ -z "${CGROUP_MOUNTED:-}" ] || umount -l /sys/fs/cgroup
+}
+
+@test "update: the VMM's cgroup has the limits on the host; update changes them live, memory within the VM's RAM" {
 	need_vm
-	create_running c1
-	runc_cmd update --memory 512M c1
+	cgroup_root_ready || skip "no cgroup2 filesystem"
+	make_bundle "$B" sleep 1000
+	# A parent the runtime makes gets the controllers enabled.
+	edit_config "$B" "
+cfg['linux']['cgroupsPath'] = '/novm-test-$$/c1'
+r = cfg['linux'].setdefault('resources', {})
+r['memory'] = {'limit': 100 * 1024 * 1024}
+r['cpu'] = {'quota': 50000, 'period': 500}
+r['pids'] = {'limit': 100}"
+	# A value the kernel would refuse fails create, leaving nothing.
+	runc_bg c1 create --bundle "$B" c1
 	assert_run_status 1
-	assert_stderr_has "memory cannot be changed on a running VM"
-	runc_cmd update --cpu-quota 50000 --cpu-period 100000 c1
+	assert_stderr_has "linux.resources.cpu.period: 500 is out of range"
+	assert_nothing_left
+	[ ! -e "/sys/fs/cgroup/novm-test-$$" ] || { show_run "cgroup left behind"; false; }
+
+	edit_config "$B" "cfg['linux']['resources']['cpu']['period'] = 100000"
+	create_running c1
+	local pid cg
+	pid=$(state_field c1 pid)
+	cg=/sys/fs/cgroup$(sed -n 's/^0:://p' "/proc/$pid/cgroup")
+	[ "$cg" = "/sys/fs/cgroup/novm-test-$$/c1" ] || { show_run "the VMM is in $cg"; false; }
+	# The guest's RAM (100 MiB + 128, oci/vm-size.h) + the VMM's 64 MiB.
+	[ "$(cat "$cg/memory.max")" = $(((228 + 64) << 20)) ] ||
+		{ show_run "memory.max $(cat "$cg/memory.max")"; false; }
+	[ "$(cat "$cg/cpu.max")" = "50000 100000" ] || { show_run "cpu.max $(cat "$cg/cpu.max")"; false; }
+	[ "$(cat "$cg/pids.max")" = 100 ] || { show_run "pids.max $(cat "$cg/pids.max")"; false; }
+	# What the VMM uses beyond the guest's RAM (CGROUP_VMM_OVERHEAD), for
+	# the log: the Rss of every mapping but the guest RAM's.
+	python3 - "$pid" "$cg" $((228 << 20)) >&3 <<'PY' || true
+import sys
+pid, cg, ram = sys.argv[1], sys.argv[2], int(sys.argv[3])
+status = {l.split(":")[0]: l.split(":")[1].strip() for l in open(f"/proc/{pid}/status")}
+other = guest = 0
+size = 0
+for line in open(f"/proc/{pid}/smaps"):
+    f = line.split()
+    if "-" in f[0] and len(f) >= 5 and ":" not in f[0]:
+        a, b = (int(x, 16) for x in f[0].split("-"))
+        size = b - a
+    elif f[0] == "Rss:":
+        if size == ram:
+            guest += int(f[1])
+        else:
+            other += int(f[1])
+def cat(name):
+    try:
+        return open(f"{cg}/{name}").read().strip()
+    except OSError:
+        return "?"
+print(f"# VMM VmHWM {status['VmHWM']} VmRSS {status['VmRSS']} Threads {status['Threads']}: "
+      f"guest RAM Rss {guest} kB, all else {other} kB; cgroup memory.current {cat('memory.current')} "
+      f"memory.peak {cat('memory.peak')}")
+PY
+
+	runc_cmd update --cpu-quota 25000 --pids-limit 50 c1
 	assert_run_status 0
+	[ "$(cat "$cg/cpu.max")" = "25000 100000" ] || { show_run "cpu.max $(cat "$cg/cpu.max")"; false; }
+	[ "$(cat "$cg/pids.max")" = 50 ] || { show_run "pids.max $(cat "$cg/pids.max")"; false; }
 	run --separate-stderr bash -c 'echo "{\"cpu\": {\"shares\": 512}}" | "$1" --root "$2" update -r - c1' _ "$NOVM_RUNC" "$RUNC_ROOT"
 	assert_run_status 0
+	[ "$(cat "$cg/cpu.weight")" = 20 ] || { show_run "cpu.weight $(cat "$cg/cpu.weight")"; false; }
+
+	# The guest's RAM is fixed: a limit it cannot hold is refused...
+	runc_cmd update --memory 512M c1
+	assert_run_status 1
+	assert_stderr_has "no balloon to grow it"
+	[ "$(cat "$cg/memory.max")" = $(((228 + 64) << 20)) ]
+	# ... a smaller one lowers memory.max as create would have sized it.
+	runc_cmd update --memory 64M c1
+	assert_run_status 0
+	[ "$(cat "$cg/memory.max")" = $(((192 + 64) << 20)) ] ||
+		{ show_run "memory.max $(cat "$cg/memory.max")"; false; }
+	[ "$(state_field c1 status)" = running ]
+
+	runc_cmd delete --force c1
+	assert_run_status 0
+	[ ! -e "$cg" ] || { show_run "$cg left behind"; false; }
 }
 
 @test "run --detach: create and start, then return" {
