@@ -115,6 +115,16 @@ static void test_create_and_load(void)
 	state_write_vmm(dir, &other, &err);
 	ok(!strcmp(status_of("c1", NULL), "stopped"), "a recycled pid does not bring the container back");
 
+	/* The guest's RAM, for update; pause rewrites the record it read. */
+	struct vmm_record sized = { .pid = getpid(), .start_time = 1, .memory = 228ULL << 20 };
+	struct ctr_state st;
+	ok(state_write_vmm(dir, &sized, &err) == 0 && state_load(root, "c1", &st, &err) == 0 &&
+		   st.vmm.memory == 228ULL << 20,
+	   "vmm.json keeps the guest's RAM");
+	if (!err)
+		ctr_state_release(&st);
+	novm_error_release(&err);
+
 	close(lock);
 	free(dir);
 	free(dir2);
