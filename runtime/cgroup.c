@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cleanup.h"
@@ -243,7 +244,9 @@ int cgroup_enter(const char *dir, novm_error_t *err)
 
 void cgroup_remove(const char *dir)
 {
-	/* A cgroup left behind (busy, or never made) is empty and harmless. */
-	if (dir)
-		rmdir(dir);
+	/* A VMM reported gone may still have threads leaving its cgroup
+	 * (rmdir: EBUSY), so wait a little, as runc does.  One left behind
+	 * (busy, or never made) is harmless. */
+	for (int i = 0; dir && i < 100 && rmdir(dir) < 0 && errno == EBUSY; i++)
+		nanosleep(&(struct timespec){ 0, 10 * 1000 * 1000 }, NULL);
 }

@@ -37,7 +37,8 @@ int cgroup_write_limits(const char *dir, const struct cgroup_limits *l, const ch
 /* Moves the calling process into dir, creating it. */
 int cgroup_enter(const char *dir, novm_error_t *err);
 
-/* Removes dir once it is empty (the VMM gone); errors are ignored. */
+/* Removes dir once it is empty (the VMM gone), waiting up to a second
+ * for it to empty; errors are ignored. */
 void cgroup_remove(const char *dir);
 
 #endif
