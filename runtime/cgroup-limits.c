@@ -50,10 +50,14 @@ static int cpu_weight(const char *what, int64_t shares, char *buf, size_t size, 
 	return 0;
 }
 
+/* The container's processes live in the guest; on the host the cgroup
+ * holds the VMM, whose threads (main, I/O loop, vCPUs, file-server
+ * workers, vhost workers) must fit beside the limit, or a small
+ * --pids-limit would stop the VM from starting. */
 static void pids_max(int64_t limit, char *buf, size_t size)
 {
-	if (limit > 0)
-		snprintf(buf, size, "%" PRId64, limit);
+	if (limit > 0 && limit <= INT64_MAX - CGROUP_VMM_THREADS)
+		snprintf(buf, size, "%" PRId64, limit + CGROUP_VMM_THREADS);
 	else
 		snprintf(buf, size, "max");
 }

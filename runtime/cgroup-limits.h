@@ -20,6 +20,10 @@
  * VMM serving more files or NICs needs more; the page cache is reclaimed
  * before the kernel kills for it. */
 #define CGROUP_VMM_OVERHEAD ((uint64_t)64 << 20)
+/* Added to a pids limit on the host, for the VMM's own threads: up to
+ * OCI_VM_MAX_VCPUS (64) vCPUs, the file servers' workers, the I/O loop,
+ * vhost workers. */
+#define CGROUP_VMM_THREADS 128
 
 /* runc's range for cpu.shares, and the kernel's for the CFS period. */
 #define CGROUP_MIN_SHARES 2

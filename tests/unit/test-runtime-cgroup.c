@@ -56,7 +56,7 @@ static void test_spec(void)
 	   l.memory_max);
 	ok(!strcmp(l.cpu_max, "50000 100000"), "a fractional CPU stays a fraction: %s", l.cpu_max);
 	ok(!strcmp(l.cpu_weight, "39"), "cpu.weight from shares: %s", l.cpu_weight);
-	ok(!strcmp(l.pids_max, "100"), "pids.max: %s", l.pids_max);
+	ok(!strcmp(l.pids_max, "228"), "pids.max: the limit and the VMM's threads (%s)", l.pids_max);
 
 	res = (struct oci_resources){ .has_cpu_period = true, .cpu_period = 50000,
 				      .has_pids_limit = true, .pids_limit = 0,
@@ -103,8 +103,8 @@ static void test_update(void)
 
 	ok(cgroup_limits_for_update(&(struct cgroup_update){ .cpu_quota = 25000, .pids = 50 },
 				    256 * MiB, 0, NULL, &l, &err) == 0 &&
-	   !strcmp(l.cpu_max, "25000") && !strcmp(l.pids_max, "50") && !*l.memory_max && !*l.cpu_weight,
-	   "quota and pids: cpu.max keeps its period, pids.max");
+	   !strcmp(l.cpu_max, "25000") && !strcmp(l.pids_max, "178") && !*l.memory_max && !*l.cpu_weight,
+	   "quota and pids: cpu.max keeps its period, pids.max with the VMM's threads");
 	ok(cgroup_limits_for_update(&(struct cgroup_update){ .cpu_period = 50000 }, 256 * MiB, 0,
 				    "25000 100000\n", &l, &err) == 0 && !strcmp(l.cpu_max, "25000 50000"),
 	   "a period alone keeps the quota: %s", l.cpu_max);
