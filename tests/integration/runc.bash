@@ -118,7 +118,7 @@ runc_bg() {
 
 # state_field ID KEY: one field of `novm-runc state ID` (empty if none).
 state_field() {
-	"$NOVM_RUNC" --root "${RUNC_ROOT:-$BATS_TEST_TMPDIR/runc-root}" state "$1" 2>/dev/null |
+	timeout -k 5 60 "$NOVM_RUNC" --root "${RUNC_ROOT:-$BATS_TEST_TMPDIR/runc-root}" state "$1" 2>/dev/null |
 		python3 -c 'import json, sys; print(json.load(sys.stdin).get(sys.argv[1], ""))' "$2"
 }
 
@@ -152,7 +152,10 @@ pid_alive() {
 delete_all() {
 	local root=${RUNC_ROOT:-$BATS_TEST_TMPDIR/runc-root} id
 	[ -d "$root" ] || return 0
-	for id in $("$NOVM_RUNC" --root "$root" list -q 2>/dev/null); do
-		"$NOVM_RUNC" --root "$root" delete --force "$id" >/dev/null 2>&1 || true
+	# Bounded: a teardown that hangs would hold the whole file until the
+	# harness's limit, and say nothing of where.
+	for id in $(timeout -k 5 60 "$NOVM_RUNC" --root "$root" list -q 2>/dev/null); do
+		timeout -k 5 60 "$NOVM_RUNC" --root "$root" delete --force "$id" >/dev/null 2>&1 ||
+			echo "# teardown: delete --force $id failed or did not finish within 60 s" >&3
 	done
 }
