@@ -51,7 +51,16 @@ runc_run() {
 		if [ $rc -eq 124 ] || [ $rc -eq 137 ]; then
 			# What the VMM and the guest were doing, for the failure report.
 			echo "--- the VMM'"'"'s diag after $limit s:" >&2
-			novm_diag "$root/${!#}" >&2
+			diag=$(novm_diag "$root/${!#}" 2>&1)
+			printf "%s\n" "$diag" >&2
+			# A vCPU still holding an exception KVM has not delivered,
+			# after all that time: the guest itself is stuck (seen in
+			# the emulated L1 while listing thousands of files), in the
+			# words tests/run retries once.
+			case $diag in
+			"ok "*'"'"'"exception_pending":true'"'"'*)
+				echo "(test: the guest stopped answering: a vCPU with an exception pending)" >&2 ;;
+			esac
 			echo "--- the guest console'"'"'s last lines:" >&2
 			tail -n 30 "$root/${!#}/console.log" >&2
 			"$runc" --root "$root" delete --force "${!#}" >/dev/null 2>&1
