@@ -401,6 +401,20 @@ static inline int fixture_dir(char *base, size_t cap)
 	return mkdir(share, 0755);
 }
 
+/* A test program's start: a time limit (a hang, say an open of a FIFO,
+ * must fail the test, not stall it), line-buffered TAP, and the fixture's
+ * directory; -1 after printing the skip plan when there is none. */
+static inline int fixture_begin(char base[PATH_MAX], unsigned seconds)
+{
+	alarm(seconds);
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (fixture_dir(base, PATH_MAX) < 0) {
+		printf("1..0 # SKIP no temp dir: %s\n", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 static inline struct fuse_server *fixture_server(bool readonly)
 {
 	struct fuse_server_config cfg = { .root = share, .readonly = readonly };

@@ -432,12 +432,8 @@ int main(void)
 {
 	char base[PATH_MAX];
 
-	alarm(120);
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	if (fixture_dir(base, sizeof(base)) < 0) {
-		printf("1..0 # SKIP no temp dir: %s\n", strerror(errno));
+	if (fixture_begin(base, 120) < 0)
 		return 0;
-	}
 	umask(022);
 	T = treq_new();
 	S = fixture_server(false);
