@@ -80,17 +80,18 @@ static int size_from_resources(const struct oci_resources *res, int *vcpus, uint
 	*vcpus = n > OCI_VM_MAX_VCPUS ? OCI_VM_MAX_VCPUS : (int)n;
 
 	/* 0 and -1 both mean "no limit" in practice */
-	if (res->has_memory_limit && res->memory_limit > 0) {
-		uint64_t limit = res->memory_limit;
-
-		if (limit > OCI_VM_MAX_MEMORY - OCI_VM_MEMORY_OVERHEAD)
-			*mem = OCI_VM_MAX_MEMORY;
-		else
-			*mem = round_up_mib(limit + OCI_VM_MEMORY_OVERHEAD);
-	} else {
+	if (res->has_memory_limit && res->memory_limit > 0)
+		*mem = oci_vm_memory_for_limit(res->memory_limit);
+	else
 		*mem = OCI_VM_DEFAULT_MEMORY;
-	}
 	return 0;
+}
+
+uint64_t oci_vm_memory_for_limit(uint64_t limit)
+{
+	if (limit > OCI_VM_MAX_MEMORY - OCI_VM_MEMORY_OVERHEAD)
+		return OCI_VM_MAX_MEMORY;
+	return round_up_mib(limit + OCI_VM_MEMORY_OVERHEAD);
 }
 
 int oci_vm_size(const struct oci_spec *spec, int *vcpus, uint64_t *mem_bytes,

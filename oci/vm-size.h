@@ -39,6 +39,10 @@
 int oci_vm_size(const struct oci_spec *spec, int *vcpus, uint64_t *mem_bytes,
 		novm_error_t *err);
 
+/* The guest RAM oci_vm_size gives a memory limit (> 0): the limit plus
+ * OCI_VM_MEMORY_OVERHEAD in whole MiB, at most OCI_VM_MAX_MEMORY. */
+uint64_t oci_vm_memory_for_limit(uint64_t limit);
+
 /* What to boot, for the kernel store: the org.novm.kernel annotation, else
  * vm.kernel.path, else NULL (the store's default kernel).
  * Annotations come from whoever starts a container (a Kubernetes pod's

@@ -112,13 +112,13 @@ static int memory_max_for_update(int64_t limit, uint64_t guest_ram, int64_t crea
 	}
 	if (!guest_ram)
 		return novm_error(err, 0, "memory cannot be changed: the running VM's size is not recorded");
-	/* The RAM this limit would have been given at create (oci_vm_size). */
 	if ((uint64_t)limit > most)
 		return novm_error(err, 0,
 				  "memory limit %" PRId64 " is more than the running VM can hold: its RAM was fixed at %" PRIu64
 				  " MiB when it booted (no balloon to grow it), enough for a limit of at most %" PRIu64,
 				  limit, (uint64_t)(guest_ram / OCI_MiB), most);
-	ram = (uint64_t)(((uint64_t)limit + OCI_VM_MEMORY_OVERHEAD + OCI_MiB - 1) / OCI_MiB * OCI_MiB);
+	/* The RAM this limit would have been given at create. */
+	ram = oci_vm_memory_for_limit((uint64_t)limit);
 	if (ram > guest_ram)
 		ram = guest_ram;
 	snprintf(buf, size, "%" PRIu64, ram + CGROUP_VMM_OVERHEAD);
@@ -138,7 +138,7 @@ int cgroup_limits_for_update(const struct cgroup_update *u, uint64_t guest_ram,
 				  u->cpu_period < 0 ? u->cpu_period : u->cpu_quota);
 	if (cpu_max(what, u->cpu_quota, u->cpu_period, current_cpu_max, out->cpu_max,
 		    sizeof(out->cpu_max), err) < 0 ||
-	    cpu_weight("cpu-", u->cpu_shares, out->cpu_weight, sizeof(out->cpu_weight), err) < 0)
+	    cpu_weight(what, u->cpu_shares, out->cpu_weight, sizeof(out->cpu_weight), err) < 0)
 		return -1;
 	if (u->memory < -1)
 		return novm_error(err, 0, "memory: %" PRId64 " is not a limit (-1 for unlimited, or 0 and up)",
