@@ -68,7 +68,7 @@ int fuse_kill_priv(struct fuse_server *srv, int fd, bool caps)
 	if (r < 0)
 		return r;
 	fuse_proc_path(fd, path);
-	if (removexattr(path, cap) < 0 && errno != ENODATA && errno != ENOTSUP)
+	if (removexattr(path, cap) < 0 && !fuse_xattr_absent(errno))
 		return -errno;
 	return 0;
 }

@@ -168,6 +168,10 @@ int fuse_entry_from_fd(struct fuse_server *srv, int fd, struct fuse_entry_out *e
 int fuse_xattr_to_host(const char *name, char host[XATTR_NAME_MAX + 1]);
 /* The guest's name for a host name, or NULL when the guest must not see it. */
 const char *fuse_xattr_to_guest(const char *host);
+/* Whether an xattr call's errno means "not there": ENODATA, or a file
+ * system with no user.* xattrs at all (tmpfs before Linux 6.6), on which no
+ * mapped name can exist while a real security.capability may. */
+bool fuse_xattr_absent(int e);
 
 /* attr.c: what a local file system does to a file written, truncated or
  * chowned by a caller without CAP_FSETID: S_ISUID goes, S_ISGID too when

@@ -120,10 +120,7 @@ static int get_path(struct fuse_req *req, struct fuse_inode **inode,
 	return 0;
 }
 
-/* Whether an xattr error means "not there": ENODATA, or a file system with
- * no user.* xattrs at all (tmpfs before Linux 6.6), on which no mapped name
- * can exist while a real security.capability may. */
-static bool absent(int e)
+bool fuse_xattr_absent(int e)
 {
 	return e == ENODATA || e == ENOTSUP;
 }
@@ -134,7 +131,7 @@ static bool real_cap_shows(const char *host, const char *path)
 {
 	if (strcmp(host, MAPPED_CAP) != 0)
 		return false;
-	if (getxattr(path, MAPPED_CAP, NULL, 0) >= 0 || !absent(errno))
+	if (getxattr(path, MAPPED_CAP, NULL, 0) >= 0 || !fuse_xattr_absent(errno))
 		return false;
 	return getxattr(path, REAL_CAP, NULL, 0) >= 0;
 }
@@ -220,7 +217,7 @@ int fuse_op_getxattr(struct fuse_req *req)
 	if (!value)
 		return -ENOMEM;
 	n = getxattr(path, name, value, XATTR_SIZE_MAX);
-	if (n < 0 && absent(errno) && strcmp(name, MAPPED_CAP) == 0) {
+	if (n < 0 && fuse_xattr_absent(errno) && strcmp(name, MAPPED_CAP) == 0) {
 		/* The file's own capability (see the top).  One the host kernel
 		 * will not read to us (a v3 one whose root does not map into
 		 * our user namespace) is absent: an error here would fail the
@@ -298,10 +295,10 @@ int fuse_op_removexattr(struct fuse_req *req)
 	 * leave the file with none (not the real one showing again), and it
 	 * only lowers privilege; the guest kernel asks for it before every
 	 * write, truncate or chown of the file. */
-	if (strcmp(name, MAPPED_CAP) == 0 && (r == 0 || absent(-r))) {
+	if (strcmp(name, MAPPED_CAP) == 0 && (r == 0 || fuse_xattr_absent(-r))) {
 		if (removexattr(path, REAL_CAP) == 0)
 			r = 0;
-		else if (!absent(errno))
+		else if (!fuse_xattr_absent(errno))
 			r = -errno;
 		else if (r < 0)
 			r = -ENODATA;
