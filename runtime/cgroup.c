@@ -227,18 +227,14 @@ int cgroup_write_limits(const char *dir, const struct cgroup_limits *l, const ch
 int cgroup_enter(const char *dir, novm_error_t *err)
 {
 	cleanup_free char *procs = NULL;
-	cleanup_close int fd = -1;
 
 	if (mkdir_p(dir, 0755, err) < 0)
 		return -1;
 	if (asprintf(&procs, "%s/cgroup.procs", dir) < 0)
 		return novm_error(err, ENOMEM, "cgroup");
-	fd = open(procs, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return novm_error(err, errno, "open `%s`", procs);
 	/* "0" is the writing process itself. */
-	if (write(fd, "0", 1) != 1)
-		return novm_error(err, errno, "join cgroup `%s`", dir);
+	if (write_string(procs, "0") < 0)
+		return novm_error(err, errno, "join cgroup `%s` (write %s)", dir, procs);
 	return 0;
 }
 
