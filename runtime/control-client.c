@@ -160,7 +160,7 @@ int ctl_parse_answer(const char *line, const char **data, novm_error_t *err)
 	return novm_error(err, 0, "unexpected answer from the VMM: \"%.80s\"", line);
 }
 
-static int call(const char *dir, const char *request, int timeout_ms, char **data,
+static int call(const char *dir, const char *request, int pass_fd, int timeout_ms, char **data,
 		novm_error_t *err)
 {
 	cleanup_close int fd = -1;
@@ -174,7 +174,7 @@ static int call(const char *dir, const char *request, int timeout_ms, char **dat
 		return -1;
 	if (asprintf(&line, "%s\n", request) < 0)
 		return novm_error(err, ENOMEM, "control request");
-	if (ctl_send(fd, line, NULL, 0, err) < 0)
+	if (ctl_send(fd, line, &pass_fd, pass_fd >= 0, err) < 0)
 		return -1;
 	ctl_reader_init(&r, fd);
 	got = ctl_read_line(&r, timeout_ms, &answer, err);
@@ -194,7 +194,7 @@ void ctl_log_stall(const char *dir, const char *request)
 	cleanup_free char *state = NULL;
 	novm_error_t err = NULL;
 
-	if (call(dir, CONTROL_REQ_DIAG, CTL_DIAG_TIMEOUT_MS, &state, &err) < 0) {
+	if (call(dir, CONTROL_REQ_DIAG, -1, CTL_DIAG_TIMEOUT_MS, &state, &err) < 0) {
 		log_msg(LOG_LEVEL_WARNING, "the VMM did not answer %s in time, nor diag: %s", request,
 			err->msg);
 		novm_error_release(&err);
@@ -205,7 +205,12 @@ void ctl_log_stall(const char *dir, const char *request)
 
 int ctl_call(const char *dir, const char *request, char **data, novm_error_t *err)
 {
-	if (call(dir, request, CTL_CALL_TIMEOUT_MS, data, err) == 0)
+	return ctl_call_fd(dir, request, -1, data, err);
+}
+
+int ctl_call_fd(const char *dir, const char *request, int fd, char **data, novm_error_t *err)
+{
+	if (call(dir, request, fd, CTL_CALL_TIMEOUT_MS, data, err) == 0)
 		return 0;
 	if ((*err)->errno_ == ETIMEDOUT)
 		ctl_log_stall(dir, request);

@@ -27,6 +27,8 @@ int ctl_connect(const char *dir, int *fd, novm_error_t *err);
  * answer becomes an error with the VMM's message.  No answer within
  * CTL_CALL_TIMEOUT_MS: ETIMEDOUT, after ctl_log_stall(). */
 int ctl_call(const char *dir, const char *request, char **data, novm_error_t *err);
+/* The same, passing fd (SCM_RIGHTS) with the request line: graft. */
+int ctl_call_fd(const char *dir, const char *request, int fd, char **data, novm_error_t *err);
 
 /* After `request` got no answer in time: asks the VMM for its state (the
  * diag request: agent link and virtqueue indices) and logs it as a warning,

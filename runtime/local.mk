@@ -26,7 +26,9 @@ runtime_libruntime_a_SOURCES = \
 	runtime/exec-process.h runtime/exec-process.c \
 	runtime/exec-session.h runtime/exec-session.c \
 	runtime/ps-table.h runtime/ps-table.c \
-	runtime/compat.h runtime/compat.c
+	runtime/compat.h runtime/compat.c \
+	runtime/pod-spec.h runtime/pod-spec.c runtime/pod.h runtime/pod.c \
+	runtime/pod-create.h runtime/pod-create.c
 
 RUNTIME_LIBS = runtime/libruntime.a $(OCI_LIBS) $(VMM_LIBS) $(LIBMNL_LIBS)
 

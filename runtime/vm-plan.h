@@ -28,6 +28,7 @@ struct container_vm {
 	int nr_shares;
 	char *resolv_conf;	/* the file mounted at /etc/resolv.conf, or NULL */
 	char *dns_relay;	/* a loopback resolver of the namespace, or NULL */
+	bool pod_share;		/* a pod's sandbox: the VM gets the pod share */
 	char *agent_config;	/* PROTO_CONFIG payload */
 	size_t agent_config_len;
 };
