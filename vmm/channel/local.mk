@@ -3,13 +3,13 @@
 # (the runtime's way into a running VMM).  Included from vmm/local.mk.
 vmm_libvmm_a_SOURCES += \
 	vmm/channel/agent-link.h vmm/channel/agent-link-internal.h \
-	vmm/channel/agent-link.c vmm/channel/agent-session.c \
+	vmm/channel/agent-link.c vmm/channel/agent-session.c vmm/channel/agent-pod.c \
 	vmm/channel/evset.h vmm/channel/evset.c \
 	vmm/channel/relay.h vmm/channel/relay.c \
 	vmm/channel/dns-forward.h vmm/channel/dns-forward.c \
 	proto/control.h \
 	vmm/channel/control.h vmm/channel/control-internal.h vmm/channel/control.c \
-	vmm/channel/control-request.c vmm/channel/control-proto.c vmm/channel/control-vm.c
+	vmm/channel/control-request.c vmm/channel/control-pod.c vmm/channel/control-proto.c vmm/channel/control-vm.c
 
 check_PROGRAMS += tests/unit/test-control tests/unit/test-relay
 TESTS += tests/unit/test-control tests/unit/test-relay
