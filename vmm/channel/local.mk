@@ -11,9 +11,14 @@ vmm_libvmm_a_SOURCES += \
 	vmm/channel/control.h vmm/channel/control-internal.h vmm/channel/control.c \
 	vmm/channel/control-request.c vmm/channel/control-pod.c vmm/channel/control-proto.c vmm/channel/control-vm.c
 
-check_PROGRAMS += tests/unit/test-control tests/unit/test-relay
-TESTS += tests/unit/test-control tests/unit/test-relay
-tests_unit_test_control_SOURCES = tests/unit/test-control.c tests/unit/tap.h
+check_PROGRAMS += tests/unit/test-control tests/unit/test-relay tests/unit/test-control-pod
+TESTS += tests/unit/test-control tests/unit/test-relay tests/unit/test-control-pod
+tests_unit_test_control_pod_SOURCES = tests/unit/test-control-pod.c tests/unit/control-client.h \
+	tests/unit/tap.h
+tests_unit_test_control_pod_LDADD = $(VMM_LIBS)
+tests_unit_test_control_pod_CPPFLAGS = $(VMM_CPPFLAGS)
+tests_unit_test_control_SOURCES = tests/unit/test-control.c tests/unit/control-client.h \
+	tests/unit/tap.h
 tests_unit_test_control_LDADD = $(VMM_LIBS)
 tests_unit_test_control_CPPFLAGS = $(VMM_CPPFLAGS)
 check_PROGRAMS += tests/unit/test-dns-forward
