@@ -5,6 +5,7 @@
 #include <stdatomic.h>
 #include <sys/mount.h>
 #include <sys/syscall.h>
+#include <time.h>
 
 #include "fuse-client.h"
 
@@ -83,8 +84,9 @@ static void test_empty_root(void)
 	struct fuse_entry_out e;
 	char names[256];
 
-	ok(t_getattr(FUSE_ROOT_ID, &a) == 0 && S_ISDIR(a.mode) && (a.mode & 0777) == 0755,
-	   "the graft root is a 0755 directory (mode %o)", a.mode);
+	ok(t_getattr(FUSE_ROOT_ID, &a) == 0 && S_ISDIR(a.mode) && (a.mode & 0777) == 0755 &&
+		   a.nlink == 2,
+	   "the graft root is a 0755 directory, a live one (mode %o, nlink %u)", a.mode, a.nlink);
 	ok(t_lookup(FUSE_ROOT_ID, "share", &e) == -ENOENT, "nothing is found in an empty root");
 	list_root(false, names, sizeof(names));
 	ok(!strcmp(names, ". .."), "an empty root lists . and .. (%s)", names);
@@ -261,25 +263,29 @@ static void *graft_churn(void *arg)
 
 static void test_threads(void)
 {
+	time_t end = time(NULL) + 10;
 	pthread_t th;
-	int found = 0, bad = 0;
+	int found = 0, missed = 0, bad = 0;
 
 	pthread_create(&th, NULL, graft_churn, NULL);
-	for (int i = 0; i < 20000 && (i < 2000 || !found); i++) {
+	/* Until both outcomes were seen often enough, or time is up. */
+	for (int i = 0; (i < 2000 || found < 10 || missed < 10) && time(NULL) < end; i++) {
 		struct fuse_entry_out e;
 		int r = t_lookup(FUSE_ROOT_ID, "churn", &e);
 
 		if (r == 0) {
 			found++;
 			t_forget(e.nodeid, 1);
-		} else if (r != -ENOENT) {
+		} else if (r == -ENOENT) {
+			missed++;
+		} else {
 			bad++;
 		}
 	}
 	atomic_store(&churn_done, true);
 	pthread_join(th, NULL);
-	ok(bad == 0 && found > 0, "lookups racing graft/ungraft find it (%d times) or not, nothing else",
-	   found);
+	ok(bad == 0 && found > 0 && missed > 0,
+	   "lookups racing graft/ungraft find it (%d times) or not (%d), nothing else", found, missed);
 }
 
 int main(void)

@@ -47,6 +47,10 @@ int fuse_inode_stat(const struct fuse_inode *inode, struct stat *st)
 {
 	if (fstatat(inode->fd, "", st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0)
 		return -errno;
+	/* A graft root's own directory was removed as soon as made (server.c):
+	 * to the guest it is the live, empty directory it stands for. */
+	if (inode->nodeid == FUSE_ROOT_ID && st->st_nlink == 0)
+		st->st_nlink = 2;
 	return 0;
 }
 
