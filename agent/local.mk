@@ -50,6 +50,8 @@ agent_novm_init_SOURCES = \
 	agent/devnodes.h agent/devnodes.c \
 	agent/rootfs.h agent/rootfs.c \
 	agent/namespaces.h agent/namespaces.c \
+	agent/guestctr.h agent/guestctr.c \
+	agent/pods.h agent/pods.c \
 	agent/loopback.h agent/loopback.c \
 	agent/netsetup.c agent/dns-relay.h agent/dns-relay.c \
 	agent/session.h agent/session-internal.h agent/session.c agent/session-io.c \
