@@ -57,7 +57,18 @@ static int open_ns(pid_t pid, const char *name, int *out, novm_error_t *err)
 
 static void cgroup_path(const struct container_ns *ns, const char *file, char *buf, size_t len)
 {
-	snprintf(buf, len, "%s%s%s%s", NS_CGROUP_MOUNT, ns->cgroup_name, file ? "/" : "", file ? file : "");
+	snprintf(buf, len, "%s%s%s%s", NS_CGROUP_MOUNT, ns->cgroup_name, file ? "/" : "",
+		 file ? file : "");
+}
+
+/* For "stats <session>": memory.current in the pods' cgroups.  The
+ * sandbox's cgroup gets accounted too, which it does not mind. */
+static void enable_memory_accounting(void)
+{
+	cleanup_close int fd = open(NS_CGROUP_MOUNT "/cgroup.subtree_control", O_WRONLY | O_CLOEXEC);
+
+	if (fd >= 0 && write(fd, "+memory", 7) < 0)
+		agent_log("pod: no memory controller: %s", strerror(errno));
 }
 
 /* A pod container: which of the sandbox's namespaces its init joins.  The
@@ -69,7 +80,8 @@ static int plan_pod(struct container_ns *ns, const struct oci_spec *spec, pid_t 
 	const struct oci_namespace *n = oci_spec_namespace(spec, "mount");
 
 	if (n && n->path)
-		return novm_error(err, 0, "linux.namespaces: a pod container has a mount namespace of its own (mount has a path)");
+		return novm_error(err, 0,
+				  "linux.namespaces: a pod container has a mount namespace of its own (mount has a path)");
 	for (size_t k = 0; k < NS_SHARED_N; k++) {
 		n = oci_spec_namespace(spec, shared_kinds[k].oci);
 		if (n && n->path) {
@@ -83,14 +95,7 @@ static int plan_pod(struct container_ns *ns, const struct oci_spec *spec, pid_t 
 	if (n && n->path && open_ns(sandbox, "pid", &ns->join_pid_fd, err) < 0)
 		return novm_error_wrap(err, "the sandbox's pid namespace");
 	ns->new_pid = ns->join_pid_fd < 0;
-	/* For "stats <session>": memory.current in the pod's cgroups.  The
-	 * sandbox's cgroup gets accounted too, which it does not mind. */
-	{
-		cleanup_close int fd = open(NS_CGROUP_MOUNT "/cgroup.subtree_control", O_WRONLY | O_CLOEXEC);
-
-		if (fd >= 0 && write(fd, "+memory", 7) < 0)
-			agent_log("pod: no memory controller: %s", strerror(errno));
-	}
+	enable_memory_accounting();
 	return 0;
 }
 
