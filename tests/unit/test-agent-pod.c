@@ -7,11 +7,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "tap.h"
 #include "agent/hostconfig.h"
+#include "agent/procinfo.h"
 #include "agent/query.h"
 #include "proto/agent.h"
+#include "util.h"
 
 static bool str_eq(const char *a, const char *b)
 {
@@ -237,6 +240,44 @@ static void test_cpu_stat(void)
 	   cgroup_cpu_usage_usec("") == -1, "cpu.stat: missing or not a number");
 }
 
+struct walk {
+	const char *want;
+	int seen, matched;
+};
+
+static void count_pid(const char *pid, void *opaque)
+{
+	struct walk *w = opaque;
+
+	w->seen++;
+	w->matched += strcmp(pid, w->want) == 0;
+}
+
+/* The walk "ps <session>" and kill --all use, on the host's own /proc:
+ * this process is found in its own cgroup v2, nobody in a made-up one. */
+static void test_cgroup_walk(void)
+{
+	char *text = NULL, self[32], *line, *end;
+	struct walk w = { .want = self };
+
+	snprintf(self, sizeof(self), "%d", (int)getpid());
+	if (read_file("/proc/self/cgroup", &text, NULL, NULL) < 0 ||
+	    !(line = strstr(text, "0::/")) || (line != text && line[-1] != '\n')) {
+		ok(1, "cgroup walk: skipped, no cgroup v2 line in /proc/self/cgroup");
+		free(text);
+		return;
+	}
+	line += 3;
+	end = strchrnul(line, '\n');
+	*end = '\0';
+	ok(proc_each_in_cgroup(line, count_pid, &w) == 0 && w.matched == 1,
+	   "cgroup walk: this process is in its cgroup `%s` (%d seen)", line, w.seen);
+	w = (struct walk){ .want = self };
+	ok(proc_each_in_cgroup("/novm-test-no-such-cgroup", count_pid, &w) == 0 && w.seen == 0,
+	   "cgroup walk: nobody is in a cgroup that does not exist");
+	free(text);
+}
+
 int main(void)
 {
 	test_container_doc();
@@ -244,5 +285,6 @@ int main(void)
 	test_query_parse();
 	test_staging_plan();
 	test_cpu_stat();
+	test_cgroup_walk();
 	return tap_done();
 }
