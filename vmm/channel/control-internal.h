@@ -1,6 +1,6 @@
 /* What the control server's files share (control.c: sockets and
- * connections; control-request.c: requests; control-vm.c: the real
- * backend); not for other files. */
+ * connections; control-request.c: requests; control-pod.c: a pod's
+ * requests; control-vm.c: the real backend); not for other files. */
 #ifndef NOVM_CONTROL_INTERNAL_H
 #define NOVM_CONTROL_INTERNAL_H
 
@@ -13,9 +13,9 @@
 
 enum conn_state {
 	CONN_REQUEST,	/* reading the request line */
-	CONN_BODY,	/* exec: reading the process JSON */
+	CONN_BODY,	/* exec, container: reading the JSON */
 	CONN_WAIT,	/* waiting for the backend's answer */
-	CONN_SESSION,	/* exec: the process runs; session lines */
+	CONN_SESSION,	/* exec, container: the process runs; session lines */
 	CONN_CLOSING,	/* the last answer is being written */
 };
 
@@ -34,12 +34,14 @@ struct conn {
 	enum conn_state state;
 	enum conn_wait wait;
 	uint32_t id;		/* query or session id */
+	uint32_t target;	/* `in <session>`: the pod container's; 0: session 0 */
+	enum control_verb body_verb;	/* CONN_BODY: exec or container */
 	bool has_session;	/* the backend knows the session by id */
 	bool started;
 	bool read_eof;		/* the client shut its sending side */
 	char in[CONTROL_MAX_LINE];
 	size_t in_len;
-	char *body;		/* exec's process JSON */
+	char *body;		/* exec's process JSON, container's document */
 	size_t body_len, body_want;
 	int fds[3];
 	int nr_fds;
@@ -65,6 +67,7 @@ struct control {
 	/* control_new_vm's backend */
 	struct vm *vm;
 	struct agent_link *link;
+	struct virtio_fs *pod_share;	/* NULL: no pod sandbox */
 };
 
 /* Answers.  Each may end the connection, and c is then freed at once
@@ -76,10 +79,22 @@ void conn_finish(struct conn *c, const char *fmt, ...) __attribute__((format(pri
 /* conn_finish() with "error <the error's message>"; releases *err. */
 void conn_fail(struct conn *c, novm_error_t *err);
 
-/* control-request.c: a request line, an exec whose body is complete, and
- * a line of a running exec session. */
+/* control-request.c: a request line, an exec (or container) whose body is
+ * complete, and a line of a running session. */
 void control_handle_request(struct conn *c, const char *line);
 void control_run_exec(struct conn *c);
 void control_handle_session_line(struct conn *c, const char *line);
+/* Reads the body req announces next (exec, container). */
+void control_begin_body(struct conn *c, const struct control_request *req);
+/* Shared answers of control-request.c for control-pod.c. */
+extern const struct agent_session_ops control_start_ops;
+extern const struct agent_session_ops control_exec_ops;
+bool control_refuse_when_paused(struct conn *c, const char *what);
+void control_query(struct conn *c, const char *name);
+
+/* control-pod.c: graft, ungraft, container and `in <session>` requests,
+ * and running a container whose body is complete. */
+void control_handle_pod_request(struct conn *c, const struct control_request *req);
+void control_run_container(struct conn *c);
 
 #endif
