@@ -65,7 +65,8 @@ int exec_session_start(const char *dir, const char *verb, const char *process_js
 	}
 	if (ctl_parse_answer(line, &data, err) < 0)
 		return -1;
-	if (sscanf(data, "%d %u", &s->guest_pid, &s->session) < 1 || s->guest_pid <= 0)
+	/* A pod container's init may be reported without its pid (0). */
+	if (sscanf(data, "%d %u", &s->guest_pid, &s->session) < 1 || s->guest_pid < 0)
 		return novm_error(err, 0, "unexpected answer from the VMM: \"ok %.80s\"", data);
 	return 0;
 }
