@@ -164,6 +164,22 @@ runc_retry() {
 	assert_run_status 0
 	[ ! -e "$RUNC_ROOT/d" ]
 
+	# Its host process killed from outside, a container goes too: the
+	# session's connection is its life.
+	pod_bundle f container sb sh -c 'i=0; while :; do i=$((i + 1)); echo $i >/shared/f.tick; sleep 0.2; done'
+	shim f
+	wait_state f running
+	for _ in $(seq 1 100); do [ -s "$VOL/f.tick" ] && break; sleep 0.2; done
+	kill -9 "$(state_field f pid)"
+	[ "$(shim_status f)" = "signal 9" ] || { show_run "f: $(shim_status f)"; false; }
+	local tick
+	sleep 2
+	tick=$(cat "$VOL/f.tick")
+	sleep 2
+	[ -n "$tick" ] && [ "$(cat "$VOL/f.tick")" = "$tick" ] || { show_run "f runs on without its host process"; false; }
+	runc_cmd delete f
+	assert_run_status 0
+
 	runc_cmd delete --force a
 	assert_run_status 0
 	[ "$(state_field sb status)" = running ] || { show_run "the sandbox went with its containers"; false; }

@@ -2,6 +2,7 @@
  * processes `exec` starts, each with fds from the control socket). */
 #include <endian.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -255,7 +256,16 @@ void agent_link_session_forget(struct agent_link *link, uint32_t id)
 {
 	struct link_session *s = id ? link_find_session(link, id) : NULL;
 
-	if (s)
-		s->ops = NULL;
+	if (!s)
+		return;
+	s->ops = NULL;
+	/* A pod container lives as long as the connection of the host process
+	 * that stands for it (proto/control.h): gone, nobody would hear of
+	 * its end, and its processes would outlive their state. */
+	if (s->pod && !s->ended) {
+		uint32_t sig = htole32(SIGKILL);
+		if (link_send_frame(link, PROTO_SIGNAL_TREE, id, &sig, sizeof(sig)) < 0)
+			log_msg(LOG_LEVEL_DEBUG, "pod container %u: host process gone, kill not sent", id);
+	}
 }
 
