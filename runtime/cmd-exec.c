@@ -234,7 +234,8 @@ static int run_proxy(const struct proxy *px, novm_error_t *err)
 		}
 	}
 	if (exec_process_json(&process, &json, &len, err) < 0 ||
-	    exec_session_start(ctr_control_dir(px->st), verb, json, len, io.fds, process.terminal, &s, err) < 0) {
+	    exec_session_start(ctr_control_dir(px->st), verb, json, len, io.fds, process.terminal, &s,
+			       err) < 0) {
 		exec_session_close(&s);
 		goto fail;
 	}

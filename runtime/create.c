@@ -161,7 +161,7 @@ int create_wait_ready(int fd, pid_t pid, const char *who, const char *want, cons
 		if (nl)
 			*nl = '\0';
 		const char *data = ctl_answer_rest(buf, want);
-		if (data && (*data ? rest != NULL : true)) {
+		if (data && (!*data || rest)) {
 			if (rest)
 				snprintf(rest, rest_size, "%s", data);
 			*child_failed = false;
