@@ -82,10 +82,12 @@ shim_status() {
 	echo "no status; shim: $(cat "$BATS_TEST_TMPDIR/$1.shim" 2>&1)"
 }
 
-# The processes holding a KVM VM: the VMMs.
+# The VMMs of this test's containers: its novm-runc processes (forked by
+# create) that hold a KVM VM.  The harness's L1 holds an idle VM of its own.
 count_vms() {
 	local n=0 p
 	for p in /proc/[0-9]*; do
+		tr '\0' ' ' <"$p/cmdline" 2>/dev/null | grep -q -- "--root $RUNC_ROOT " || continue
 		ls -l "$p/fd" 2>/dev/null | grep -q 'anon_inode:kvm-vm' && n=$((n + 1))
 	done
 	echo "$n"
