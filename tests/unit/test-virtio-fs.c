@@ -158,8 +158,8 @@ static void test_graft_root(void)
 	novm_error_t err = NULL;
 
 	ok(virtio_fs_init(&vm, &cfg, &pod, &err) == 0, "a graft root device needs no directory");
-	ok(pod && virtio_fs_graft(pod, "share", open(share, O_PATH | O_DIRECTORY | O_CLOEXEC), &err) == 0 &&
-		   virtio_fs_ungraft(pod, "sh") == 1,
+	int fd = open(share, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	ok(pod && virtio_fs_graft(pod, "share", fd, &err) == 0 && virtio_fs_ungraft(pod, "sh") == 1,
 	   "grafted and ungrafted through the device");
 	novm_error_release(&err);
 	virtio_fs_exit(pod);
