@@ -9,7 +9,8 @@ vmm_libvmm_a_SOURCES += \
 	vmm/channel/dns-forward.h vmm/channel/dns-forward.c \
 	proto/control.h \
 	vmm/channel/control.h vmm/channel/control-internal.h vmm/channel/control.c \
-	vmm/channel/control-request.c vmm/channel/control-pod.c vmm/channel/control-proto.c vmm/channel/control-vm.c
+	vmm/channel/control-request.c vmm/channel/control-pod.c vmm/channel/control-proto.c \
+	vmm/channel/control-vm.c
 
 check_PROGRAMS += tests/unit/test-control tests/unit/test-relay tests/unit/test-control-pod
 TESTS += tests/unit/test-control tests/unit/test-relay tests/unit/test-control-pod
