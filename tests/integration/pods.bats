@@ -50,6 +50,7 @@ pod_start() {
 # shim ID: creates and starts ID (its bundle made) in the background as
 # containerd's shim does: a subreaper that reaps the process the pid file
 # names, then writes how it ended ("exit N" or "signal N") to ID.status.
+# Returns once ID is created.
 shim() {
 	python3 - "$NOVM_RUNC" "$RUNC_ROOT" "$1" "$BATS_TEST_TMPDIR" >"$BATS_TEST_TMPDIR/$1.shim" 2>&1 3>&- <<'PY' &
 import ctypes, os, subprocess, sys
@@ -70,6 +71,13 @@ how = "exit %d" % os.WEXITSTATUS(status) if os.WIFEXITED(status) else "signal %d
 with open(os.path.join(tmp, cid + ".status"), "w") as f:
     f.write(how + "\n")
 PY
+	# Back once created: the pid file is create's last word.
+	for _ in $(seq 1 "$((NOVM_RUN_TIMEOUT * 5))"); do
+		[ -s "$BATS_TEST_TMPDIR/$1.pid" ] && return 0
+		sleep 0.2
+	done
+	show_run "$1 was not created: $(cat "$BATS_TEST_TMPDIR/$1.shim" "$BATS_TEST_TMPDIR/$1.out")"
+	return 1
 }
 
 # shim_status ID: waits (60 s at most) for the shim's word on ID's end.
