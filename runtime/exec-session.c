@@ -131,6 +131,7 @@ int exec_session_wait(struct exec_session *s, const sigset_t *signals, int winsi
 			s->status = 128 + SIGKILL;
 			s->signo = SIGKILL;
 			s->ended = true;
+			break;	/* no line: nothing more to read */
 		}
 		if (exec_parse_exit(line, &s->status, &s->signo))
 			s->ended = true;

@@ -334,6 +334,29 @@ static void test_force_delete(void)
 	free(bundle);
 }
 
+/* The VM stops: the session ends without an exit line, and the host
+ * process ends as its container did, killed (137). */
+static void test_vm_gone(void)
+{
+	char *bundle = make_bundle("b6", "sb"), pid_file[512], *text = NULL;
+	int status = -1;
+
+	snprintf(pid_file, sizeof(pid_file), "%s/c6.pid", root);
+	ok(RUN(cmd_create, "create", "--bundle", bundle, "--pid-file", pid_file, "c6") == 0 &&
+		   RUN(cmd_start, "start", "c6") == 0,
+	   "a pod container runs");
+	pid_t host = read_file(pid_file, &text, NULL, NULL) == 0 ? atoi(text) : 0;
+	free(text);
+	if (fake.container_conn >= 0)
+		shutdown(fake.container_conn, SHUT_RDWR);
+	if (host > 0)
+		waitpid(host, &status, 0);
+	ok(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL,
+	   "the VM gone, its host process is killed, as the container (status %d)", status);
+	ok(RUN(cmd_delete, "delete", "c6") == 0 && !strcmp(status_of("c6"), "gone"), "and deleted");
+	free(bundle);
+}
+
 static void test_bad_sandbox(void)
 {
 	char path[512];
@@ -377,6 +400,7 @@ int main(void)
 		close(probe);
 		test_create_and_route();
 		test_force_delete();
+		test_vm_gone();
 	}
 	test_bad_sandbox();
 	fake_vmm_stop(&fake);
