@@ -21,6 +21,7 @@ runtime_libruntime_a_SOURCES = \
 	runtime/cgroup.h runtime/cgroup.c runtime/cgroup-limits.h runtime/cgroup-limits.c \
 	runtime/netns.h runtime/netns.c \
 	runtime/rtnl.h runtime/rtnl.c runtime/netconf.h runtime/net-discover.c runtime/net-plumb.c runtime/net-json.c \
+	runtime/net-late.c \
 	runtime/signals.h runtime/signals.c \
 	runtime/duration.h runtime/duration.c \
 	runtime/exec-process.h runtime/exec-process.c \

@@ -46,9 +46,9 @@ static void test_parse_request(void)
 	ok(parses("diag", &r) && r.verb == CONTROL_DIAG, "diag");
 	ok(parses("kill 9", &r) && r.verb == CONTROL_KILL && r.signo == 9 && !r.all, "kill 9");
 	ok(parses("kill 15 all", &r) && r.signo == 15 && r.all, "kill 15 all");
-	ok(parses("exec 120", &r) && r.verb == CONTROL_EXEC && r.exec_len == 120 && !r.tty,
+	ok(parses("exec 120", &r) && r.verb == CONTROL_EXEC && r.body_len == 120 && !r.tty,
 	   "exec 120");
-	ok(parses("exec 65536 tty", &r) && r.exec_len == 65536 && r.tty, "exec at the limit, tty");
+	ok(parses("exec 65536 tty", &r) && r.body_len == 65536 && r.tty, "exec at the limit, tty");
 	ok(parses("resize 24 80", &r) && r.verb == CONTROL_RESIZE && r.rows == 24 && r.cols == 80,
 	   "resize 24 80");
 
