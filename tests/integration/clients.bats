@@ -424,10 +424,8 @@ WEB_CMD="
 CTR_CNI_CONF=/etc/cni/net.d/10-novm-ctr.conflist
 
 # ctr sets the network up after create, in /proc/<task pid>/ns/net: the
-# namespace the VMM made itself.  Fails today: novm-runc fixes the guest's
-# NICs during create (Docker's set-up is a create hook), so CNI's link comes
-# after the guest booted ("a link ... appeared ... after its VM booted" in
-# log.json) and the page never answers.
+# namespace the VMM made itself, after the guest booted.  The VM booted with
+# a spare NIC for that: start gives it CNI's link before the process runs.
 @test "ctr run --cni: busybox httpd in the VM answers on the address of the test's CNI bridge network" {
 	cni_skip_outside_harness
 	USED_CTR=1 CNI_CLEANUP=1
