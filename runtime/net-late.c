@@ -15,6 +15,7 @@
 #include "control-client.h"
 #include "log.h"
 #include "netns.h"
+#include "proc.h"
 #include "util.h"
 
 #define SPARES_RECORD "network-spares"
@@ -45,7 +46,7 @@ static int recorded_spares(const char *dir)
 
 /* Joins the VMM's namespace, refusing the one we are in (the host's: the
  * links there are the host's own). */
-static int join_vmm_netns(pid_t vmm_pid, novm_error_t *err)
+static int join_vmm_netns(pid_t vmm_pid, uint64_t start_time, novm_error_t *err)
 {
 	cleanup_close int fd = -1;
 	char path[64];
@@ -54,13 +55,17 @@ static int join_vmm_netns(pid_t vmm_pid, novm_error_t *err)
 	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)vmm_pid);
 	if (netns_open(path, &fd, err) < 0)
 		return -1;
+	/* Still the VMM once the namespace is ours: not a process that got
+	 * its pid since. */
+	if (!proc_alive(vmm_pid, start_time))
+		return novm_error(err, ESRCH, "network: the VMM (pid %d) is gone", (int)vmm_pid);
 	if (fstat(fd, &theirs) < 0 || stat("/proc/self/ns/net", &ours) < 0)
-		return novm_error(err, errno, "network namespace of the VMM");
+		return novm_error(err, errno, "network: the VMM's namespace");
 	if (theirs.st_dev == ours.st_dev && theirs.st_ino == ours.st_ino)
-		return novm_error(err, 0, "the VMM (pid %d) is in our own network namespace",
+		return novm_error(err, 0, "network: the VMM (pid %d) is in our own network namespace",
 				  (int)vmm_pid);
 	if (setns(fd, CLONE_NEWNET) < 0)
-		return novm_error(err, errno, "join the VMM's network namespace");
+		return novm_error(err, errno, "network: join the VMM's namespace");
 	return 0;
 }
 
@@ -86,6 +91,8 @@ static int hand_over(const char *dir, const struct net_plan *plan, novm_error_t 
 		goto out;
 	}
 	ret = ctl_call_with(dir, request, fds, nr_fds, json, len, NULL, err);
+	if (ret < 0)
+		novm_error_wrap(err, "network: the VMM took no link");
 out:
 	for (int i = 0; i < nr_fds; i++)
 		close(fds[i]);
@@ -96,11 +103,12 @@ out:
 	return ret;
 }
 
-static int start_links_in_child(const char *dir, pid_t vmm_pid, int nr_spares, novm_error_t *err)
+static int start_links_in_child(const char *dir, pid_t vmm_pid, uint64_t start_time, int nr_spares,
+				novm_error_t *err)
 {
 	struct net_plan plan;
 
-	if (join_vmm_netns(vmm_pid, err) < 0 || net_discover(&plan, err) < 0)
+	if (join_vmm_netns(vmm_pid, start_time, err) < 0 || net_discover(&plan, err) < 0)
 		return -1;
 	if (!plan.nr_ifaces) {
 		log_msg(LOG_LEVEL_DEBUG, "network: no link came between create and start");
@@ -113,7 +121,7 @@ static int start_links_in_child(const char *dir, pid_t vmm_pid, int nr_spares, n
 	return hand_over(dir, &plan, err);
 }
 
-int net_start_links(const char *dir, pid_t vmm_pid, novm_error_t *err)
+int net_start_links(const char *dir, pid_t vmm_pid, uint64_t start_time, novm_error_t *err)
 {
 	int nr_spares = recorded_spares(dir), status;
 	cleanup_close int rd = -1, wr = -1;
@@ -139,7 +147,7 @@ int net_start_links(const char *dir, pid_t vmm_pid, novm_error_t *err)
 		return novm_error(err, errno, "network: fork");
 	if (pid == 0) {
 		close(rd);
-		if (start_links_in_child(dir, vmm_pid, nr_spares, err) < 0) {
+		if (start_links_in_child(dir, vmm_pid, start_time, nr_spares, err) < 0) {
 			const char *why = *err ? (*err)->msg : "unknown error";
 
 			if (write(wr, why, strnlen(why, sizeof(msg) - 1)) < 0) {
@@ -157,6 +165,6 @@ int net_start_links(const char *dir, pid_t vmm_pid, novm_error_t *err)
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-		return novm_error(err, 0, "network: %s", msg[0] ? msg : "the links' set-up failed");
+		return novm_error(err, 0, "%s", msg[0] ? msg : "network: the links' set-up failed");
 	return 0;
 }

@@ -98,11 +98,12 @@ void net_plan_for_spares(struct net_plan *plan, int nr_spares);
 int net_record_spares(const char *dir, int nr_spares, novm_error_t *err);
 
 /* start, before the process runs: in the network namespace of the VMM
- * `vmm_pid` (a child of ours joins it; never the host's), the links that
- * came since create become the guest's NICs through the control socket's
- * `nics` request.  Nothing to do for a VM without spares.  On failure the
- * links are left as they were. */
-int net_start_links(const char *dir, pid_t vmm_pid, novm_error_t *err);
+ * `vmm_pid` (started at start_time; a child of ours joins it, never our
+ * own), the links that came since create become the guest's NICs through
+ * the control socket's `nics` request.  Nothing to do for a VM without
+ * spares.  On failure the links are the namespace's again (no ingress
+ * redirect left on them). */
+int net_start_links(const char *dir, pid_t vmm_pid, uint64_t start_time, novm_error_t *err);
 
 /* Connects link `iface` to a new tap (named after it) that goes away with
  * the returned fd: ingress qdiscs on both and a matchall filter with a
