@@ -271,7 +271,8 @@ EOF
 	ip -n "$peer" link set peer0 up
 	nsenter --net="/proc/$pid/ns/net" sh -c "ip addr add 10.77.$n.2/24 dev eth0 && ip link set eth0 up &&
 		ip route add default via 10.77.$n.1 && ip link add extra0 type veth peer name extra1"
-	mac=$(nsenter --net="/proc/$pid/ns/net" cat /sys/class/net/eth0/address)
+	# (ip, not /sys: sysfs stays the host's under nsenter --net)
+	mac=$(nsenter --net="/proc/$pid/ns/net" ip -o link show eth0 | sed -n 's/.*link\/ether \([0-9a-f:]*\).*/\1/p')
 	serve_in_peer "$peer"
 	runc_cmd --log "$BATS_TEST_TMPDIR/log" start c7
 	assert_run_status 0
