@@ -50,6 +50,12 @@ enum proto_type {
 	PROTO_QUERY = 70,	/* payload: query name ("ps", "stats") */
 	PROTO_DNS_ANSWER = 71,	/* the resolver's answer to the PROTO_DNS of the
 				 * same tag; payload: uint32 tag, the message */
+	PROTO_NETWORK = 72,	/* NICs connected after boot, before PROTO_START:
+				 * payload: a "network" object as in CONFIG, whose
+				 * interfaces name the NIC they go to by
+				 * "device_mac"; answered like a QUERY (PROTO_REPLY,
+				 * same session id): {} once applied, or
+				 * {"error": "..."} */
 };
 
 /* DNS messages over UDP the relay carries (EDNS0's usual buffer size). */

@@ -3,7 +3,8 @@
  * says, records the requests, and plays an exec session: it takes the
  * three fds and the process JSON, writes "hello\n" to the session's
  * stdout, answers "ok 7", and ends the process ("exit 3 0") when the
- * client forwards a signal. */
+ * client forwards a signal; and the nics request: it keeps the fds and the
+ * network document, then answers what reply() says. */
 #ifndef NOVM_TEST_RUNTIME_FAKE_VMM_H
 #define NOVM_TEST_RUNTIME_FAKE_VMM_H
 
@@ -29,6 +30,9 @@ struct fake_vmm {
 	char exec_json[4096];
 	char session_lines[8][64];
 	int n_session_lines;
+	char nics_json[4096];
+	int nics_fds[3];	/* the test closes them */
+	int nics_nfds;
 };
 
 static void fake_record(struct fake_vmm *f, const char *line)
@@ -78,18 +82,26 @@ static int fake_read_line(int fd, char *line, size_t cap, int *fds, int *nfds)
 	return 0;
 }
 
-static void fake_exec(struct fake_vmm *f, int conn, const char *request, const int *fds, int nfds)
+/* The body after a "<verb> <len>" line, NUL-terminated, cut to cap - 1. */
+static void fake_read_body(int conn, const char *request, char *body, size_t cap)
 {
-	size_t len = strtoul(request + 5, NULL, 10), got = 0;
-	char line[64];
+	const char *sp = strchr(request, ' ');
+	size_t len = sp ? strtoul(sp + 1, NULL, 10) : 0, got = 0;
 
-	while (got < len && got < sizeof(f->exec_json) - 1) {
-		ssize_t n = read(conn, f->exec_json + got, len - got);
+	while (got < len && got < cap - 1) {
+		ssize_t n = read(conn, body + got, len - got < cap - 1 - got ? len - got : cap - 1 - got);
 		if (n <= 0)
 			break;
 		got += n;
 	}
-	f->exec_json[got] = '\0';
+	body[got] = '\0';
+}
+
+static void fake_exec(struct fake_vmm *f, int conn, const char *request, const int *fds, int nfds)
+{
+	char line[64];
+
+	fake_read_body(conn, request, f->exec_json, sizeof(f->exec_json));
 	f->exec_nfds = nfds;
 	if (nfds == 3) {
 		if (write(fds[1], "hello\n", 6) != 6)
@@ -125,6 +137,13 @@ static void *fake_serve(void *opaque)
 			if (!strncmp(line, "exec ", 5)) {
 				fake_exec(f, conn, line, fds, nfds);
 			} else {
+				if (!strncmp(line, "nics ", 5)) {
+					pthread_mutex_lock(&f->lock);
+					fake_read_body(conn, line, f->nics_json, sizeof(f->nics_json));
+					memcpy(f->nics_fds, fds, sizeof(fds));
+					f->nics_nfds = nfds;
+					pthread_mutex_unlock(&f->lock);
+				}
 				const char *answer = f->reply ? f->reply(line) : "ok";
 				if (answer) {
 					char *out = NULL;

@@ -13,7 +13,7 @@
 
 enum conn_state {
 	CONN_REQUEST,	/* reading the request line */
-	CONN_BODY,	/* exec: reading the process JSON */
+	CONN_BODY,	/* exec, nics: reading the JSON after the line */
 	CONN_WAIT,	/* waiting for the backend's answer */
 	CONN_SESSION,	/* exec: the process runs; session lines */
 	CONN_CLOSING,	/* the last answer is being written */
@@ -22,7 +22,7 @@ enum conn_state {
 enum conn_wait {
 	WAIT_NONE,
 	WAIT_START,
-	WAIT_QUERY,
+	WAIT_QUERY,	/* also nics: the agent's answer */
 	WAIT_EXEC,	/* the session exists, not started yet */
 };
 
@@ -39,9 +39,10 @@ struct conn {
 	bool read_eof;		/* the client shut its sending side */
 	char in[CONTROL_MAX_LINE];
 	size_t in_len;
-	char *body;		/* exec's process JSON */
+	char *body;		/* exec's process JSON, nics' network */
 	size_t body_len, body_want;
-	int fds[3];
+	enum control_verb body_verb;
+	int fds[CONTROL_MAX_NIC_FDS];
 	int nr_fds;
 	char *out;		/* answer bytes not yet sent */
 	size_t out_len;
@@ -62,9 +63,10 @@ struct control {
 	void *backend;
 	struct conn *conns;
 	int nr_conns;
-	/* control_new_vm's backend */
+	/* control_new_vm's backend; vmm (its NICs) once attached */
 	struct vm *vm;
 	struct agent_link *link;
+	struct vmm *vmm;
 };
 
 /* Answers.  Each may end the connection, and c is then freed at once
@@ -76,10 +78,10 @@ void conn_finish(struct conn *c, const char *fmt, ...) __attribute__((format(pri
 /* conn_finish() with "error <the error's message>"; releases *err. */
 void conn_fail(struct conn *c, novm_error_t *err);
 
-/* control-request.c: a request line, an exec whose body is complete, and
- * a line of a running exec session. */
+/* control-request.c: a request line, a request whose body is complete
+ * (exec, nics), and a line of a running exec session. */
 void control_handle_request(struct conn *c, const char *line);
-void control_run_exec(struct conn *c);
+void control_run_body(struct conn *c);
 void control_handle_session_line(struct conn *c, const char *line);
 
 #endif

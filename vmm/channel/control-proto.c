@@ -127,8 +127,18 @@ int control_parse_request(const char *line, struct control_request *req, novm_er
 			return novm_error(err, 0, "exec: invalid length (1 to %d bytes)",
 					  CONTROL_MAX_PROCESS_JSON);
 		req->verb = CONTROL_EXEC;
-		req->exec_len = len;
+		req->body_len = len;
 		req->tty = n == 3;
+		return 0;
+	}
+	if (strcmp(w[0], CONTROL_REQ_NICS) == 0) {
+		unsigned long long len;
+
+		if (n != 2 || parse_number(w[1], 1, CONTROL_MAX_NETWORK_JSON, &len) < 0)
+			return novm_error(err, 0, "usage: nics <len> (1 to %d bytes)",
+					  CONTROL_MAX_NETWORK_JSON);
+		req->verb = CONTROL_NICS;
+		req->body_len = len;
 		return 0;
 	}
 	if (strcmp(w[0], CONTROL_REQ_RESIZE) == 0) {

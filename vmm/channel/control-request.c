@@ -113,7 +113,7 @@ static void answer_diag(struct conn *c)
 	query_reply(c, text, len);	/* longer than a plain answer line may be */
 }
 
-void control_run_exec(struct conn *c)
+static void run_exec(struct conn *c)
 {
 	struct control *ctl = c->ctl;
 	novm_error_t err = NULL;
@@ -135,6 +135,50 @@ void control_run_exec(struct conn *c)
 	c->state = CONN_SESSION;
 }
 
+/* Before start: the spare NICs and the agent's network (proto/control.h). */
+static void run_nics(struct conn *c)
+{
+	struct control *ctl = c->ctl;
+	novm_error_t err = NULL;
+	int nr_fds = c->nr_fds;
+
+	if (refuse_when_paused(c, "nics"))
+		return;
+	/* The backend owns the fds from here, whatever happens. */
+	c->nr_fds = 0;
+	if (ctl->ops->nics(ctl->backend, c->body, c->body_len, c->fds, nr_fds, query_reply, c, &c->id,
+			   &err) < 0) {
+		conn_fail(c, &err);
+		return;
+	}
+	free(c->body);
+	c->body = NULL;
+	c->state = CONN_WAIT;
+	c->wait = WAIT_QUERY;
+}
+
+void control_run_body(struct conn *c)
+{
+	if (c->body_verb == CONTROL_NICS)
+		run_nics(c);
+	else
+		run_exec(c);
+}
+
+/* exec and nics: the body follows the line. */
+static void expect_body(struct conn *c, const struct control_request *req)
+{
+	c->body = malloc(req->body_len);
+	if (!c->body) {
+		conn_finish(c, CONTROL_ANS_ERROR " out of memory");
+		return;
+	}
+	c->body_verb = req->verb;
+	c->body_want = req->body_len;
+	c->body_len = 0;
+	c->state = CONN_BODY;
+}
+
 void control_handle_request(struct conn *c, const char *line)
 {
 	struct control *ctl = c->ctl;
@@ -145,8 +189,8 @@ void control_handle_request(struct conn *c, const char *line)
 		conn_fail(c, &err);
 		return;
 	}
-	if (req.verb != CONTROL_EXEC && c->nr_fds) {
-		conn_finish(c, CONTROL_ANS_ERROR " only exec takes fds");
+	if (req.verb != CONTROL_EXEC && req.verb != CONTROL_NICS && c->nr_fds) {
+		conn_finish(c, CONTROL_ANS_ERROR " only exec and nics take fds");
 		return;
 	}
 	switch (req.verb) {
@@ -208,14 +252,19 @@ void control_handle_request(struct conn *c, const char *line)
 				    c->nr_fds);
 			return;
 		}
-		c->body = malloc(req.exec_len);
-		if (!c->body) {
-			conn_finish(c, CONTROL_ANS_ERROR " out of memory");
+		expect_body(c, &req);
+		break;
+	case CONTROL_NICS:
+		if (!ctl->ops->nics) {
+			conn_finish(c, CONTROL_ANS_ERROR " nics: not supported");
 			return;
 		}
-		c->body_want = req.exec_len;
-		c->body_len = 0;
-		c->state = CONN_BODY;
+		if (c->nr_fds < 1) {
+			conn_finish(c, CONTROL_ANS_ERROR " nics needs 1 to %d tap fds, got none",
+				    CONTROL_MAX_NIC_FDS);
+			return;
+		}
+		expect_body(c, &req);
 		break;
 	}
 }

@@ -1,7 +1,10 @@
 /* The control server's real backend: the VM's agent link and vCPUs. */
+#include <unistd.h>
+
 #include "control-internal.h"
 #include "jsonstr.h"
 #include "kvm.h"
+#include "virtio/net.h"
 #include "virtio/pci.h"
 #include "vmm-internal.h"
 
@@ -95,6 +98,22 @@ static void vm_describe(void *be, FILE *out)
 	fputc('}', out);
 }
 
+/* The spares are connected first: the agent finds their links up. */
+static int vm_nics(void *be, const char *json, size_t len, const int *fds, int nr_fds,
+		   agent_reply_fn fn, void *opaque, uint32_t *id, novm_error_t *err)
+{
+	struct control *ctl = be;
+
+	if (agent_link_before_start(ctl->link, "nics", err) < 0) {
+		for (int i = 0; i < nr_fds; i++)
+			close(fds[i]);
+		return -1;
+	}
+	if (virtio_net_connect_spares(ctl->vmm, fds, nr_fds, err) < 0)
+		return -1;
+	return agent_link_network(ctl->link, json, len, fn, opaque, id, err);
+}
+
 static const struct control_backend_ops vm_backend_ops = {
 	.start = vm_start,
 	.start_forget = vm_start_forget,
@@ -109,6 +128,7 @@ static const struct control_backend_ops vm_backend_ops = {
 	.resume = vm_resume,
 	.paused = vm_is_paused,
 	.describe = vm_describe,
+	.nics = vm_nics,
 };
 
 int control_new_vm(struct vm *vm, struct agent_link *link, const char *path,
@@ -136,6 +156,7 @@ int control_attach(struct vmm *vmm, const struct vm_config *cfg, novm_error_t *e
 		return novm_error(err, 0, "a control socket needs container mode");
 	if (control_new_vm(&vmm->vm, vmm->agent, cfg->control_socket, &vmm->control, err) < 0)
 		return novm_error_wrap(err, "control socket");
+	vmm->control->vmm = vmm;
 	return 0;
 }
 

@@ -40,6 +40,12 @@ struct control_backend_ops {
 	bool (*paused)(void *be);
 	/* Writes the backend's state as one JSON object (diag).  Optional. */
 	void (*describe)(void *be, FILE *out);
+	/* The nics request: connects the spare NICs to fds (all taken over)
+	 * and hands the agent the network document (agent_link_network);
+	 * fn gets the agent's answer, forgotten with query_forget.
+	 * Optional. */
+	int (*nics)(void *be, const char *json, size_t len, const int *fds, int nr_fds,
+		    agent_reply_fn fn, void *opaque, uint32_t *id, novm_error_t *err);
 };
 
 /* Listens at path (a stale socket there is replaced; paths longer than
@@ -72,6 +78,7 @@ enum control_verb {
 	CONTROL_EXEC,
 	CONTROL_RESIZE,
 	CONTROL_DIAG,
+	CONTROL_NICS,
 };
 
 struct control_request {
@@ -79,7 +86,7 @@ struct control_request {
 	int signo;		/* kill */
 	bool all;		/* kill */
 	unsigned rows, cols;	/* resize */
-	size_t exec_len;	/* exec */
+	size_t body_len;	/* exec, nics: the bytes after the line */
 	bool tty;		/* exec */
 };
 
