@@ -110,6 +110,27 @@ static int error_json(const char *msg, char **out, size_t *len, novm_error_t *er
 	return json_gen_finish(gen, "reply", out, len, err);
 }
 
+/* PROTO_REPLY with answer, or with {"error": ...} when *failure is set
+ * (released). */
+static void send_reply(struct container *c, uint32_t session, const char *answer, size_t len,
+		       novm_error_t *failure)
+{
+	cleanup_free char *error = NULL;
+	novm_error_t err = NULL;
+
+	if (*failure) {
+		if (error_json((*failure)->msg, &error, &len, &err) < 0) {
+			novm_error_release(failure);
+			agent_warn(&err, "reply");
+			return;
+		}
+		novm_error_release(failure);
+		answer = error;
+	}
+	if (link_send(&c->link, PROTO_REPLY, session, answer, len, &err) < 0)
+		agent_warn(&err, "channel");
+}
+
 /* "ps"/"stats" answer for session 0, with a session for that pod
  * container; errors are replies too. */
 static void answer_query(struct container *c, const struct link_frame *f)
@@ -124,17 +145,27 @@ static void answer_query(struct container *c, const struct link_frame *f)
 	if (r == 0 && q.has_session)
 		r = pods_query_cgroup(&c->pods, q.session, &cgroup, &err);
 	if (r == 0)
-		r = query_run(q.kind, cgroup, &answer, &len, &err);
-	if (r < 0) {
-		cleanup_error novm_error_t failure = steal_pointer(&err);
+		query_run(q.kind, cgroup, &answer, &len, &err);
+	send_reply(c, f->session, answer, len, &err);
+}
 
-		if (error_json(failure->msg, &answer, &len, &err) < 0) {
-			agent_warn(&err, "query");
-			return;
-		}
+/* NICs the host connected after boot (the links a client added between
+ * create and start): configured as CONFIG's are, before the process
+ * starts.  The DNS relay is CONFIG's alone. */
+static void configure_network(struct container *c, const struct link_frame *f)
+{
+	struct agent_network net;
+	novm_error_t err = NULL;
+
+	if (agent_network_parse_text((const char *)f->payload, f->len, &net, &err) == 0) {
+		if (net.dns_relay)
+			agent_log("network: dns_relay ignored after CONFIG");
+		agent_network_apply(&net, &err);
+		agent_network_release(&net);
 	}
-	if (link_send(&c->link, PROTO_REPLY, f->session, answer, len, &err) < 0)
-		agent_warn(&err, "channel");
+	if (err)
+		agent_say("error: network: %s", err->msg);
+	send_reply(c, f->session, "{}", 2, &err);
 }
 
 /* ---- frames from the host ---- */
@@ -272,6 +303,9 @@ static void dispatch(struct container *c, const struct link_frame *f)
 		break;
 	case PROTO_QUERY:
 		answer_query(c, f);
+		break;
+	case PROTO_NETWORK:
+		configure_network(c, f);
 		break;
 	case PROTO_DNS_ANSWER:
 		dns_relay_answer(&c->dns, f->payload, f->len);

@@ -102,6 +102,13 @@ static int parse_iface(const struct json_node *item, void *dst, novm_error_t *er
 		return -1;
 	if (!parse_mac(mac, f->mac))
 		return json_error(&node, err, "\"%s\" is not a MAC address", mac);
+	free(mac);
+	mac = NULL;
+	json_member(item, "device_mac", &node);
+	if (json_get_string(&node, NULL, &mac, err) < 0)
+		return -1;
+	if (mac && !(f->has_device_mac = parse_mac(mac, f->device_mac)))
+		return json_error(&node, err, "\"%s\" is not a MAC address", mac);
 	if (json_get_u32(item, "mtu", &f->mtu, err) < 0)
 		return -1;
 	if (f->mtu && (f->mtu < 68 || f->mtu > 65535)) {
@@ -178,6 +185,21 @@ int agent_network_parse(const struct json_node *node, struct agent_network *out,
 		return -1;
 	}
 	return 0;
+}
+
+int agent_network_parse_text(const char *text, size_t len, struct agent_network *out,
+			     novm_error_t *err)
+{
+	cleanup_json_doc struct json_doc *doc = NULL;
+	struct json_node root;
+
+	memset(out, 0, sizeof(*out));
+	if (json_doc_parse("NETWORK", text, len, &doc, err) < 0)
+		return -1;
+	json_doc_root(doc, &root);
+	if (!json_present(&root))
+		return json_error(&root, err, "expected an object");
+	return agent_network_parse(&root, out, err);
 }
 
 void agent_network_release(struct agent_network *net)

@@ -26,6 +26,10 @@ struct agent_addr {
 struct agent_iface {
 	char name[IF_NAMESIZE];
 	uint8_t mac[6];
+	/* PROTO_NETWORK: the NIC is the one with device_mac (a spare, whose
+	 * MAC was fixed at boot) and takes mac. */
+	uint8_t device_mac[6];
+	bool has_device_mac;
 	unsigned int mtu;	/* 0: leave the NIC's */
 	struct agent_addr *addrs;
 	size_t n_addrs;
@@ -51,13 +55,17 @@ struct agent_network {
 int agent_network_parse(const struct json_node *node, struct agent_network *out,
 			novm_error_t *err);
 void agent_network_release(struct agent_network *net);
+/* The same from PROTO_NETWORK's payload, whose root is that object. */
+int agent_network_parse_text(const char *text, size_t len, struct agent_network *out,
+			     novm_error_t *err);
 
 /* Parses "a.b.c.d/len", "x::y/len" or, with want_prefix false, a bare
  * address. */
 int agent_addr_parse(const char *text, bool want_prefix, struct agent_addr *out);
 
 /* Configures the guest's NICs and routes, in the guest's (the agent's)
- * network namespace, which the container shares. */
+ * network namespace, which the container shares.  A NIC found by
+ * device_mac must be down (a spare nobody configured yet). */
 int agent_network_apply(const struct agent_network *net, novm_error_t *err);
 
 #endif

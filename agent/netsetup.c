@@ -4,6 +4,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <net/if_arp.h>
 #include <net/route.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -45,6 +46,14 @@ static void find_by_mac(int sock, const uint8_t mac[6], char name[IF_NAMESIZE])
 	}
 	if (all)
 		if_freenameindex(all);
+}
+
+static bool is_up(int sock, const char *name)
+{
+	struct ifreq ifr;
+
+	ifreq_for(&ifr, name);
+	return ioctl(sock, SIOCGIFFLAGS, &ifr) < 0 || (ifr.ifr_flags & IFF_UP);
 }
 
 static int set_name(int sock, const char *from, const char *to, novm_error_t *err)
@@ -102,6 +111,19 @@ static int add_addr(int sock4, int sock6, const char *name, int index, const str
 	return 0;
 }
 
+/* A spare's MAC was fixed at boot: it takes the link's now, while down. */
+static int set_mac(int sock, const char *name, const uint8_t mac[6], novm_error_t *err)
+{
+	struct ifreq ifr;
+
+	ifreq_for(&ifr, name);
+	ifr.ifr_hwaddr.sa_family = ARPHRD_ETHER;
+	memcpy(ifr.ifr_hwaddr.sa_data, mac, 6);
+	if (ioctl(sock, SIOCSIFHWADDR, &ifr) < 0)
+		return novm_error(err, errno, "network: set the MAC address of %s", name);
+	return 0;
+}
+
 static int setup_iface(int sock4, int sock6, const struct agent_iface *f, const char *current,
 		       novm_error_t *err)
 {
@@ -109,7 +131,8 @@ static int setup_iface(int sock4, int sock6, const struct agent_iface *f, const 
 	unsigned int nr_v4 = 0;
 	int index;
 
-	if (set_name(sock4, current, f->name, err) < 0)
+	if (set_name(sock4, current, f->name, err) < 0 ||
+	    (f->has_device_mac && set_mac(sock4, f->name, f->mac, err) < 0))
 		return -1;
 	if (f->mtu) {
 		ifreq_for(&ifr, f->name);
@@ -197,10 +220,13 @@ int agent_network_apply(const struct agent_network *net, novm_error_t *err)
 	for (size_t i = 0; i < net->n_ifaces; i++) {
 		char tmp[32];
 
-		find_by_mac(sock4, net->ifaces[i].mac, found);
+		const struct agent_iface *f = &net->ifaces[i];
+
+		find_by_mac(sock4, f->has_device_mac ? f->device_mac : f->mac, found);
 		if (!found[0])
-			return novm_error(err, ENODEV, "network: no NIC with the MAC of %s",
-					  net->ifaces[i].name);
+			return novm_error(err, ENODEV, "network: no NIC with the MAC of %s", f->name);
+		if (f->has_device_mac && is_up(sock4, found))
+			return novm_error(err, EBUSY, "network: the spare NIC for %s is in use", f->name);
 		snprintf(tmp, sizeof(tmp), "novmnic%zu", i);
 		if (set_name(sock4, found, tmp, err) < 0)
 			return -1;

@@ -65,6 +65,14 @@ enum proto_type {
 				 * then OCI process JSON: PROTO_EXEC inside that
 				 * container's namespaces and root; the frame's
 				 * session is the new exec session */
+
+	/* Links added between create and start (ctr run --cni). */
+	PROTO_NETWORK = 75,	/* NICs connected after boot, before PROTO_START:
+				 * payload: a "network" object as in CONFIG, whose
+				 * interfaces name the NIC they go to by
+				 * "device_mac"; answered like a QUERY (PROTO_REPLY,
+				 * same session id): {} once applied, or
+				 * {"error": "..."} */
 };
 
 /* Pods.  Session 0 is the sandbox (the pod's pause container), set up from

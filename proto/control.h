@@ -41,6 +41,20 @@
  *                           process running; its stdio fds are closed when
  *                           it ends.
  *
+ *   nics <len>              before start: followed by <len> bytes (at most
+ *                           CONTROL_MAX_NETWORK_JSON) of the guest's network
+ *                           as the agent's PROTO_NETWORK takes it; the
+ *                           sendmsg carrying the request line passes one tap
+ *                           fd per interface (SCM_RIGHTS, 1 to
+ *                           CONTROL_MAX_NIC_FDS), in the document's order.
+ *                           The VM's spare NICs (booted without a backend,
+ *                           link down) are connected to them in turn, their
+ *                           links come up, then the agent configures them.
+ *                           -> ok {}            once the guest applied it
+ *                           -> error <message>  fewer spares than fds, the
+ *                              container started already, or the agent's
+ *                              error (the NICs stay connected then)
+ *
  * Pods (a sandbox VM, whose VM has the PROTO_POD_TAG share; see
  * proto/agent.h):
  *   graft <name>            the sendmsg carrying the line passes one fd, a
@@ -68,7 +82,7 @@
  *                           PID namespace's processes); error for a session
  *                           that is no pod container
  *
- * start, ps, stats and exec need the guest running: while paused they fail.
+ * start, ps, stats, nics and exec need the guest running: while paused they fail.
  * When the VM stops, waiting clients get "error the container VM stopped",
  * running exec sessions "exit 137 9" (as runc's exec sees its process killed
  * with the container). */
@@ -79,6 +93,9 @@
 #define CONTROL_MAX_LINE 4096
 #define CONTROL_MAX_PROCESS_JSON (64 * 1024)
 #define CONTROL_MAX_ANSWER (CONTROL_MAX_PROCESS_JSON + CONTROL_MAX_LINE)
+/* nics: the network document travels in one agent frame too. */
+#define CONTROL_MAX_NETWORK_JSON (64 * 1024)
+#define CONTROL_MAX_NIC_FDS 3
 
 /* The requests' first words (and their flag words), as both ends spell
  * them; CONTROL_REQ_SIGNAL and CONTROL_REQ_RESIZE are also the lines an
@@ -99,6 +116,7 @@
 #define CONTROL_REQ_UNGRAFT "ungraft"
 #define CONTROL_REQ_CONTAINER "container"
 #define CONTROL_REQ_IN "in"
+#define CONTROL_REQ_NICS "nics"
 
 #define CONTROL_MAX_GRAFT_NAME 128
 #define CONTROL_MAX_GRAFTS 256

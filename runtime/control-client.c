@@ -68,8 +68,8 @@ int ctl_send(int fd, const char *line, const int *fds, int nfds, novm_error_t *e
 
 	if (nfds <= 0)
 		return ctl_write_all(fd, line, len, err);
-	if (nfds > 3)
-		return novm_error(err, EINVAL, "control: at most 3 fds");
+	if (nfds > CONTROL_MAX_NIC_FDS)
+		return novm_error(err, EINVAL, "control: at most %d fds", CONTROL_MAX_NIC_FDS);
 	n = fdpass_send(fd, line, len, fds, nfds);
 	if (n < 0)
 		return novm_error(err, (int)-n, "write to the VMM's control socket");
@@ -160,8 +160,16 @@ int ctl_parse_answer(const char *line, const char **data, novm_error_t *err)
 	return novm_error(err, 0, "unexpected answer from the VMM: \"%.80s\"", line);
 }
 
-static int call(const char *dir, const char *request, int pass_fd, int timeout_ms, char **data,
-		novm_error_t *err)
+/* What a request may carry besides its line. */
+struct call_extra {
+	const int *fds;
+	int nfds;
+	const void *body;
+	size_t len;
+};
+
+static int call(const char *dir, const char *request, const struct call_extra *x, int timeout_ms,
+		char **data, novm_error_t *err)
 {
 	cleanup_close int fd = -1;
 	cleanup_free char *line = NULL;
@@ -174,7 +182,8 @@ static int call(const char *dir, const char *request, int pass_fd, int timeout_m
 		return -1;
 	if (asprintf(&line, "%s\n", request) < 0)
 		return novm_error(err, ENOMEM, "control request");
-	if (ctl_send(fd, line, &pass_fd, pass_fd >= 0, err) < 0)
+	if (ctl_send(fd, line, x ? x->fds : NULL, x ? x->nfds : 0, err) < 0 ||
+	    (x && x->len && ctl_write_all(fd, x->body, x->len, err) < 0))
 		return -1;
 	ctl_reader_init(&r, fd);
 	got = ctl_read_line(&r, timeout_ms, &answer, err);
@@ -194,7 +203,7 @@ void ctl_log_stall(const char *dir, const char *request)
 	cleanup_free char *state = NULL;
 	novm_error_t err = NULL;
 
-	if (call(dir, CONTROL_REQ_DIAG, -1, CTL_DIAG_TIMEOUT_MS, &state, &err) < 0) {
+	if (call(dir, CONTROL_REQ_DIAG, NULL, CTL_DIAG_TIMEOUT_MS, &state, &err) < 0) {
 		log_msg(LOG_LEVEL_WARNING, "the VMM did not answer %s in time, nor diag: %s", request,
 			err->msg);
 		novm_error_release(&err);
@@ -205,12 +214,15 @@ void ctl_log_stall(const char *dir, const char *request)
 
 int ctl_call(const char *dir, const char *request, char **data, novm_error_t *err)
 {
-	return ctl_call_fd(dir, request, -1, data, err);
+	return ctl_call_with(dir, request, NULL, 0, NULL, 0, data, err);
 }
 
-int ctl_call_fd(const char *dir, const char *request, int fd, char **data, novm_error_t *err)
+int ctl_call_with(const char *dir, const char *request, const int *fds, int nfds,
+		  const void *body, size_t len, char **data, novm_error_t *err)
 {
-	if (call(dir, request, fd, CTL_CALL_TIMEOUT_MS, data, err) == 0)
+	const struct call_extra x = { fds, nfds, body, len };
+
+	if (call(dir, request, &x, CTL_CALL_TIMEOUT_MS, data, err) == 0)
 		return 0;
 	if ((*err)->errno_ == ETIMEDOUT)
 		ctl_log_stall(dir, request);

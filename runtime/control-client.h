@@ -27,8 +27,11 @@ int ctl_connect(const char *dir, int *fd, novm_error_t *err);
  * answer becomes an error with the VMM's message.  No answer within
  * CTL_CALL_TIMEOUT_MS: ETIMEDOUT, after ctl_log_stall(). */
 int ctl_call(const char *dir, const char *request, char **data, novm_error_t *err);
-/* The same, passing fd (SCM_RIGHTS) with the request line: graft. */
-int ctl_call_fd(const char *dir, const char *request, int fd, char **data, novm_error_t *err);
+/* The same for a request that passes fds with its line (SCM_RIGHTS, at
+ * most CONTROL_MAX_NIC_FDS: graft's tree, nics' taps) and has a body of len
+ * bytes after it (nics). */
+int ctl_call_with(const char *dir, const char *request, const int *fds, int nfds,
+		  const void *body, size_t len, char **data, novm_error_t *err);
 
 /* After `request` got no answer in time: asks the VMM for its state (the
  * diag request: agent link and virtqueue indices) and logs it as a warning,

@@ -46,6 +46,10 @@ int ctr_start(struct ctr_state *st, novm_error_t *err)
 	cleanup_oci_hooks struct oci_hooks hooks = { 0 };
 	if (hooks_load(st->dir, &hooks, err) < 0)
 		return -1;
+	/* Links a client added since create (ctr's CNI) become the guest's
+	 * before anything of the container runs. */
+	if (net_start_links(st->dir, st->vmm.pid, st->vmm.start_time, err) < 0)
+		return novm_error_wrap(err, "start %s", st->id);
 	/* A failed startContainer hook stops the container (the spec's
 	 * lifecycle goes on to delete). */
 	if (hooks_run(&hooks.start_container, "startContainer", st, err) < 0) {

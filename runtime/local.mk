@@ -21,6 +21,7 @@ runtime_libruntime_a_SOURCES = \
 	runtime/cgroup.h runtime/cgroup.c runtime/cgroup-limits.h runtime/cgroup-limits.c \
 	runtime/netns.h runtime/netns.c \
 	runtime/rtnl.h runtime/rtnl.c runtime/netconf.h runtime/net-discover.c runtime/net-plumb.c runtime/net-json.c \
+	runtime/net-late.c \
 	runtime/signals.h runtime/signals.c \
 	runtime/duration.h runtime/duration.c \
 	runtime/exec-process.h runtime/exec-process.c \
@@ -54,7 +55,7 @@ runtime_novm_runc_LDADD = $(RUNTIME_LIBS)
 RUNTIME_TESTS = tests/unit/test-runtime-cli tests/unit/test-runtime-state \
 	tests/unit/test-runtime-exec tests/unit/test-runtime-commands \
 	tests/unit/test-runtime-hooks tests/unit/test-runtime-compat tests/unit/test-runtime-cgroup \
-	tests/unit/test-runtime-pod
+	tests/unit/test-runtime-pod tests/unit/test-runtime-netlate
 check_PROGRAMS += $(RUNTIME_TESTS)
 TESTS += $(RUNTIME_TESTS)
 tests_unit_test_runtime_cli_SOURCES = tests/unit/test-runtime-cli.c tests/unit/tap.h
@@ -75,3 +76,6 @@ tests_unit_test_runtime_commands_LDADD = $(RUNTIME_LIBS)
 tests_unit_test_runtime_pod_SOURCES = tests/unit/test-runtime-pod.c tests/unit/test-runtime-cmd.h \
 	tests/unit/test-runtime-fake-vmm.h tests/unit/tap.h
 tests_unit_test_runtime_pod_LDADD = $(RUNTIME_LIBS)
+tests_unit_test_runtime_netlate_SOURCES = tests/unit/test-runtime-netlate.c tests/unit/tap.h \
+	tests/unit/test-runtime-fake-vmm.h
+tests_unit_test_runtime_netlate_LDADD = $(RUNTIME_LIBS)

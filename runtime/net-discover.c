@@ -195,6 +195,7 @@ int net_discover(struct net_plan *out, novm_error_t *err)
 
 struct link_watch {
 	struct mnl_socket *sock;
+	int nr_spares;
 	int known[WATCH_MAX_KNOWN];
 	int nr_known;
 };
@@ -217,9 +218,15 @@ static int on_new_link(const struct nlmsghdr *nlh, void *data)
 
 	if (nlh->nlmsg_type != RTM_NEWLINK || !guest_link(nlh, &a) || watch_knows(w, ifi->ifi_index))
 		return MNL_CB_OK;
-	log_msg(LOG_LEVEL_WARNING,
-		"network: a link (index %d) appeared in the container's network namespace after its VM "
-		"booted: the guest does not see it", ifi->ifi_index);
+	if (w->nr_spares)
+		log_msg(LOG_LEVEL_INFO,
+			"network: a link (index %d) appeared in the container's network namespace after "
+			"its VM booted: if it is there at start, it takes one of the %d spare NICs",
+			ifi->ifi_index, w->nr_spares);
+	else
+		log_msg(LOG_LEVEL_WARNING,
+			"network: a link (index %d) appeared in the container's network namespace after "
+			"its VM booted: the guest does not see it", ifi->ifi_index);
 	return MNL_CB_OK;
 }
 
@@ -240,13 +247,14 @@ static void *watch_links(void *opaque)
 	return NULL;
 }
 
-int net_watch_start(const struct net_plan *plan, novm_error_t *err)
+int net_watch_start(const struct net_plan *plan, int nr_spares, novm_error_t *err)
 {
 	struct link_watch *w = calloc(1, sizeof(*w));
 	int ret;
 
 	if (!w)
 		return novm_error(err, ENOMEM, "network: watch the namespace's links");
+	w->nr_spares = nr_spares;
 	for (int i = 0; i < plan->nr_ifaces; i++)
 		watch_knows(w, plan->ifaces[i].ifindex);
 	w->sock = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);

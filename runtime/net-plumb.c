@@ -137,6 +137,18 @@ fail:
 	return novm_error_wrap(err, "network: connect link %s to the VM", iface->name);
 }
 
+void net_disconnect(const struct net_iface *iface)
+{
+	cleanup_rtnl struct rtnl nl = { 0 };
+	novm_error_t ignored = NULL;
+
+	if (rtnl_open(&nl, &ignored) < 0) {
+		novm_error_release(&ignored);
+		return;
+	}
+	remove_ingress(&nl, iface->ifindex);
+}
+
 #define NET_RECORD "network-links"
 
 int net_record(const char *dir, const char *netns_path, const struct net_plan *plan,

@@ -97,7 +97,7 @@ static int graft_share(void *opaque, const struct share_plan *s, const char **ta
 		return -1;
 	if (asprintf(&request, CONTROL_REQ_GRAFT " %s", name) < 0)
 		return novm_error(err, ENOMEM, "graft");
-	if (ctl_call_fd(w->sandbox.dir, request, tree, NULL, err) < 0)
+	if (ctl_call_with(w->sandbox.dir, request, &tree, 1, NULL, 0, NULL, err) < 0)
 		return novm_error_wrap(err, "mount %s: graft `%s`", s->destination, s->source);
 	log_msg(LOG_LEVEL_DEBUG, "create %s: `%s` is graft %s", w->o->id, s->source, name);
 	if (s->is_root && s->readonly)

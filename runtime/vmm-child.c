@@ -230,6 +230,21 @@ static int wait_go(int fd, novm_error_t *err)
 	return 0;
 }
 
+/* A namespace of our own that is still empty may get its links before
+ * start (ctr's CNI): spare NICs wait for them (netconf.h). */
+static int add_spares(const struct vmm_child_args *a, struct vm_nic *nics, int *nr_nics,
+		      novm_error_t *err)
+{
+	for (int i = 0; i < NET_SPARE_NICS; i++) {
+		nics[i] = (struct vm_nic){ .tap_fd = -1 };
+		net_spare_mac(i, nics[i].mac);
+	}
+	*nr_nics = NET_SPARE_NICS;
+	log_msg(LOG_LEVEL_DEBUG, "network: no link yet: %d spare NICs for the links start finds",
+		NET_SPARE_NICS);
+	return net_record_spares(a->dir, NET_SPARE_NICS, err);
+}
+
 /* Every link the client put in the namespace becomes a NIC of the same MAC,
  * joined to it by a tap of ours (netconf.h); the agent gets the rest. */
 static int setup_network(const struct vmm_child_args *a, struct vm_nic *nics, int *nr_nics,
@@ -239,6 +254,8 @@ static int setup_network(const struct vmm_child_args *a, struct vm_nic *nics, in
 
 	*nr_nics = 0;
 	if (net_discover(&plan, err) < 0)
+		return -1;
+	if (!plan.nr_ifaces && a->netns->unshare && add_spares(a, nics, nr_nics, err) < 0)
 		return -1;
 	/* First, so that delete finds what a failure halfway left. */
 	if (a->netns->path && net_record(a->dir, a->netns->path, &plan, err) < 0)
@@ -254,7 +271,7 @@ static int setup_network(const struct vmm_child_args *a, struct vm_nic *nics, in
 		log_msg(LOG_LEVEL_DEBUG, "network: link %s (%d addresses) is NIC %d", plan.ifaces[i].name,
 			plan.ifaces[i].nr_addrs, i + 1);
 	}
-	if (net_watch_start(&plan, err) < 0)
+	if (net_watch_start(&plan, plan.nr_ifaces ? 0 : *nr_nics, err) < 0)
 		return -1;
 	return container_vm_set_network(a->cvm, &plan, err);
 }

@@ -39,10 +39,11 @@ struct vm_share {
 };
 
 /* A guest NIC: a virtio-net device on an existing tap interface, by name
- * or (tap NULL) an fd of it the caller keeps. */
+ * or (tap NULL) an fd of it the caller keeps; or (tap NULL, tap_fd -1) a
+ * spare, link down until the control socket's `nics` connects it. */
 struct vm_nic {
 	const char *tap;	/* the tap interface's name */
-	int tap_fd;		/* when tap is NULL */
+	int tap_fd;		/* when tap is NULL; -1: a spare */
 	uint8_t mac[6];		/* the guest's MAC address */
 };
 

@@ -120,6 +120,34 @@ novm_agent_field() {
 	sed -n "s/\r\$//; s/^.*novm-init: $1: //p" | head -n 1
 }
 
+# novm_l1_kvm_trace [SECONDS]: in the harness's L1 only (NOVM_IN_HARNESS=1),
+# what L1's KVM does for a guest that stopped making progress: its kvm
+# tracepoints for SECONDS (default 2), counted by event and exit reason, and
+# the last lines.  A vCPU that KVM keeps entering and leaving (an exception
+# whose delivery faults again) looks different from one it never enters.
+novm_l1_kvm_trace() {
+	local secs=${1:-2} t=/sys/kernel/tracing ev
+	[ "${NOVM_IN_HARNESS:-}" = 1 ] || return 0
+	[ -d "$t/events/kvm" ] || mount -t tracefs nodev "$t" 2>/dev/null || true
+	[ -d "$t/events/kvm" ] || { echo "(no kvm tracepoints in L1)"; return 0; }
+	echo 0 >"$t/tracing_on"
+	echo >"$t/trace"
+	for ev in kvm_exit kvm_entry kvm_inj_exception kvm_page_fault kvm_inj_virq kvm_apic_accept_irq; do
+		echo 1 >"$t/events/kvm/$ev/enable" 2>/dev/null || true
+	done
+	echo 1 >"$t/tracing_on"
+	sleep "$secs"
+	echo 0 >"$t/tracing_on"
+	echo 0 >"$t/events/kvm/enable" 2>/dev/null || true
+	echo "--- L1's kvm events in $secs s, by kind (exits by reason):"
+	awk '/kvm_exit:/ { match($0, /reason [A-Za-z_0-9]+/); n["kvm_exit " substr($0, RSTART + 7, RLENGTH - 7)]++; next }
+		match($0, /kvm_[a-z_]+:/) { n[substr($0, RSTART, RLENGTH - 1)]++ }
+		END { for (k in n) printf "%8d %s\n", n[k], k }' "$t/trace" | sort -rn | head -n 15
+	echo "--- the last of them:"
+	grep -v '^#' "$t/trace" | tail -n 12
+	echo >"$t/trace"
+}
+
 # novm_diag STATE_DIR: the VMM's own view of a guest that hangs, the control
 # socket's diag answer (soak, and the tests' runs that time out).
 novm_diag() {

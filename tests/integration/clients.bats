@@ -343,13 +343,14 @@ show_web() {
 }
 
 # ---------------------------------------------------------------------------
-# CNI networks: podman's default one.  The CNI bridge plugin leaves its
-# bridge behind when the last container goes (by design: the next container
-# reuses it), so the test deletes it, for the host_network comparison at the
-# end.
+# CNI networks: podman's default one, and one of the test's for `ctr run
+# --cni`.  The CNI bridge plugin leaves its bridge behind when the last
+# container goes (by design: the next container reuses it), so the tests
+# delete it, for the host_network comparison at the end.
 
-# A CNI network only in the harness's L1, as Docker's bridge: the bridge and
-# its iptables rules are machine-wide.
+# A CNI network only in the harness's L1, as Docker's bridge: the bridge,
+# its iptables rules and (for ctr) /opt/cni/bin and /etc/cni/net.d are
+# machine-wide.
 cni_skip_outside_harness() {
 	[ "$CLIENTS_DOCKER_BRIDGE" = 1 ] ||
 		skip "CNI bridge networks only in the harness's L1 (or with NOVM_CLIENTS_DOCKER_BRIDGE=1)"
@@ -357,7 +358,15 @@ cni_skip_outside_harness() {
 
 # What the CNI tests made outside the state directory (see CNI_CLEANUP).
 cni_cleanup() {
-	! ip link show cni-podman0 >/dev/null 2>&1 || ip link del cni-podman0
+	local br
+	for br in cni-podman0 novmcni0; do
+		! ip link show "$br" >/dev/null 2>&1 || ip link del "$br"
+	done
+	rm -f "$CTR_CNI_CONF"
+	[ ! -L /opt/cni/bin ] || [ ! -e "$CLIENTS_STATE/opt-cni-made" ] || {
+		rm -f /opt/cni/bin
+		rmdir /opt/cni 2>/dev/null || true
+	}
 }
 
 # wait_for_page URL: polls until the guest has booted and httpd listens (a
@@ -404,6 +413,67 @@ WEB_CMD="
 	[[ $output == *"inet $ip/"* && $output == *"link/ether $mac "* ]] ||
 		{ show_client "the guest's NIC lacks podman's $ip or $mac"; false; }
 	client "${PODMAN_CMD[@]}" rm -f -t 0 pweb
+	assert_client_status 0
+	cni_cleanup
+	assert_host_network_untouched
+}
+
+# ctr's CNI: the first network in /etc/cni/net.d, plugins from /opt/cni/bin,
+# neither settable in containerd 1.6's ctr (Debian's plugins are in
+# /usr/lib/cni).  Named to sort before podman's 87-podman-bridge.conflist.
+CTR_CNI_CONF=/etc/cni/net.d/10-novm-ctr.conflist
+
+# ctr sets the network up after create, in /proc/<task pid>/ns/net: the
+# namespace the VMM made itself, after the guest booted.  The VM booted with
+# a spare NIC for that: start gives it CNI's link before the process runs.
+@test "ctr run --cni: busybox httpd in the VM answers on the address of the test's CNI bridge network" {
+	cni_skip_outside_harness
+	USED_CTR=1 CNI_CLEANUP=1
+	local leases=$CLIENTS_STATE/cni-leases
+	mkdir -p /etc/cni/net.d
+	if [ ! -e /opt/cni/bin ]; then
+		mkdir -p /opt/cni && ln -s /usr/lib/cni /opt/cni/bin
+		: >"$CLIENTS_STATE/opt-cni-made"
+	fi
+	# host-local's leases in the state directory: the test reads the address
+	# from there.  No masquerading: only the host talks to the guest.
+	cat >"$CTR_CNI_CONF" <<EOF
+{
+  "cniVersion": "0.4.0",
+  "name": "novm-ctr",
+  "plugins": [
+    {
+      "type": "bridge", "bridge": "novmcni0", "isGateway": true, "ipMasq": false,
+      "ipam": {
+        "type": "host-local", "dataDir": "$leases",
+        "ranges": [[{ "subnet": "10.88.77.0/24" }]],
+        "routes": [{ "dst": "0.0.0.0/0" }]
+      }
+    }
+  ]
+}
+EOF
+	ctr_run -d --null-io --cni "$CTR_IMAGE" cweb sh -c "$WEB_CMD"
+	assert_client_status 0
+	local ip='' pid f log=$CLIENTS_STATE/containerd-state/io.containerd.runtime.v2.task/novm-test/cweb/log.json
+	for f in "$leases"/novm-ctr/10.88.77.*; do [ ! -e "$f" ] || ip=${f##*/}; done
+	pid=$("$CTR" task ls | awk '$1 == "cweb" { print $2 }')
+	[ -n "$ip" ] || { show_client "host-local gave cweb no address"; show_netns "no lease in $leases" "$pid" "$log"; false; }
+	wait_for_page "http://$ip/"
+	client "${HTTP_GET[@]}" "http://$ip/"
+	assert_client_status 0 || { show_netns "ctr's CNI network" "$pid" "$log"; false; }
+	assert_first_line novm-web-page
+	# The guest has host-local's address.
+	client "$CTR" task exec --exec-id ip cweb sh -c "$VM_PROBE; ip -o -4 addr show"
+	assert_client_status 0
+	assert_in_vm
+	[[ $output == *"inet $ip/24"* ]] || { show_client "the guest's NIC lacks host-local's $ip"; false; }
+	client "$CTR" task kill -s SIGKILL cweb
+	assert_client_status 0
+	wait_until 60 ctr_task_is cweb STOPPED || { show_client "cweb is $(ctr_task_status cweb), not STOPPED"; false; }
+	client "$CTR" task delete cweb
+	assert_client_status 0
+	client "$CTR" container rm cweb
 	assert_client_status 0
 	cni_cleanup
 	assert_host_network_untouched

@@ -44,8 +44,7 @@ netns_of() {
 @test "network: the VMM makes a network namespace of its own when the spec asks for a new one; lo is up in the guest, and TCP over it works" {
 	make_bundle "$B" sh -c '
 		mkdir -p /tmp/www && echo hello-over-lo >/tmp/www/index.html
-		cat /sys/class/net/lo/flags
-		ls /sys/class/net
+		for n in /sys/class/net/*; do echo "${n##*/} $(cat $n/flags) $(cat $n/carrier 2>/dev/null)"; done
 		httpd -p 127.0.0.1:8080 -h /tmp/www && wget -q -O - http://127.0.0.1:8080/index.html
 		sleep 1000'
 	runc_bg c1 create --bundle "$B" c1
@@ -57,8 +56,10 @@ netns_of() {
 	assert_run_status 0
 	for _ in $(seq 1 150); do grep -q hello-over-lo "$BATS_TEST_TMPDIR/c1.out" && break; sleep 0.2; done
 	output=$(cat "$BATS_TEST_TMPDIR/c1.out")
-	# IFF_UP | IFF_LOOPBACK, and no other interface: the namespace had none.
-	[ "$output" = $'0x9\nlo\nhello-over-lo' ] || { show_run "guest network"; false; }
+	# lo: IFF_UP | IFF_LOOPBACK.  The namespace had no link: the only other
+	# interface is the spare NIC a link added before start would have
+	# taken, down (IFF_BROADCAST | IFF_MULTICAST) and without carrier.
+	[ "$output" = $'eth0 0x1002 \nlo 0x9 1\nhello-over-lo' ] || { show_run "guest network"; false; }
 }
 
 @test "network: a namespace made with ip netns and named in config.json is the VMM's; a link added after boot is a warning" {
@@ -253,6 +254,38 @@ EOF
 	! grep -q "vhost-net" "$BATS_TEST_TMPDIR/log" || { cat "$BATS_TEST_TMPDIR/log" >&2; false; }
 	runc_cmd delete --force c6
 	assert_run_status 0
+	end_peer "$peer"
+}
+
+# ctr run --cni's way: the namespace is the VMM's own, and the client sets
+# it up through the state's pid between create and start.
+@test "network: a veth added to the VMM's own namespace between create and start takes the guest's spare NIC, with its MAC, address and route; a link beyond the spares is a warning" {
+	local peer=$NETNS-peer n=$BATS_TEST_NUMBER pid mac
+	make_bundle "$B" sh -c "$(net_program "$n")"
+	runc_bg c7 --log "$BATS_TEST_TMPDIR/log" create --bundle "$B" c7
+	assert_run_status 0
+	pid=$(state_field c7 pid)
+	ip netns add "$peer"
+	ip -n "$peer" link add peer0 type veth peer name eth0 netns "$pid"
+	ip -n "$peer" addr add "10.77.$n.1/24" dev peer0
+	ip -n "$peer" link set peer0 up
+	nsenter --net="/proc/$pid/ns/net" sh -c "ip addr add 10.77.$n.2/24 dev eth0 && ip link set eth0 up &&
+		ip route add default via 10.77.$n.1 && ip link add extra0 type veth peer name extra1"
+	# (ip, not /sys: sysfs stays the host's under nsenter --net)
+	mac=$(nsenter --net="/proc/$pid/ns/net" ip -o link show eth0 | sed -n 's/.*link\/ether \([0-9a-f:]*\).*/\1/p')
+	serve_in_peer "$peer"
+	runc_cmd --log "$BATS_TEST_TMPDIR/log" start c7
+	assert_run_status 0
+	check_guest_network c7 "$peer" "$mac" "$n"
+	grep -q "link extra[01] left out: it came after create and the VM has 1 spare NICs" "$BATS_TEST_TMPDIR/log" ||
+		{ cat "$BATS_TEST_TMPDIR/log" >&2; echo "no warning for the links beyond the spare" >&2; false; }
+	if [ -e /dev/vhost-net ] || [ "${NOVM_IN_HARNESS:-}" = 1 ]; then
+		assert_backend "$BATS_TEST_TMPDIR/log" "NIC 1 (spare): the driver runs on vhost-net"
+	fi
+	assert_backend "$BATS_TEST_TMPDIR/log" "NIC 1 (spare): connected, link up"
+	runc_cmd delete --force c7
+	assert_run_status 0
+	assert_nothing_left
 	end_peer "$peer"
 }
 

@@ -66,11 +66,12 @@ runc_run() {
 			"ok "*'"'"'"exception_pending":true'"'"'*)
 				echo "(test: the guest stopped answering: a vCPU with an exception pending)" >&2 ;;
 			esac
+			novm_l1_kvm_trace 2 >&2
 			echo "--- the guest console'"'"'s last lines:" >&2
 			tail -n 30 "$root/${!#}/console.log" >&2
 			"$runc" --root "$root" delete --force "${!#}" >/dev/null 2>&1
 		fi
-		exit $rc' _ "$dir" "$NOVM_RUN_TIMEOUT" "$NOVM_RUNC" "$RUNC_ROOT" "$(declare -f novm_diag)" "$@" 2>"$errf") || status=$?
+		exit $rc' _ "$dir" "$NOVM_RUN_TIMEOUT" "$NOVM_RUNC" "$RUNC_ROOT" "$(declare -f novm_diag novm_l1_kvm_trace)" "$@" 2>"$errf") || status=$?
 	stderr=$(cat "$errf")
 	# As bats' `run` splits them: one element per non-empty line.
 	IFS=$'\n' read -d '' -r -a lines <<<"$output" || true

@@ -278,6 +278,11 @@ static void test_bad(void)
 		{ "{\"interfaces\": [{\"name\": \"e\", \"mac\": \" 1: 2: 3: 4: 5: 6\"}]}",
 		  "network.interfaces[0].mac", "\" 1: 2: 3: 4: 5: 6\"" },
 		{ "{\"interfaces\": [{\"name\": \"e\"}]}", "network.interfaces[0].mac", "missing" },
+		/* the spare a NIC goes to, by its MAC */
+		{ "{\"interfaces\": [{\"name\": \"e\", \"mac\": \"02:00:00:00:00:01\", \"device_mac\": \"02:00\"}]}",
+		  "network.interfaces[0].device_mac", "\"02:00\" is not a MAC address" },
+		{ "{\"interfaces\": [{\"name\": \"e\", \"mac\": \"02:00:00:00:00:01\", \"device_mac\": 5}]}",
+		  "network.interfaces[0].device_mac", "expected a string" },
 		/* interface names the kernel refuses */
 		{ "{\"interfaces\": [{\"name\": \"0123456789abcdef\", \"mac\": \"02:00:00:00:00:01\"}]}",
 		  "network.interfaces[0].name", "\"0123456789abcdef\" is not an interface name" },
@@ -504,9 +509,60 @@ static void test_dns_relay(void)
 	novm_error_release(&err);
 }
 
+/* start's plan: the first link takes the spare, the rest and their routes
+ * are left out; the agent reads PROTO_NETWORK's document with the spare's
+ * MAC beside the link's. */
+static void test_spares(void)
+{
+	struct net_plan plan;
+	struct agent_network net;
+	novm_error_t err = NULL;
+	uint8_t spare[6];
+
+	net_spare_mac(0, spare);
+	ok((spare[0] & 3) == 2, "the spare's MAC is locally administered and unicast");
+	build_plan(&plan);
+	net_plan_for_spares(&plan, 1);
+	ok(plan.nr_ifaces == 1 && plan.ifaces[0].spare == 1 && plan.ifaces[0].ifindex == 7,
+	   "one spare: the first link takes it, the second is left out");
+	ok(plan.nr_routes == 2 && plan.routes[0].ifindex == 7 && plan.routes[1].ifindex == 7,
+	   "the left-out link's route goes with it (%d left)", plan.nr_routes);
+
+	cleanup_free char *json = plan_text(&plan);
+	int r = agent_network_parse_text(json, strlen(json), &net, &err);
+	ok(r == 0, "PROTO_NETWORK's document parses: %s", err_msg(err));
+	novm_error_release(&err);
+	if (r == 0) {
+		ok(net.n_ifaces == 1 && net.ifaces[0].has_device_mac &&
+			   memcmp(net.ifaces[0].device_mac, spare, 6) == 0,
+		   "the interface names the spare by its MAC");
+		check_iface(&net.ifaces[0], &plan.ifaces[0], 0);
+		ok(net.n_routes == 2 && !net.dns_relay, "2 routes, no DNS relay");
+		agent_network_release(&net);
+	}
+
+	build_plan(&plan);
+	cleanup_free char *own = plan_text(&plan);
+	ok(agent_network_parse_text(own, strlen(own), &net, &err) == 0 && net.n_ifaces == 2 &&
+		   !net.ifaces[0].has_device_mac && !net.ifaces[1].has_device_mac,
+	   "create's links name no spare");
+	agent_network_release(&net);
+	novm_error_release(&err);
+
+	ok(agent_network_parse_text("[1]", 3, &net, &err) < 0 && err_has(err, "expected an object"),
+	   "a document that is no object: %s", err_msg(err));
+	novm_error_release(&err);
+	ok(agent_network_parse_text("{\"interfaces\": [", 16, &net, &err) < 0 && err_has(err, "NETWORK"),
+	   "truncated JSON: %s", err_msg(err));
+	novm_error_release(&err);
+	ok(agent_network_parse_text("", 0, &net, &err) < 0, "an empty document: %s", err_msg(err));
+	novm_error_release(&err);
+}
+
 int main(void)
 {
 	test_round_trip();
+	test_spares();
 	test_dns_relay();
 	test_writer_edges();
 	test_bad();

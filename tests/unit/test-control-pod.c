@@ -31,7 +31,7 @@ static void test_parse(void)
 	   "graft <name>");
 	ok(parses("ungraft ctr1-", &r) && r.verb == CONTROL_UNGRAFT && !strcmp(r.name, "ctr1-"),
 	   "ungraft <prefix>");
-	ok(parses("container 300", &r) && r.verb == CONTROL_CONTAINER && r.exec_len == 300 && !r.tty,
+	ok(parses("container 300", &r) && r.verb == CONTROL_CONTAINER && r.body_len == 300 && !r.tty,
 	   "container <len>");
 	ok(parses("container 65536 tty", &r) && r.verb == CONTROL_CONTAINER && r.tty,
 	   "container at the limit, tty");
@@ -45,7 +45,7 @@ static void test_parse(void)
 	ok(parses("in 3 resize 24 80", &r) && r.verb == CONTROL_RESIZE && r.rows == 24 &&
 		   r.session == 3,
 	   "in 3 resize 24 80");
-	ok(parses("in 3 exec 12 tty", &r) && r.verb == CONTROL_EXEC && r.exec_len == 12 && r.tty &&
+	ok(parses("in 3 exec 12 tty", &r) && r.verb == CONTROL_EXEC && r.body_len == 12 && r.tty &&
 		   r.session == 3,
 	   "in 3 exec 12 tty");
 	ok(parses("start", &r) && r.session == 0, "without in: session 0");
@@ -64,8 +64,8 @@ static void test_parse(void)
 		"container 65537", "container 1 pty", "in", "in 7", "in 7 ", "in x start",
 		"in 0 start", "in 4294967295 start", "in -1 start", "in 07x start", "in  7 start",
 		"in 7 pause", "in 7 resume", "in 7 diag", "in 7 graft a", "in 7 ungraft a",
-		"in 7 container 10", "in 7 in 8 start", "in 7 start now", "in 7 kill", "IN 7 start",
-		"in 99999999999999999999999 start",
+		"in 7 container 10", "in 7 nics 10", "in 7 in 8 start", "in 7 start now", "in 7 kill",
+		"IN 7 start", "in 99999999999999999999999 start",
 	};
 	int refused = 0;
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
@@ -309,7 +309,7 @@ static void test_grafts(struct fake *f)
 	fd = client();
 	send_with_fds(fd, "ungraft ctr1-\n", &three[2], 1);
 	a = read_answer(fd);
-	ok(!strncmp(a, "error only exec, container and graft take fds", 46) && !f->ungraft_calls,
+	ok(!strcmp(a, "error only exec, container, graft and nics take fds") && !f->ungraft_calls,
 	   "ungraft with an fd -> %s", a);
 	close(fd);
 	ok(!strcmp(call("ungraft ctr1-\n"), "ok 3") && !strcmp(f->ungraft_prefix, "ctr1-"),

@@ -46,17 +46,19 @@ static void test_parse_request(void)
 	ok(parses("diag", &r) && r.verb == CONTROL_DIAG, "diag");
 	ok(parses("kill 9", &r) && r.verb == CONTROL_KILL && r.signo == 9 && !r.all, "kill 9");
 	ok(parses("kill 15 all", &r) && r.signo == 15 && r.all, "kill 15 all");
-	ok(parses("exec 120", &r) && r.verb == CONTROL_EXEC && r.exec_len == 120 && !r.tty,
+	ok(parses("exec 120", &r) && r.verb == CONTROL_EXEC && r.body_len == 120 && !r.tty,
 	   "exec 120");
-	ok(parses("exec 65536 tty", &r) && r.exec_len == 65536 && r.tty, "exec at the limit, tty");
+	ok(parses("exec 65536 tty", &r) && r.body_len == 65536 && r.tty, "exec at the limit, tty");
 	ok(parses("resize 24 80", &r) && r.verb == CONTROL_RESIZE && r.rows == 24 && r.cols == 80,
 	   "resize 24 80");
+	ok(parses("nics 300", &r) && r.verb == CONTROL_NICS && r.body_len == 300, "nics 300");
+	ok(parses("nics 65536", &r) && r.body_len == CONTROL_MAX_NETWORK_JSON, "nics at the limit");
 
 	static const char *const bad[] = {
 		"", "start now", "ps ", " ps", "kill", "kill 0", "kill 65", "kill -9", "kill +9",
 		"kill 9x", "kill  9", "kill 9 some", "kill 99999999999999999999999", "exec",
 		"exec 0", "exec 65537", "exec 10 pty", "exec 10 tty x", "resize 24", "resize 70000 1",
-		"START", "stop", "kill\t9",
+		"START", "stop", "kill\t9", "nics", "nics 0", "nics 65537", "nics 10 tty", "nics -1",
 	};
 	int refused = 0;
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
@@ -182,6 +184,11 @@ struct fake {
 	char exec_json[256];
 	size_t exec_len;
 	int exec_fds[3];
+	int calls_nics;
+	char nics_json[256];
+	size_t nics_len;
+	int nics_fds[CONTROL_MAX_NIC_FDS];
+	int nr_nics_fds;
 	unsigned rows, cols;
 	uint32_t resize_id;
 };
@@ -311,6 +318,23 @@ static void fake_describe(void *be, FILE *out)
 	fputs("]}", out);
 }
 
+static int fake_nics(void *be, const char *json, size_t len, const int *fds, int nr_fds,
+		     agent_reply_fn fn, void *opaque, uint32_t *id, novm_error_t *err)
+{
+	struct fake *f = be;
+
+	(void)err;
+	f->calls_nics++;
+	f->nics_len = len < sizeof(f->nics_json) ? len : sizeof(f->nics_json);
+	memcpy(f->nics_json, json, f->nics_len);
+	f->nr_nics_fds = nr_fds;
+	memcpy(f->nics_fds, fds, (size_t)nr_fds * sizeof(*fds));
+	f->reply = fn;
+	f->reply_opaque = opaque;
+	*id = ++f->next_id;
+	return 0;
+}
+
 static const struct control_backend_ops fake_ops = {
 	.start = fake_start,
 	.start_forget = fake_start_forget,
@@ -325,6 +349,7 @@ static const struct control_backend_ops fake_ops = {
 	.resume = fake_resume,
 	.paused = fake_paused,
 	.describe = fake_describe,
+	.nics = fake_nics,
 };
 
 static void test_server(void)
@@ -512,6 +537,64 @@ static void test_server(void)
 		close(f.exec_fds[i]);
 	close(io[0]);
 	close(io[1]);
+
+	/* nics: line + tap fds, the network document after it; answered when
+	 * the agent is done; no fds, or four, refused */
+	const char *network = "{\"interfaces\":[],\"routes\":[]}";
+	int taps[2];
+	pipe(taps);
+	snprintf(line, sizeof(line), "nics %zu\n", strlen(network));
+	fd = client();
+	send_with_fds(fd, line, taps, 2);
+	serve_a_little();
+	send(fd, network, 5, 0);
+	serve_a_little();
+	ok(f.calls_nics == 0, "nics waits for the whole document");
+	send(fd, network + 5, strlen(network) - 5, 0);
+	serve_a_little();
+	ok(f.calls_nics == 1 && f.nics_len == strlen(network) &&
+		   memcmp(f.nics_json, network, f.nics_len) == 0 && f.nr_nics_fds == 2 &&
+		   fd_open(f.nics_fds[0]) && fd_open(f.nics_fds[1]),
+	   "nics: the document and both tap fds handed over");
+	f.reply(f.reply_opaque, "{}", 2);
+	a = read_answer(fd);
+	ok(strcmp(a, "ok {}") == 0 && at_eof(fd), "nics applied -> %s", a);
+	close(fd);
+	close(f.nics_fds[0]);
+	close(f.nics_fds[1]);
+	fd = client();
+	send_with_fds(fd, line, taps, 1);
+	send(fd, network, strlen(network), 0);
+	serve_a_little();
+	const char *agent_error = "{\"error\":\"network: no NIC with the MAC of eth0\"}";
+	f.reply(f.reply_opaque, agent_error, strlen(agent_error));
+	a = read_answer(fd);
+	ok(strcmp(a, "error network: no NIC with the MAC of eth0") == 0, "nics: the agent's error -> %s", a);
+	close(fd);
+	close(f.nics_fds[0]);
+	fd = client();
+	send(fd, line, strlen(line), 0);
+	a = read_answer(fd);
+	ok(strncmp(a, "error nics needs 1 to 3 tap fds", 31) == 0 && f.calls_nics == 2,
+	   "nics without fds -> %s", a);
+	close(fd);
+	int four[4] = { taps[0], taps[1], taps[0], taps[1] };
+	fd = client();
+	send_with_fds(fd, line, four, 4);
+	a = read_answer(fd);
+	ok(strcmp(a, "error too many fds") == 0 && f.calls_nics == 2, "nics with 4 fds -> %s", a);
+	close(fd);
+	/* a client gone while the agent works: its answer goes nowhere */
+	fd = client();
+	send_with_fds(fd, line, taps, 1);
+	send(fd, network, strlen(network), 0);
+	serve_a_little();
+	close(fd);
+	serve_a_little();
+	ok(f.calls_query_forget >= 1 && f.forgotten_id == f.next_id, "nics client gone: forgotten");
+	close(f.nics_fds[0]);
+	close(taps[0]);
+	close(taps[1]);
 
 	/* too many clients */
 	int many[CONTROL_MAX_CONNECTIONS + 1];

@@ -7,11 +7,13 @@
  * a "container" session is answered "ok 7 5" and kept while other
  * requests are served, until an "in <n> kill" ends it ("exit 3 0"); the
  * fds passed with other requests (graft) are kept for the test to look
- * at. */
+ * at.  The nics request: it keeps the fds and the network document, then
+ * answers what reply() says. */
 #ifndef NOVM_TEST_RUNTIME_FAKE_VMM_H
 #define NOVM_TEST_RUNTIME_FAKE_VMM_H
 
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +38,9 @@ struct fake_vmm {
 	int container_conn;	/* the pod container's session, or -1 */
 	int passed_fds[8];	/* with other requests, in order */
 	int n_passed_fds;
+	char nics_json[4096];
+	int nics_fds[3];	/* the test closes them */
+	int nics_nfds;
 };
 
 static void fake_record(struct fake_vmm *f, const char *line)
@@ -85,19 +90,28 @@ static int fake_read_line(int fd, char *line, size_t cap, int *fds, int *nfds)
 	return 0;
 }
 
-static void fake_exec(struct fake_vmm *f, int conn, const char *request, const int *fds, int nfds)
+/* The body after a "<verb> <len>" line, NUL-terminated, cut to cap - 1. */
+static void fake_read_body(int conn, const char *request, char *body, size_t cap)
 {
-	const char *verb = strstr(request, "exec ");
-	size_t len = strtoul(verb ? verb + 5 : strchr(request, ' ') + 1, NULL, 10), got = 0;
-	char line[64];
+	const char *exec = strstr(request, "exec ");	/* "in <n> exec <len>" too */
+	const char *sp = exec ? exec + 4 : strchr(request, ' ');
+	size_t len = sp ? strtoul(sp + 1, NULL, 10) : 0, got = 0;
 
-	while (got < len && got < sizeof(f->exec_json) - 1) {
-		ssize_t n = read(conn, f->exec_json + got, len - got);
+	while (got < len && got < cap - 1) {
+		ssize_t n = read(conn, body + got, len - got < cap - 1 - got ? len - got : cap - 1 - got);
 		if (n <= 0)
 			break;
 		got += n;
 	}
-	f->exec_json[got] = '\0';
+	body[got] = '\0';
+}
+
+static void fake_exec(struct fake_vmm *f, int conn, const char *request, const int *fds, int nfds)
+{
+	char line[64];
+	bool container = !strncmp(request, "container ", 10);
+
+	fake_read_body(conn, request, f->exec_json, sizeof(f->exec_json));
 	f->exec_nfds = nfds;
 	if (nfds == 3) {
 		if (write(fds[1], "hello\n", 6) != 6)
@@ -105,7 +119,7 @@ static void fake_exec(struct fake_vmm *f, int conn, const char *request, const i
 	}
 	for (int i = 0; i < nfds; i++)
 		close(fds[i]);
-	if (!verb) {
+	if (container) {
 		if (write(conn, "ok 7 5\n", 7) != 7)
 			perror("fake container");
 		f->container_conn = dup(conn);
@@ -140,11 +154,19 @@ static void *fake_serve(void *opaque)
 			    (!strncmp(line, "in ", 3) && strstr(line, " exec "))) {
 				fake_exec(f, conn, line, fds, nfds);
 			} else {
-				for (int i = 0; i < nfds; i++)
-					if (f->n_passed_fds < 8)
-						f->passed_fds[f->n_passed_fds++] = fds[i];
-					else
-						close(fds[i]);
+				if (!strncmp(line, "nics ", 5)) {
+					pthread_mutex_lock(&f->lock);
+					fake_read_body(conn, line, f->nics_json, sizeof(f->nics_json));
+					memcpy(f->nics_fds, fds, sizeof(fds));
+					f->nics_nfds = nfds;
+					pthread_mutex_unlock(&f->lock);
+				} else {
+					for (int i = 0; i < nfds; i++)
+						if (f->n_passed_fds < 8)
+							f->passed_fds[f->n_passed_fds++] = fds[i];
+						else
+							close(fds[i]);
+				}
 				if (!strncmp(line, "in ", 3) && strstr(line, " kill ") && f->container_conn >= 0) {
 					if (write(f->container_conn, "exit 3 0\n", 9) != 9)
 						perror("fake container exit");

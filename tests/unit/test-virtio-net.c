@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -358,6 +359,89 @@ static void test_reset_midframe(void)
 	   "the next driver gets the next frame, in its own buffer");
 }
 
+/* A spare: no backend and link down until virtio_net_connect gives it an
+ * fd under a running driver.  On a VM of its own, through the helpers'
+ * globals. */
+static void test_spare(void)
+{
+	struct vm vm3;
+	uint8_t *ram3, *saved_ram = ram;
+	novm_error_t err = NULL;
+	int sv[2], p[2];
+
+	if (fake_vm_init(&vm3, &ram3, RAM_SIZE, &err) < 0 || pci_init(&vm3, &err) < 0 ||
+	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0 || pipe(p) < 0) {
+		ok(false, "a fake VM for the spare");
+		novm_error_release(&err);
+		return;
+	}
+	fcntl(sv[0], F_SETFL, O_NONBLOCK);
+	const struct virtio_net_config_host cfg = {
+		.fd = -1,
+		.mac = { 0x02, 'n', 'o', 'v', 'm', 0 },
+		.set_offload = record_offload,
+		.label = "NIC 1 (spare)",
+	};
+	ok(virtio_net_init(&vm3, &cfg, &net, &err) == 0, "a spare: a device without an fd");
+	ram = ram3;
+	dev = (struct drv_device){ .vm = &vm3, .ram = ram3, .ring_gpa = RING_GPA, .queue_size = QSIZE };
+	dev.bar = drv_find_bar(&vm3, VIRTIO_PCI_DEVICE_BASE + VIRTIO_ID_NET);
+	uint64_t link_status = dev.bar + VIRTIO_PCI_DEVICE_OFFSET + 6;
+	ok(drv_mmio_read(&vm3, link_status, 2) == 0 && !virtio_net_connected(net),
+	   "its link is down, it has no backend");
+	if (ioloop_start(&vm3.loop, &err) < 0) {
+		novm_error_print(&err, "test-virtio-net");
+		return;
+	}
+	int calls = offload_calls;
+	ok(drv_setup_features(&dev, queues, 2, BASE_FEATURES | F(VIRTIO_NET_F_GUEST_CSUM)),
+	   "a driver comes up on the spare");
+	ok(offload_calls == calls, "no offloads set: there is no tap yet");
+	uint64_t gpa = BUF_GPA;
+	uint32_t len = HDR + 60;
+	memset(ram + gpa, 0, HDR);
+	for (int i = 0; i < 60; i++)
+		ram[gpa + HDR + i] = pattern(i, 22);
+	drv_add_chain(txq, &gpa, &len, 1, 1);
+	drv_publish(&dev, txq);
+	ok(drv_wait_used(txq, 1) && stats().tx_errors == 1,
+	   "what the guest sends meanwhile is dropped, its chain returned");
+
+	uint8_t generation = (uint8_t)drv_common_read(&dev, VIRTIO_PCI_COMMON_CFGGENERATION, 1);
+	ok(virtio_net_connect(net, sv[0], &err) == 0 && virtio_net_connected(net), "connected");
+	novm_error_release(&err);
+	ok(drv_mmio_read(&vm3, link_status, 2) == VIRTIO_NET_S_LINK_UP &&
+		   drv_common_read(&dev, VIRTIO_PCI_COMMON_CFGGENERATION, 1) != generation,
+	   "the link is up, with a configuration change");
+	ok(offloads == TUN_F_CSUM && offload_calls == calls + 1,
+	   "the running driver's offloads are set on the new fd");
+	peer = sv[1];
+	post_rx(BUF_GPA + 0x1000, HDR + 1514);
+	peer_send_frame(100, 21);
+	ok(drv_wait_used(rxq, 1) && drv_used_elem(rxq, 0).len == HDR + 100 &&
+		   frame_is(ram + BUF_GPA + 0x1000 + HDR, 100, 21),
+	   "a frame from the tap reaches the guest");
+	drv_add_chain(txq, &gpa, &len, 1, 1);
+	drv_publish(&dev, txq);
+	uint8_t got[256];
+	ssize_t n = peer_recv(got, sizeof(got));
+	ok(n == HDR + 60 && frame_is(got + HDR, 60, 22), "the guest's frame reaches the tap");
+
+	ok(virtio_net_connect(net, p[0], &err) < 0 && err && err->errno_ == EBUSY,
+	   "a device with an fd takes no other");
+	novm_error_release(&err);
+	signal(SIGPIPE, SIG_IGN);
+	ok(write(p[1], "x", 1) < 0 && errno == EPIPE, "and closes the one it was given");
+	close(p[1]);
+
+	ioloop_stop(&vm3.loop);
+	virtio_net_exit(net);
+	close(sv[1]);
+	pci_exit(&vm3);
+	fake_vm_destroy(&vm3, ram3);
+	ram = saved_ram;
+}
+
 static int fail_offload(int fd, unsigned int flags)
 {
 	(void)fd;
@@ -450,6 +534,7 @@ int main(void)
 	novm_error_release(&err2);
 
 	close(peer);
+	test_spare();
 	pci_exit(&vm);
 	fake_vm_destroy(&vm, ram);
 	return tap_done();

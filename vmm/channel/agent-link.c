@@ -404,21 +404,45 @@ int agent_link_signal_all(struct agent_link *link, int signo, novm_error_t *err)
 
 /* ---- queries ---- */
 
-int agent_link_query(struct agent_link *link, const char *name, agent_reply_fn fn, void *opaque,
-		     uint32_t *id, novm_error_t *err)
+/* A frame the agent answers with PROTO_REPLY under the same id. */
+static int ask(struct agent_link *link, uint16_t type, const void *payload, size_t len,
+	       const char *what, agent_reply_fn fn, void *opaque, uint32_t *id, novm_error_t *err)
 {
 	uint32_t qid;
 	int ret;
 
 	if (link->nr_queries >= AGENT_MAX_QUERIES)
-		return novm_error(err, 0, "%s: too many queries at once", name);
+		return novm_error(err, 0, "%s: too many queries at once", what);
 	qid = link_allocate_id(link);
-	ret = link_send_frame(link, PROTO_QUERY, qid, name, strlen(name));
+	ret = link_send_frame(link, type, qid, payload, len);
 	if (ret < 0)
-		return link_send_error(ret, err, name);
+		return link_send_error(ret, err, what);
 	link->queries[link->nr_queries++] = (struct link_query){ qid, fn, opaque };
 	*id = qid;
 	return 0;
+}
+
+int agent_link_query(struct agent_link *link, const char *name, agent_reply_fn fn, void *opaque,
+		     uint32_t *id, novm_error_t *err)
+{
+	return ask(link, PROTO_QUERY, name, strlen(name), name, fn, opaque, id, err);
+}
+
+int agent_link_before_start(const struct agent_link *link, const char *what, novm_error_t *err)
+{
+	if (!link->created)
+		return novm_error(err, 0, "%s: the container is not created yet", what);
+	if (link->init.started || link->init.ended || link->start_ops)
+		return novm_error(err, 0, "%s: the container was started already", what);
+	return 0;
+}
+
+int agent_link_network(struct agent_link *link, const char *json, size_t len, agent_reply_fn fn,
+		       void *opaque, uint32_t *id, novm_error_t *err)
+{
+	if (agent_link_before_start(link, "network", err) < 0)
+		return -1;
+	return ask(link, PROTO_NETWORK, json, len, "network", fn, opaque, id, err);
 }
 
 void agent_link_query_forget(struct agent_link *link, uint32_t id)

@@ -84,6 +84,14 @@ void agent_link_session_forget(struct agent_link *link, uint32_t id);
 int agent_link_query(struct agent_link *link, const char *name, agent_reply_fn fn, void *opaque,
 		     uint32_t *id, novm_error_t *err);
 void agent_link_query_forget(struct agent_link *link, uint32_t id);
+/* 0 while the container is created and not (being) started; else -1 with
+ * an error that begins with `what`. */
+int agent_link_before_start(const struct agent_link *link, const char *what, novm_error_t *err);
+/* PROTO_NETWORK with `json` (NICs connected after boot), answered as a
+ * query is ({} or {"error": ...}) and forgotten with
+ * agent_link_query_forget.  Only between created and start. */
+int agent_link_network(struct agent_link *link, const char *json, size_t len, agent_reply_fn fn,
+		       void *opaque, uint32_t *id, novm_error_t *err);
 
 /* Pods (proto/agent.h): a further container of the pod in this VM, as an
  * exec session (stdio taken in every case) opened with PROTO_CONTAINER and

@@ -13,7 +13,7 @@
 
 enum conn_state {
 	CONN_REQUEST,	/* reading the request line */
-	CONN_BODY,	/* exec, container: reading the JSON */
+	CONN_BODY,	/* exec, container, nics: reading the body after the line */
 	CONN_WAIT,	/* waiting for the backend's answer */
 	CONN_SESSION,	/* exec, container: the process runs; session lines */
 	CONN_CLOSING,	/* the last answer is being written */
@@ -22,7 +22,7 @@ enum conn_state {
 enum conn_wait {
 	WAIT_NONE,
 	WAIT_START,
-	WAIT_QUERY,
+	WAIT_QUERY,	/* also nics: the agent's answer */
 	WAIT_EXEC,	/* the session exists, not started yet */
 };
 
@@ -35,15 +35,15 @@ struct conn {
 	enum conn_wait wait;
 	uint32_t id;		/* query or session id */
 	uint32_t target;	/* `in <session>`: the pod container's; 0: session 0 */
-	enum control_verb body_verb;	/* CONN_BODY: exec or container */
 	bool has_session;	/* the backend knows the session by id */
 	bool started;
 	bool read_eof;		/* the client shut its sending side */
 	char in[CONTROL_MAX_LINE];
 	size_t in_len;
-	char *body;		/* exec's process JSON, container's document */
+	char *body;		/* exec's process JSON, container's document, nics' network */
 	size_t body_len, body_want;
-	int fds[3];
+	enum control_verb body_verb;	/* CONN_BODY: exec, container or nics */
+	int fds[CONTROL_MAX_NIC_FDS];
 	int nr_fds;
 	char *out;		/* answer bytes not yet sent */
 	size_t out_len;
@@ -64,10 +64,11 @@ struct control {
 	void *backend;
 	struct conn *conns;
 	int nr_conns;
-	/* control_new_vm's backend */
+	/* control_new_vm's backend; vmm (its NICs) once attached */
 	struct vm *vm;
 	struct agent_link *link;
 	struct virtio_fs *pod_share;	/* NULL: no pod sandbox */
+	struct vmm *vmm;
 };
 
 /* Answers.  Each may end the connection, and c is then freed at once
@@ -79,12 +80,12 @@ void conn_finish(struct conn *c, const char *fmt, ...) __attribute__((format(pri
 /* conn_finish() with "error <the error's message>"; releases *err. */
 void conn_fail(struct conn *c, novm_error_t *err);
 
-/* control-request.c: a request line, an exec (or container) whose body is
- * complete, and a line of a running session. */
+/* control-request.c: a request line, a request whose body is complete
+ * (exec, container, nics), and a line of a running session. */
 void control_handle_request(struct conn *c, const char *line);
-void control_run_exec(struct conn *c);
+void control_run_body(struct conn *c);
 void control_handle_session_line(struct conn *c, const char *line);
-/* Reads the body req announces next (exec, container). */
+/* Reads the body req announces next (exec, container, nics). */
 void control_begin_body(struct conn *c, const struct control_request *req);
 /* Shared answers of control-request.c for control-pod.c. */
 extern const struct agent_session_ops control_start_ops;

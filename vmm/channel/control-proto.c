@@ -88,20 +88,21 @@ static int request_words(const char *line, char copy[CONTROL_MAX_LINE], char **w
 	return split_words(copy, w, max);
 }
 
-/* "exec <len>[ tty]" and "container <len>[ tty]": the words w[0..n). */
-static int parse_body_request(char **w, int n, enum control_verb verb, struct control_request *req,
-			      novm_error_t *err)
+/* "<verb> <len>[ tty]" (tty where takes_tty): a request whose body of len
+ * bytes, at most max, follows the line. */
+static int parse_body_request(char **w, int n, enum control_verb verb, unsigned long long max,
+			      bool takes_tty, struct control_request *req, novm_error_t *err)
 {
+	bool tty = takes_tty && n == 3 && strcmp(w[2], CONTROL_REQ_EXEC_TTY) == 0;
 	unsigned long long len;
 
-	if (n < 2 || n > 3 || (n == 3 && strcmp(w[2], CONTROL_REQ_EXEC_TTY) != 0))
-		return novm_error(err, 0, "usage: %s <len> [tty]", w[0]);
-	if (parse_number(w[1], 1, CONTROL_MAX_PROCESS_JSON, &len) < 0)
-		return novm_error(err, 0, "%s: invalid length (1 to %d bytes)", w[0],
-				  CONTROL_MAX_PROCESS_JSON);
+	if (n < 2 || n > (tty ? 3 : 2))
+		return novm_error(err, 0, "usage: %s <len>%s", w[0], takes_tty ? " [tty]" : "");
+	if (parse_number(w[1], 1, max, &len) < 0)
+		return novm_error(err, 0, "%s: invalid length (1 to %llu bytes)", w[0], max);
 	req->verb = verb;
-	req->exec_len = len;
-	req->tty = n == 3;
+	req->body_len = len;
+	req->tty = tty;
 	return 0;
 }
 
@@ -197,13 +198,16 @@ int control_parse_request(const char *line, struct control_request *req, novm_er
 		return parse_signal(w[1], &req->signo, err);
 	}
 	if (strcmp(w[0], CONTROL_REQ_EXEC) == 0)
-		return parse_body_request(w, n, CONTROL_EXEC, req, err);
+		return parse_body_request(w, n, CONTROL_EXEC, CONTROL_MAX_PROCESS_JSON, true, req, err);
 	if (strcmp(w[0], CONTROL_REQ_CONTAINER) == 0)
-		return parse_body_request(w, n, CONTROL_CONTAINER, req, err);
+		return parse_body_request(w, n, CONTROL_CONTAINER, CONTROL_MAX_PROCESS_JSON, true, req,
+					  err);
 	if (strcmp(w[0], CONTROL_REQ_GRAFT) == 0)
 		return parse_graft_request(w, n, CONTROL_GRAFT, req, err);
 	if (strcmp(w[0], CONTROL_REQ_UNGRAFT) == 0)
 		return parse_graft_request(w, n, CONTROL_UNGRAFT, req, err);
+	if (strcmp(w[0], CONTROL_REQ_NICS) == 0)
+		return parse_body_request(w, n, CONTROL_NICS, CONTROL_MAX_NETWORK_JSON, false, req, err);
 	if (strcmp(w[0], CONTROL_REQ_RESIZE) == 0) {
 		unsigned long long rows, cols;
 

@@ -130,34 +130,31 @@ void control_begin_body(struct conn *c, const struct control_request *req)
 {
 	const char *what = req->verb == CONTROL_CONTAINER ? "container" : "exec";
 
-	if (c->nr_fds != 3) {
+	/* nics counted its tap fds already. */
+	if (req->verb != CONTROL_NICS && c->nr_fds != 3) {
 		conn_finish(c, CONTROL_ANS_ERROR " %s needs 3 fds (stdin, stdout, stderr), got %d",
 			    what, c->nr_fds);
 		return;
 	}
-	c->body = malloc(req->exec_len);
+	c->body = malloc(req->body_len);
 	if (!c->body) {
 		conn_finish(c, CONTROL_ANS_ERROR " out of memory");
 		return;
 	}
 	c->body_verb = req->verb;
 	c->target = req->session;
-	c->body_want = req->exec_len;
+	c->body_want = req->body_len;
 	c->body_len = 0;
 	c->state = CONN_BODY;
 }
 
-void control_run_exec(struct conn *c)
+static void run_exec(struct conn *c)
 {
 	struct control *ctl = c->ctl;
 	novm_error_t err = NULL;
 	int stdio[3] = { c->fds[0], c->fds[1], c->fds[2] };
 	int r;
 
-	if (c->body_verb == CONTROL_CONTAINER) {
-		control_run_container(c);
-		return;
-	}
 	if (control_refuse_when_paused(c, "exec"))
 		return;
 	/* The backend owns the fds from here, whatever happens. */
@@ -179,6 +176,38 @@ void control_run_exec(struct conn *c)
 	c->state = CONN_SESSION;
 }
 
+/* Before start: the spare NICs and the agent's network (proto/control.h). */
+static void run_nics(struct conn *c)
+{
+	struct control *ctl = c->ctl;
+	novm_error_t err = NULL;
+	int nr_fds = c->nr_fds;
+
+	if (control_refuse_when_paused(c, "nics"))
+		return;
+	/* The backend owns the fds from here, whatever happens. */
+	c->nr_fds = 0;
+	if (ctl->ops->nics(ctl->backend, c->body, c->body_len, c->fds, nr_fds, query_reply, c, &c->id,
+			   &err) < 0) {
+		conn_fail(c, &err);
+		return;
+	}
+	free(c->body);
+	c->body = NULL;
+	c->state = CONN_WAIT;
+	c->wait = WAIT_QUERY;
+}
+
+void control_run_body(struct conn *c)
+{
+	if (c->body_verb == CONTROL_NICS)
+		run_nics(c);
+	else if (c->body_verb == CONTROL_CONTAINER)
+		control_run_container(c);
+	else
+		run_exec(c);
+}
+
 void control_handle_request(struct conn *c, const char *line)
 {
 	struct control *ctl = c->ctl;
@@ -190,9 +219,9 @@ void control_handle_request(struct conn *c, const char *line)
 		return;
 	}
 	bool takes_fds = req.verb == CONTROL_EXEC || req.verb == CONTROL_CONTAINER ||
-			 req.verb == CONTROL_GRAFT;
+			 req.verb == CONTROL_GRAFT || req.verb == CONTROL_NICS;
 	if (!takes_fds && c->nr_fds) {
-		conn_finish(c, CONTROL_ANS_ERROR " only exec, container and graft take fds");
+		conn_finish(c, CONTROL_ANS_ERROR " only exec, container, graft and nics take fds");
 		return;
 	}
 	if (req.session || req.verb == CONTROL_GRAFT || req.verb == CONTROL_UNGRAFT ||
@@ -249,6 +278,18 @@ void control_handle_request(struct conn *c, const char *line)
 			conn_finish(c, CONTROL_ANS_OK);
 		break;
 	case CONTROL_EXEC:
+		control_begin_body(c, &req);
+		break;
+	case CONTROL_NICS:
+		if (!ctl->ops->nics) {
+			conn_finish(c, CONTROL_ANS_ERROR " nics: not supported");
+			return;
+		}
+		if (c->nr_fds < 1) {
+			conn_finish(c, CONTROL_ANS_ERROR " nics needs 1 to %d tap fds, got none",
+				    CONTROL_MAX_NIC_FDS);
+			return;
+		}
 		control_begin_body(c, &req);
 		break;
 	case CONTROL_GRAFT:

@@ -1,8 +1,11 @@
 /* The control server's real backend: the VM's agent link and vCPUs. */
+#include <unistd.h>
+
 #include "control-internal.h"
 #include "jsonstr.h"
 #include "kvm.h"
 #include "virtio/fs.h"
+#include "virtio/net.h"
 #include "virtio/pci.h"
 #include "vmm-internal.h"
 
@@ -150,6 +153,24 @@ static int vm_exec_in(void *be, uint32_t target, const char *json, size_t len, c
 				  id, err);
 }
 
+/* ---- links added between create and start (ctr run --cni) ---- */
+
+/* The spares are connected first: the agent finds their links up. */
+static int vm_nics(void *be, const char *json, size_t len, const int *fds, int nr_fds,
+		   agent_reply_fn fn, void *opaque, uint32_t *id, novm_error_t *err)
+{
+	struct control *ctl = be;
+
+	if (agent_link_before_start(ctl->link, "nics", err) < 0) {
+		for (int i = 0; i < nr_fds; i++)
+			close(fds[i]);
+		return -1;
+	}
+	if (virtio_net_connect_spares(ctl->vmm, fds, nr_fds, err) < 0)
+		return -1;
+	return agent_link_network(ctl->link, json, len, fn, opaque, id, err);
+}
+
 static const struct control_backend_ops vm_backend_ops = {
 	.start = vm_start,
 	.start_forget = vm_start_forget,
@@ -173,6 +194,7 @@ static const struct control_backend_ops vm_backend_ops = {
 	.container_start_forget = vm_container_start_forget,
 	.signal_tree = vm_signal_tree,
 	.exec_in = vm_exec_in,
+	.nics = vm_nics,
 };
 
 int control_new_vm(struct vm *vm, struct agent_link *link, struct virtio_fs *pod_share,
@@ -202,6 +224,7 @@ int control_attach(struct vmm *vmm, const struct vm_config *cfg, novm_error_t *e
 	if (control_new_vm(&vmm->vm, vmm->agent, vmm->pod_share, cfg->control_socket, &vmm->control,
 			   err) < 0)
 		return novm_error_wrap(err, "control socket");
+	vmm->control->vmm = vmm;
 	return 0;
 }
 

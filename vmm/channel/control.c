@@ -184,7 +184,7 @@ static void process_input(struct conn *c)
 			c->body_len += take;
 			if (c->body_len < c->body_want)
 				return;
-			control_run_exec(c);
+			control_run_body(c);
 			continue;
 		}
 		if (c->state != CONN_REQUEST && c->state != CONN_SESSION)
@@ -213,7 +213,7 @@ static void conn_read(struct conn *c)
 {
 	/* The body bypasses the line buffer when it is large. */
 	ssize_t n = control_recv(c->fd, c->in + c->in_len, sizeof(c->in) - c->in_len, c->fds,
-				 3, &c->nr_fds);
+				 (int)ARRAY_SIZE(c->fds), &c->nr_fds);
 
 	if (n == -EAGAIN)
 		return;

@@ -65,6 +65,13 @@ struct control_backend_ops {
 	int (*exec_in)(void *be, uint32_t target, const char *json, size_t len, const int stdio[3],
 		       const struct agent_session_ops *ops, void *opaque, uint32_t *id,
 		       novm_error_t *err);
+
+	/* The nics request: connects the spare NICs to fds (all taken over)
+	 * and hands the agent the network document (agent_link_network);
+	 * fn gets the agent's answer, forgotten with query_forget.
+	 * Optional. */
+	int (*nics)(void *be, const char *json, size_t len, const int *fds, int nr_fds,
+		    agent_reply_fn fn, void *opaque, uint32_t *id, novm_error_t *err);
 };
 
 /* Listens at path (a stale socket there is replaced; paths longer than
@@ -102,6 +109,7 @@ enum control_verb {
 	CONTROL_GRAFT,
 	CONTROL_UNGRAFT,
 	CONTROL_CONTAINER,
+	CONTROL_NICS,
 };
 
 struct control_request {
@@ -112,7 +120,7 @@ struct control_request {
 	int signo;		/* kill */
 	bool all;		/* kill */
 	unsigned rows, cols;	/* resize */
-	size_t exec_len;	/* exec, container: the JSON's length */
+	size_t body_len;	/* exec, container, nics: the bytes after the line */
 	bool tty;		/* exec, container */
 	/* graft: a valid graft name; ungraft: the prefix (as long at most) */
 	char name[CONTROL_MAX_GRAFT_NAME + 1];

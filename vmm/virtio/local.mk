@@ -35,7 +35,7 @@ tests_unit_test_virtio_console_LDADD = $(VMM_LIBS)
 tests_unit_test_virtio_console_CPPFLAGS = $(VMM_CPPFLAGS)
 
 # virtio-net, on a tap (vmm/tuntap.c) or, in its test, a socket pair.
-vmm_libvmm_a_SOURCES += vmm/virtio/net.h vmm/virtio/net.c \
+vmm_libvmm_a_SOURCES += vmm/virtio/net.h vmm/virtio/net.c vmm/virtio/net-attach.c \
 	vmm/virtio/vhost-net.h vmm/virtio/vhost-net.c
 
 check_PROGRAMS += tests/unit/test-virtio-net

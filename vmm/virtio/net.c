@@ -109,7 +109,9 @@ static void count(_Atomic uint64_t *counter)
  * the guest got wrong costs only itself. */
 static void transmit(struct virtio_net *net, const struct virtq_req *req)
 {
-	if (req->readable_len < VIRTIO_NET_HDR_LEN ||
+	/* A spare's frames go nowhere until it is connected, as on a link
+	 * that is down. */
+	if (net->fd < 0 || req->readable_len < VIRTIO_NET_HDR_LEN ||
 	    req->readable_len > VIRTIO_NET_HDR_LEN + VIRTIO_NET_MAX_FRAME) {
 		count(&net->tx_errors);
 		return;
@@ -426,21 +428,20 @@ static void net_queue_call_changed(struct virtio_device *vdev, uint16_t index, i
 		virtio_device_needs_reset(vdev, "vhost-net: cannot follow the queue's new vector");
 }
 
-/* vCPU thread, vdev->lock held. */
-static int net_activate(struct virtio_device *vdev)
+/* The tap's offloads for what the running driver accepted, and vhost-net
+ * when the host has it.  vdev->lock held, net->fd connected. */
+static int start_backend(struct virtio_net *net)
 {
-	struct virtio_net *net = from_vdev(vdev);
-	unsigned int flags = offloads_for(vdev->guest_features);
+	unsigned int flags = offloads_for(net->vdev.guest_features);
 	int ret = net->set_offload(net->fd, flags);
 
 	if (ret < 0) {
 		log_msg(LOG_LEVEL_WARNING, "%s: set the tap's offloads: %s", net->label,
 			strerror(-ret));
-		return -1;
+		return ret;
 	}
 	pthread_mutex_lock(&net->lock);
 	net->offloads = flags;
-	net->mrg_rxbuf = vdev->guest_features & BIT(VIRTIO_NET_F_MRG_RXBUF);
 	pthread_mutex_unlock(&net->lock);
 
 	if (net->vhost_available) {
@@ -452,6 +453,20 @@ static int net_activate(struct virtio_device *vdev)
 						   "userspace: %s", net->label, err->msg);
 	}
 	return 0;
+}
+
+/* vCPU thread, vdev->lock held. */
+static int net_activate(struct virtio_device *vdev)
+{
+	struct virtio_net *net = from_vdev(vdev);
+
+	pthread_mutex_lock(&net->lock);
+	net->mrg_rxbuf = vdev->guest_features & BIT(VIRTIO_NET_F_MRG_RXBUF);
+	pthread_mutex_unlock(&net->lock);
+	/* A spare has no backend yet: virtio_net_connect starts it. */
+	if (net->fd < 0)
+		return 0;
+	return start_backend(net) < 0 ? -1 : 0;
 }
 
 /* vCPU thread, vdev->lock held, queues stopped.  Chains held for a frame
@@ -585,11 +600,13 @@ int virtio_net_init(struct vm *vm, const struct virtio_net_config_host *cfg,
 		net_destroy(&net->vdev);	/* vdev not set up: only our own state */
 		return -1;
 	}
-	struct virtio_net_config config = { .status = htole16(VIRTIO_NET_S_LINK_UP) };
+	struct virtio_net_config config = {
+		.status = htole16(net->fd >= 0 ? VIRTIO_NET_S_LINK_UP : 0),
+	};
 	memcpy(config.mac, cfg->mac, sizeof(config.mac));
 	memcpy(net->vdev.config, &config, net_ops.config_size);
 
-	int ret = ioloop_add_edge(&vm->loop, net->fd, fd_ready, net);
+	int ret = net->fd >= 0 ? ioloop_add_edge(&vm->loop, net->fd, fd_ready, net) : 0;
 	if (ret < 0) {
 		virtio_device_exit(&net->vdev);	/* frees net */
 		return novm_error(err, -ret, "virtio-net: watch the tap");
@@ -602,71 +619,71 @@ int virtio_net_init(struct vm *vm, const struct virtio_net_config_host *cfg,
 	return 0;
 }
 
+static void set_link_status_locked(struct virtio_net *net, uint16_t status)
+{
+	uint16_t le = htole16(status);
+
+	memcpy(net->vdev.config + offsetof(struct virtio_net_config, status), &le, sizeof(le));
+	virtio_config_changed_locked(&net->vdev);
+}
+
+/* Undoes the first steps of a connect that failed. */
+static void disconnect_locked(struct virtio_net *net, bool watched)
+{
+	if (watched)
+		ioloop_remove(&net->vdev.vm->loop, net->fd);
+	pthread_mutex_lock(&net->lock);
+	close(net->fd);
+	net->fd = -1;
+	net->fd_readable = false;
+	pthread_mutex_unlock(&net->lock);
+}
+
+int virtio_net_connect(struct virtio_net *net, int fd, novm_error_t *err)
+{
+	struct virtio_device *vdev = &net->vdev;
+	int ret;
+
+	pthread_mutex_lock(&vdev->lock);
+	if (net->fd >= 0) {
+		pthread_mutex_unlock(&vdev->lock);
+		close(fd);
+		return novm_error(err, EBUSY, "%s has its backend already", net->label);
+	}
+	pthread_mutex_lock(&net->lock);
+	net->fd = fd;
+	net->fd_readable = true;
+	pthread_mutex_unlock(&net->lock);
+	ret = ioloop_add_edge(&vdev->vm->loop, fd, fd_ready, net);
+	if (ret < 0) {
+		disconnect_locked(net, false);
+		pthread_mutex_unlock(&vdev->lock);
+		return novm_error(err, -ret, "%s: watch the tap", net->label);
+	}
+	/* A driver that is up already gets what activation would have given
+	 * it; one that comes later gets it at activation. */
+	if (vdev->activated && (ret = start_backend(net)) < 0) {
+		disconnect_locked(net, true);
+		pthread_mutex_unlock(&vdev->lock);
+		return novm_error(err, -ret, "%s: set the tap's offloads", net->label);
+	}
+	set_link_status_locked(net, VIRTIO_NET_S_LINK_UP);
+	pthread_mutex_unlock(&vdev->lock);
+	log_msg(LOG_LEVEL_INFO, "%s: connected, link up", net->label);
+	return 0;
+}
+
+bool virtio_net_connected(struct virtio_net *net)
+{
+	pthread_mutex_lock(&net->vdev.lock);
+	bool connected = net->fd >= 0;
+	pthread_mutex_unlock(&net->vdev.lock);
+	return connected;
+}
+
 void virtio_net_exit(struct virtio_net *net)
 {
 	if (!net)
 		return;
 	virtio_pci_remove(&net->vdev);	/* frees net */
-}
-
-/* NOVM_NET_BACKEND: for tests that keep both paths tested, and for a host
- * whose vhost-net misbehaves. */
-static int backend_from_env(enum virtio_net_backend *out, novm_error_t *err)
-{
-	const char *v = getenv("NOVM_NET_BACKEND");
-
-	if (!v || !*v || !strcmp(v, "auto"))
-		*out = VIRTIO_NET_AUTO;
-	else if (!strcmp(v, "vhost"))
-		*out = VIRTIO_NET_VHOST;
-	else if (!strcmp(v, "userspace"))
-		*out = VIRTIO_NET_USERSPACE;
-	else
-		return novm_error(err, EINVAL, "NOVM_NET_BACKEND=%s: not auto, vhost or userspace",
-				  v);
-	return 0;
-}
-
-int virtio_net_attach(struct vmm *vmm, const struct vm_config *cfg, novm_error_t *err)
-{
-	enum virtio_net_backend backend = VIRTIO_NET_AUTO;
-
-	if (!cfg->nr_nics)
-		return 0;
-	if (backend_from_env(&backend, err) < 0)
-		return -1;
-	vmm->nics = calloc(cfg->nr_nics, sizeof(*vmm->nics));
-	if (!vmm->nics)
-		return novm_error(err, ENOMEM, "allocate NICs");
-	for (int i = 0; i < cfg->nr_nics; i++) {
-		char label[48];
-		struct virtio_net_config_host net_cfg = { .fd = -1, .backend = backend,
-							   .label = label };
-
-		memcpy(net_cfg.mac, cfg->nics[i].mac, sizeof(net_cfg.mac));
-		const struct vm_nic *nic = &cfg->nics[i];
-		if (nic->tap)
-			snprintf(label, sizeof(label), "NIC %d (tap %s)", i + 1, nic->tap);
-		else
-			snprintf(label, sizeof(label), "NIC %d", i + 1);
-		if (!nic->tap && (net_cfg.fd = fcntl(nic->tap_fd, F_DUPFD_CLOEXEC, 3)) < 0)
-			novm_error(err, errno, "the tap's fd");
-		if ((nic->tap ? tap_open(nic->tap, &net_cfg.fd, err) < 0 : net_cfg.fd < 0) ||
-		    virtio_net_init(&vmm->vm, &net_cfg, &vmm->nics[i], err) < 0) {
-			/* A failed step leaves nothing behind. */
-			virtio_net_detach(vmm);
-			return novm_error_wrap(err, "NIC %d", i + 1);
-		}
-		vmm->nr_nics = i + 1;
-	}
-	return 0;
-}
-
-void virtio_net_detach(struct vmm *vmm)
-{
-	for (int i = 0; i < vmm->nr_nics; i++)
-		virtio_net_exit(vmm->nics[i]);
-	free(vmm->nics);
-	vmm->nics = NULL;
-	vmm->nr_nics = 0;
 }

@@ -3,7 +3,7 @@
  * behind a 12-byte virtio_net_hdr_v1 -- a tap opened with IFF_VNET_HDR
  * (vmm/tuntap.h), or in the unit tests a SOCK_SEQPACKET socket.
  *
- * Offered: MAC, STATUS (link always up), MRG_RXBUF, and the offloads the
+ * Offered: MAC, STATUS (link up while there is a backend), MRG_RXBUF, and the offloads the
  * tap's vnet header carries: CSUM and HOST_TSO4/6 (the guest hands us
  * partial checksums and large segments; the tap takes them as they are),
  * GUEST_CSUM and GUEST_TSO4/6 (the tap may hand the guest the same, once
@@ -48,7 +48,8 @@ enum virtio_net_backend {
 };
 
 struct virtio_net_config_host {
-	int fd;		/* taken over: the device closes it, also on failure */
+	int fd;		/* taken over: the device closes it, also on failure;
+			 * -1: a spare (virtio_net_connect) */
 	uint8_t mac[VIRTIO_NET_MAC_LEN];
 	enum virtio_net_backend backend;	/* 0: userspace */
 	const char *label;	/* for messages: "NIC 1"; NULL: "virtio-net" */
@@ -75,12 +76,23 @@ int virtio_net_init(struct vm *vm, const struct virtio_net_config_host *cfg,
 void virtio_net_exit(struct virtio_net *net);
 void virtio_net_stats(struct virtio_net *net, struct virtio_net_stats *out);
 
+/* A spare (made without an fd: no backend, link down, what the guest
+ * transmits dropped) gets `fd` (taken over in every case) as a device made
+ * with it would have: a running driver's offloads and vhost-net start now,
+ * then the link comes up with a configuration change interrupt.  Any thread
+ * but a vCPU's; fails for a device that has its fd. */
+int virtio_net_connect(struct virtio_net *net, int fd, novm_error_t *err);
+bool virtio_net_connected(struct virtio_net *net);
+
 /* The VM builder's device step (vmm/device-table.c): a device per NIC of
- * the config, each on the tap it names.  The backend comes from the
+ * the config, each on the tap it names (vmm/virtio/net-attach.c).  The backend comes from the
  * environment's NOVM_NET_BACKEND: auto (unset), vhost or userspace. */
 struct vmm;
 struct vm_config;
 int virtio_net_attach(struct vmm *vmm, const struct vm_config *cfg, novm_error_t *err);
 void virtio_net_detach(struct vmm *vmm);
+/* Connects the VM's spare NICs, in order, to fds[0..nr_fds), all taken
+ * over; more fds than spares left changes nothing (ENOSPC). */
+int virtio_net_connect_spares(struct vmm *vmm, const int *fds, int nr_fds, novm_error_t *err);
 
 #endif

@@ -241,6 +241,7 @@ static int lapic_top_vector(const struct kvm_lapic_state *lapic, int base)
 void x86_vcpu_describe(struct vcpu *vcpu, FILE *out)
 {
 	struct kvm_regs r;
+	struct kvm_sregs sr;
 	struct kvm_mp_state mp;
 	struct kvm_vcpu_events ev;
 	struct kvm_lapic_state lapic;
@@ -251,14 +252,30 @@ void x86_vcpu_describe(struct vcpu *vcpu, FILE *out)
 
 	fprintf(out, "{\"id\":%d", vcpu->id);
 	if (ioctl(vcpu->fd, KVM_GET_REGS, &r) == 0)
-		fprintf(out, ",\"rip\":\"%#llx\",\"if\":%s", (unsigned long long)r.rip,
+		fprintf(out, ",\"rip\":\"%#llx\",\"rsp\":\"%#llx\",\"if\":%s",
+			(unsigned long long)r.rip, (unsigned long long)r.rsp,
 			json_bool(r.rflags & (1u << 9)));
+	/* The last page fault's address, for a #PF that is never delivered. */
+	if (ioctl(vcpu->fd, KVM_GET_SREGS, &sr) == 0)
+		fprintf(out, ",\"cr2\":\"%#llx\"", (unsigned long long)sr.cr2);
 	if (ioctl(vcpu->fd, KVM_GET_MP_STATE, &mp) == 0)
 		fprintf(out, ",\"mp_state\":%u", mp.mp_state);	/* 0 runnable, 3 halted */
-	if (ioctl(vcpu->fd, KVM_GET_VCPU_EVENTS, &ev) == 0)
+	if (ioctl(vcpu->fd, KVM_GET_VCPU_EVENTS, &ev) == 0) {
+		bool exc = ev.exception.injected || ev.exception.pending;
+
 		fprintf(out, ",\"irq_injected\":%s,\"nmi_pending\":%s,\"exception_pending\":%s",
-			json_bool(ev.interrupt.injected), json_bool(ev.nmi.pending),
-			json_bool(ev.exception.injected || ev.exception.pending));
+			json_bool(ev.interrupt.injected), json_bool(ev.nmi.pending), json_bool(exc));
+		/* Which exception, and whether KVM had begun delivering it: a
+		 * guest stuck so (seen in the emulated L1) is told apart by the
+		 * vector (#PF 14 with cr2, #GP 13, #DF 8) and error code. */
+		if (exc && ev.exception.has_error_code)
+			fprintf(out, ",\"exception\":{\"nr\":%u,\"injected\":%s,\"error_code\":%u}",
+				ev.exception.nr, json_bool(ev.exception.injected),
+				ev.exception.error_code);
+		else if (exc)
+			fprintf(out, ",\"exception\":{\"nr\":%u,\"injected\":%s}", ev.exception.nr,
+				json_bool(ev.exception.injected));
+	}
 	if (ioctl(vcpu->fd, KVM_GET_LAPIC, &lapic) == 0)
 		fprintf(out, ",\"lvt_timer\":\"%#x\",\"tmict\":%u,\"tmcct\":%u,\"isr_top\":%d,\"irr_top\":%d",
 			lapic_reg(&lapic, APIC_LVT_TIMER), lapic_reg(&lapic, APIC_TMICT),
