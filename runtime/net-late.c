@@ -123,7 +123,7 @@ static int start_links_in_child(const char *dir, pid_t vmm_pid, uint64_t start_t
 
 int net_start_links(const char *dir, pid_t vmm_pid, uint64_t start_time, novm_error_t *err)
 {
-	int nr_spares = recorded_spares(dir), status;
+	int nr_spares = recorded_spares(dir), status = 0, w;
 	cleanup_close int rd = -1, wr = -1;
 	char msg[1024];
 	ssize_t n;
@@ -162,9 +162,9 @@ int net_start_links(const char *dir, pid_t vmm_pid, uint64_t start_time, novm_er
 		n = read(rd, msg, sizeof(msg) - 1);
 	while (n < 0 && errno == EINTR);
 	msg[n > 0 ? n : 0] = '\0';
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+	while ((w = waitpid(pid, &status, 0)) < 0 && errno == EINTR)
 		;
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+	if (w < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
 		return novm_error(err, 0, "%s", msg[0] ? msg : "network: the links' set-up failed");
 	return 0;
 }
