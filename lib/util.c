@@ -14,6 +14,7 @@
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -256,4 +257,47 @@ int thread_start_detached(void *(*fn)(void *), void *arg)
 	pthread_attr_destroy(&attr);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	return ret;
+}
+
+int fork_call(int (*fn)(void *opaque, novm_error_t *err), void *opaque, const char *what,
+	      novm_error_t *err)
+{
+	cleanup_close int rd = -1, wr = -1;
+	int p[2], status = 0, w;
+	char msg[1024];
+	ssize_t n;
+	pid_t pid;
+
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return novm_error(err, errno, "%s: pipe", what);
+	rd = p[0];
+	wr = p[1];
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0)
+		return novm_error(err, errno, "%s: fork", what);
+	if (pid == 0) {
+		novm_error_t failure = NULL;
+
+		close(rd);
+		if (fn(opaque, &failure) < 0) {
+			const char *why = failure ? failure->msg : "";
+
+			if (write(wr, why, strnlen(why, sizeof(msg) - 1)) < 0) {
+				/* the parent learns it failed all the same */
+			}
+			_exit(1);
+		}
+		_exit(0);
+	}
+	close(steal_fd(&wr));
+	do
+		n = read(rd, msg, sizeof(msg) - 1);
+	while (n < 0 && errno == EINTR);
+	msg[n > 0 ? n : 0] = '\0';
+	while ((w = waitpid(pid, &status, 0)) < 0 && errno == EINTR)
+		;
+	if (w < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		return msg[0] ? novm_error(err, 0, "%s", msg) : novm_error(err, 0, "%s failed", what);
+	return 0;
 }

@@ -51,4 +51,10 @@ void fputs_escaped(const char *s, FILE *out);
  * 0, or the error number. */
 int thread_start_detached(void *(*fn)(void *), void *arg);
 
+/* Runs fn(opaque, err) in a forked child, for work that must not change the
+ * caller (setns into another namespace): 0 if it returned 0, else -1 with
+ * its error's message (or "<what> failed" when it had none). */
+int fork_call(int (*fn)(void *opaque, novm_error_t *err), void *opaque, const char *what,
+	      novm_error_t *err);
+
 #endif

@@ -3,12 +3,10 @@
 #include "netconf.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "cleanup.h"
@@ -103,68 +101,38 @@ out:
 	return ret;
 }
 
-static int start_links_in_child(const char *dir, pid_t vmm_pid, uint64_t start_time, int nr_spares,
-				novm_error_t *err)
+struct start_links {
+	const char *dir;
+	pid_t vmm_pid;
+	uint64_t start_time;
+	int nr_spares;
+};
+
+/* In a child (fork_call): setns would move us, and our hooks run in the
+ * host's namespace. */
+static int start_links_in_child(void *opaque, novm_error_t *err)
 {
+	const struct start_links *s = opaque;
 	struct net_plan plan;
 
-	if (join_vmm_netns(vmm_pid, start_time, err) < 0 || net_discover(&plan, err) < 0)
+	if (join_vmm_netns(s->vmm_pid, s->start_time, err) < 0 || net_discover(&plan, err) < 0)
 		return -1;
 	if (!plan.nr_ifaces) {
 		log_msg(LOG_LEVEL_DEBUG, "network: no link came between create and start");
 		return 0;
 	}
-	net_plan_for_spares(&plan, nr_spares);
+	net_plan_for_spares(&plan, s->nr_spares);
 	for (int i = 0; i < plan.nr_ifaces; i++)
 		log_msg(LOG_LEVEL_DEBUG, "network: link %s (%d addresses) takes spare NIC %d",
 			plan.ifaces[i].name, plan.ifaces[i].nr_addrs, plan.ifaces[i].spare);
-	return hand_over(dir, &plan, err);
+	return hand_over(s->dir, &plan, err);
 }
 
 int net_start_links(const char *dir, pid_t vmm_pid, uint64_t start_time, novm_error_t *err)
 {
-	int nr_spares = recorded_spares(dir), status;
-	cleanup_close int rd = -1, wr = -1;
-	char msg[1024];
-	ssize_t n;
-	pid_t pid;
+	struct start_links s = { dir, vmm_pid, start_time, recorded_spares(dir) };
 
-	if (!nr_spares)
+	if (!s.nr_spares)
 		return 0;
-	{
-		int p[2];
-
-		if (pipe2(p, O_CLOEXEC) < 0)
-			return novm_error(err, errno, "network: pipe");
-		rd = p[0];
-		wr = p[1];
-	}
-	fflush(NULL);
-	/* A child: setns would move us, and our hooks run in the host's
-	 * namespace. */
-	pid = fork();
-	if (pid < 0)
-		return novm_error(err, errno, "network: fork");
-	if (pid == 0) {
-		close(rd);
-		if (start_links_in_child(dir, vmm_pid, start_time, nr_spares, err) < 0) {
-			const char *why = *err ? (*err)->msg : "unknown error";
-
-			if (write(wr, why, strnlen(why, sizeof(msg) - 1)) < 0) {
-				/* the parent learns it failed all the same */
-			}
-			_exit(1);
-		}
-		_exit(0);
-	}
-	close(steal_fd(&wr));
-	do
-		n = read(rd, msg, sizeof(msg) - 1);
-	while (n < 0 && errno == EINTR);
-	msg[n > 0 ? n : 0] = '\0';
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-		return novm_error(err, 0, "%s", msg[0] ? msg : "network: the links' set-up failed");
-	return 0;
+	return fork_call(start_links_in_child, &s, "network: the links' set-up", err);
 }

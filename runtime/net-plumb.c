@@ -16,7 +16,6 @@
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "cleanup.h"
@@ -171,37 +170,37 @@ int net_record(const char *dir, const char *netns_path, const struct net_plan *p
 	return write_file_atomic(path, text, len, 0600, err);
 }
 
-/* In a child, as setns would move the caller (its hooks run in the
- * host's namespace). */
-static __attribute__((noreturn)) void release_in(char *text)
+/* In a child (fork_call), as setns would move the caller (its hooks run in
+ * the host's namespace). */
+static int release_in(void *opaque, novm_error_t *err)
 {
-	char *save = NULL, *nspath = strtok_r(text, "\n", &save);
+	char *save = NULL, *nspath = strtok_r(opaque, "\n", &save);
 	cleanup_rtnl struct rtnl nl = { 0 };
-	novm_error_t err = NULL;
-	int fd;
+	cleanup_close int fd = -1;
 
-	if (!nspath || netns_open(nspath, &fd, &err) < 0 || setns(fd, CLONE_NEWNET) < 0 ||
-	    rtnl_open(&nl, &err) < 0)
-		_exit(1);
+	if (!nspath || netns_open(nspath, &fd, err) < 0)
+		return -1;
+	if (setns(fd, CLONE_NEWNET) < 0)
+		return novm_error(err, errno, "network: join %s", nspath);
+	/* Opened in the namespace joined: its links are the ones to free. */
+	if (rtnl_open(&nl, err) < 0)
+		return -1;
 	for (char *name; (name = strtok_r(NULL, "\n", &save));) {
 		int index = (int)if_nametoindex(name);
 		if (index > 0)
 			remove_ingress(&nl, index);
 	}
-	_exit(0);
+	return 0;
 }
 
 void net_release(const char *dir)
 {
 	cleanup_free char *path = NULL, *text = NULL;
+	novm_error_t ignored = NULL;
 	size_t len;
-	pid_t pid;
 
 	if (asprintf(&path, "%s/" NET_RECORD, dir) < 0 || read_file(path, &text, &len, NULL) < 0)
 		return;
-	pid = fork();
-	if (pid == 0)
-		release_in(text);
-	if (pid > 0)
-		waitpid(pid, NULL, 0);
+	if (fork_call(release_in, text, "network: release the links", &ignored) < 0)
+		novm_error_release(&ignored);
 }

@@ -241,11 +241,11 @@ podman_run() {
 # A page fetched by the host's wget (GNU's: one try, no proxy).
 HTTP_GET=(wget -q -t 1 -T 10 --no-proxy -O -)
 
-# show_netns TITLE PID [LOG]: a failed network test's diagnostics: the NAT
-# rules, the host's links, the namespace of PID (the VMM's) and the end of
-# the runtime's LOG.
+# show_netns TITLE PID [FILE...]: a failed network test's diagnostics: the
+# NAT rules, the host's links, the namespace of PID (the VMM's, if it still
+# lives) and the end of each FILE (the runtime's log, the guest's console).
 show_netns() {
-	local dev
+	local dev f
 	{
 		echo "--- $1"
 		echo "--- iptables-save:"
@@ -255,12 +255,17 @@ show_netns() {
 		ip -o addr show
 		if [ -n "$2" ] && [ "$2" != 0 ]; then
 			echo "--- the container's network namespace (pid $2):"
-			nsenter --net="/proc/$2/ns/net" sh -c 'ip -o link show; ip -o addr show; ip route; tc -s qdisc show'
-			for dev in $(nsenter --net="/proc/$2/ns/net" ip -o link show | awk -F': ' '{ sub(/@.*/, "", $2); print $2 }'); do
-				nsenter --net="/proc/$2/ns/net" tc -s filter show dev "$dev" ingress
-			done
+			# A VMM that died is reported, and the rest still shown.
+			if nsenter --net="/proc/$2/ns/net" sh -c 'ip -o link show; ip -o addr show; ip route; tc -s qdisc show'; then
+				for dev in $(nsenter --net="/proc/$2/ns/net" ip -o link show | awk -F': ' '{ sub(/@.*/, "", $2); print $2 }'); do
+					nsenter --net="/proc/$2/ns/net" tc -s filter show dev "$dev" ingress || true
+				done
+			fi
 		fi
-		[ -z "${3:-}" ] || { echo "--- $3:"; tail -n 30 "$3"; }
+		# The runtime's log.json, then any further files (a guest console).
+		for f in "${@:3}"; do
+			[ -z "$f" ] || { echo "--- $f:"; tail -n 30 "$f" || true; }
+		done
 	} >&2 2>&1
 }
 
@@ -461,7 +466,10 @@ EOF
 	[ -n "$ip" ] || { show_client "host-local gave cweb no address"; show_netns "no lease in $leases" "$pid" "$log"; false; }
 	wait_for_page "http://$ip/"
 	client "${HTTP_GET[@]}" "http://$ip/"
-	assert_client_status 0 || { show_netns "ctr's CNI network" "$pid" "$log"; false; }
+	assert_client_status 0 || {
+		show_netns "ctr's CNI network" "$pid" "$log" "$CLIENTS_STATE/ctr-runc/novm-test/cweb/console.log"
+		false
+	}
 	assert_first_line novm-web-page
 	# The guest has host-local's address.
 	client "$CTR" task exec --exec-id ip cweb sh -c "$VM_PROBE; ip -o -4 addr show"

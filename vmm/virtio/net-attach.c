@@ -30,6 +30,20 @@ static int backend_from_env(enum virtio_net_backend *out, novm_error_t *err)
 	return 0;
 }
 
+/* The tap a NIC of the config runs on: opened by name, a copy of the fd the
+ * caller keeps, or none (-1) for a spare. */
+static int nic_fd(const struct vm_nic *nic, int *fd, novm_error_t *err)
+{
+	*fd = -1;
+	if (nic->tap)
+		return tap_open(nic->tap, fd, err);
+	if (nic->tap_fd < 0)
+		return 0;
+	if ((*fd = fcntl(nic->tap_fd, F_DUPFD_CLOEXEC, 3)) < 0)
+		return novm_error(err, errno, "the tap's fd");
+	return 0;
+}
+
 int virtio_net_attach(struct vmm *vmm, const struct vm_config *cfg, novm_error_t *err)
 {
 	enum virtio_net_backend backend = VIRTIO_NET_AUTO;
@@ -46,16 +60,14 @@ int virtio_net_attach(struct vmm *vmm, const struct vm_config *cfg, novm_error_t
 		struct virtio_net_config_host net_cfg = { .fd = -1, .backend = backend,
 							   .label = label };
 
-		memcpy(net_cfg.mac, cfg->nics[i].mac, sizeof(net_cfg.mac));
 		const struct vm_nic *nic = &cfg->nics[i];
-		bool spare = !nic->tap && nic->tap_fd < 0;
+
+		memcpy(net_cfg.mac, nic->mac, sizeof(net_cfg.mac));
 		if (nic->tap)
 			snprintf(label, sizeof(label), "NIC %d (tap %s)", i + 1, nic->tap);
 		else
-			snprintf(label, sizeof(label), "NIC %d%s", i + 1, spare ? " (spare)" : "");
-		if (!nic->tap && !spare && (net_cfg.fd = fcntl(nic->tap_fd, F_DUPFD_CLOEXEC, 3)) < 0)
-			novm_error(err, errno, "the tap's fd");
-		if ((nic->tap ? tap_open(nic->tap, &net_cfg.fd, err) < 0 : !spare && net_cfg.fd < 0) ||
+			snprintf(label, sizeof(label), "NIC %d%s", i + 1, nic->tap_fd < 0 ? " (spare)" : "");
+		if (nic_fd(nic, &net_cfg.fd, err) < 0 ||
 		    virtio_net_init(&vmm->vm, &net_cfg, &vmm->nics[i], err) < 0) {
 			/* A failed step leaves nothing behind. */
 			virtio_net_detach(vmm);
@@ -81,7 +93,8 @@ int virtio_net_connect_spares(struct vmm *vmm, const int *fds, int nr_fds, novm_
 
 	for (int i = 0; i < vmm->nr_nics; i++)
 		nr_spares += !virtio_net_connected(vmm->nics[i]);
-	/* All or none: a request the VM cannot take changes nothing. */
+	/* More links than spares: refused before any spare is connected (a
+	 * connect that fails halfway leaves the spares before it connected). */
 	if (nr_fds > nr_spares)
 		ret = novm_error(err, ENOSPC, "%d links for %d spare NICs", nr_fds, nr_spares);
 	for (int i = 0; ret == 0 && i < vmm->nr_nics && used < nr_fds; i++)
