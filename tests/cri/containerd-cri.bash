@@ -27,11 +27,17 @@ CRI_NAMESPACE=k8s.io
 CRI_BRIDGE=novmcri0
 CRI_SUBNET=10.89.7.0/24
 CRI_NOVM_ROOT=$CLIENTS_STATE/novm-root
+# The pods' cgroup parent (a pod's is $CRI_CGROUP/<pod name>), as the
+# kubelet's /kubepods.
+CRI_CGROUP=/novm-cri
 # Debian's CNI plugins.
 CRI_CNI_BIN=/usr/lib/cni
 # What the file needs on the host (nothing can be installed inside the harness).
 CRI_PACKAGES=(containerd runc containernetworking-plugins python3-grpcio python3-grpc-tools
 	busybox-static)
+
+# clients_teardown's podman clean-up: there is no podman here.
+PODMAN_CMD=(true)
 
 export NOVM_CRI_GEN_DIR=$CLIENTS_STATE/cri-gen
 export CONTAINER_RUNTIME_ENDPOINT=unix://$CRI_SOCK
@@ -60,13 +66,18 @@ cri_setup() {
 }
 
 cri_teardown() {
-	local pod
+	local pod dir
 	if [ -S "$CRI_SOCK" ]; then
 		for pod in $(timeout 60 "$CRI_CLIENT_BIN" --timeout 30 pods 2>/dev/null | cut -d' ' -f1); do
 			timeout 60 "$CRI_CLIENT_BIN" --timeout 50 stopp "$pod" >/dev/null 2>&1
 			timeout 60 "$CRI_CLIENT_BIN" --timeout 50 rmp "$pod" >/dev/null 2>&1
 		done
 	fi
+	# The pods' parent cgroups (runtimes remove only their containers'), in
+	# each hierarchy where the host has cgroup v1.
+	for dir in "/sys/fs/cgroup$CRI_CGROUP" /sys/fs/cgroup/*"$CRI_CGROUP"; do
+		[ ! -d "$dir" ] || find "$dir" -depth -type d -exec rmdir {} + 2>/dev/null || true
+	done
 	clients_teardown
 	! ip link show "$CRI_BRIDGE" >/dev/null 2>&1 || ip link del "$CRI_BRIDGE"
 }
@@ -185,7 +196,7 @@ cri_pod_config() {
   "hostname": "$name",
   "log_directory": "$dir/logs",
   "labels": {"novm-test": "$name"},
-  "linux": {"cgroup_parent": "/novm-cri/$name"}
+  "linux": {"cgroup_parent": "$CRI_CGROUP/$name"}
 }
 EOF
 	echo "$dir/pod.json"
