@@ -30,6 +30,10 @@ CRI_NOVM_ROOT=$CLIENTS_STATE/novm-root
 # The pods' cgroup parent (a pod's is $CRI_CGROUP/<pod name>), as the
 # kubelet's /kubepods.
 CRI_CGROUP=/novm-cri
+# The pod's and its containers' namespaces, as the kubelet's default (no
+# shareProcessNamespace): the pod's network and IPC, a PID namespace per
+# container.
+CRI_NAMESPACES='{"network": "POD", "pid": "CONTAINER", "ipc": "POD"}'
 # Debian's CNI plugins.
 CRI_CNI_BIN=/usr/lib/cni
 # What the file needs on the host (nothing can be installed inside the harness).
@@ -185,8 +189,8 @@ cri_ok() {
 	assert_client_status 0
 }
 
-# cri_pod_config NAME HANDLER: writes the PodSandboxConfig of a test pod,
-# prints its path.
+# cri_pod_config NAME: writes the PodSandboxConfig of a test pod, prints its
+# path.
 cri_pod_config() {
 	local name=$1 dir=$CLIENTS_STATE/pods/$1
 	mkdir -p "$dir/logs" "$dir/volume"
@@ -196,7 +200,10 @@ cri_pod_config() {
   "hostname": "$name",
   "log_directory": "$dir/logs",
   "labels": {"novm-test": "$name"},
-  "linux": {"cgroup_parent": "$CRI_CGROUP/$name"}
+  "linux": {
+    "cgroup_parent": "$CRI_CGROUP/$name",
+    "security_context": {"namespace_options": $CRI_NAMESPACES}
+  }
 }
 EOF
 	echo "$dir/pod.json"
@@ -207,9 +214,10 @@ EOF
 # as the kubelet makes one: a host directory) on /volume; prints its path.
 cri_container_config() {
 	local pod=$1 name=$2 dir=$CLIENTS_STATE/pods/$1
-	"$PYTHON" - "$dir/$name.json" "$name" "$CRI_IMAGE" "$3" "$dir/volume" <<'PY'
+	"$PYTHON" - "$dir/$name.json" "$name" "$CRI_IMAGE" "$3" "$dir/volume" "$CRI_NAMESPACES" <<'PY'
 import json, sys
-path, name, image, script, volume = sys.argv[1:]
+path, name, image, script, volume, namespaces = sys.argv[1:]
+NAMESPACES = json.loads(namespaces)
 json.dump({
     "metadata": {"name": name, "attempt": 0},
     "image": {"image": image},
@@ -217,6 +225,7 @@ json.dump({
     "log_path": name + ".log",
     "mounts": [{"container_path": "/volume", "host_path": volume}],
     "labels": {"novm-test": name},
+    "linux": {"security_context": {"namespace_options": NAMESPACES}},
 }, open(path, "w"), indent=2)
 PY
 	echo "$dir/$name.json"

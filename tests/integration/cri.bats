@@ -158,8 +158,9 @@ pod_lifecycle() {
 	! pgrep -f -- "$POD" >/dev/null ||
 		{ show_client "processes of the pod remain: $(pgrep -af -- "$POD")"; return 1; }
 	[ "$(kvm_vm_count)" -eq "$vms_before" ] || { show_client "a VM of the pod is still running"; return 1; }
-	[ -z "$(ls -A "$CRI_NOVM_ROOT")" ] ||
-		{ show_client "novm-runc's state is left: $(ls -A "$CRI_NOVM_ROOT")"; return 1; }
+	# (containerd's runc shim gives the runtime --root <Root>/<namespace>)
+	[ -z "$(ls -A "$CRI_NOVM_ROOT/$CRI_NAMESPACE" 2>/dev/null)" ] ||
+		{ show_client "novm-runc's state is left: $(ls -A "$CRI_NOVM_ROOT/$CRI_NAMESPACE")"; return 1; }
 	POD=
 }
 
