@@ -53,6 +53,12 @@ echo from-b >/volume/b
 trap "exit 0" TERM
 while :; do sleep 1 & wait $!; done'
 
+# Whether this shell's root is not its mount namespace's root, which is
+# where setns into the namespace (as runc exec does) puts the root.
+runs_chrooted() {
+	[ "$(stat -c %d:%i /)" != "$(nsenter --mount=/proc/self/ns/mnt stat -c %d:%i / 2>/dev/null)" ]
+}
+
 # pod_lifecycle HANDLER: the pod's whole life under that runtime handler.
 pod_lifecycle() {
 	local handler=$1 name=pod-$1 pod_json a_json b_json a b host_boot log vol
@@ -90,37 +96,45 @@ pod_lifecycle() {
 	[ "$(cat "$vol/from-a")" = "hello from a" ]
 	[ "$(cat "$vol/a")" = from-a ]
 
-	# ExecSync: each reads what the other wrote; an exit status comes back.
-	cri exec-sync "$a" cat /volume/b
-	assert_client_status 0
-	assert_first_line from-b
-	cri exec-sync "$b" cat /volume/a
-	assert_client_status 0
-	assert_first_line from-a
-	cri exec-sync "$b" sh -c 'echo to-stderr >&2; exit 3'
-	assert_client_status 3
-	[[ $stderr == *to-stderr* ]] || { show_client "ExecSync lost stderr"; return 1; }
-
-	# Where the containers ran: one kernel for both (the same boot id); the
-	# host's under runc, a guest's under novm.
-	host_boot=$(cat /proc/sys/kernel/random/boot_id)
-	cri exec-sync "$a" cat /proc/sys/kernel/random/boot_id
-	assert_client_status 0
-	local boot_a=${lines[0]}
-	cri exec-sync "$b" cat /proc/sys/kernel/random/boot_id
-	assert_client_status 0
-	[ "${lines[0]}" = "$boot_a" ] || { show_client "A and B run on different kernels ($boot_a)"; return 1; }
-	cri exec-sync "$a" cat /proc/cmdline
-	assert_client_status 0
-	if [ "$handler" = novm ]; then
-		[ "$boot_a" != "$host_boot" ] || { show_client "the pod runs on the host's kernel"; return 1; }
-		[[ $output == *novm.mode=* ]] || { show_client "the pod is not in a novm guest"; return 1; }
-		# One VM for the sandbox and both containers.
-		local vms
-		vms=$(($(kvm_vm_count) - vms_before))
-		[ "$vms" -eq 1 ] || { show_client "the pod runs in $vms VMs, not 1"; return 1; }
+	# runc exec joins the container's mount namespace, whose root is then
+	# the namespace's first mount: where this runs chrooted (the harness's
+	# L1 runs the tests in a chroot of its initramfs) that is not the
+	# container's root, and the exec fails ("open /proc/self/fd").
+	if [ "$handler" = runc ] && runs_chrooted; then
+		echo "# $name: ExecSync not tested under runc in a chroot" >&3
 	else
-		[ "$boot_a" = "$host_boot" ] || { show_client "runc's pod is not on the host's kernel"; return 1; }
+		# ExecSync: each reads what the other wrote; an exit status comes back.
+		cri exec-sync "$a" cat /volume/b
+		assert_client_status 0
+		assert_first_line from-b
+		cri exec-sync "$b" cat /volume/a
+		assert_client_status 0
+		assert_first_line from-a
+		cri exec-sync "$b" sh -c 'echo to-stderr >&2; exit 3'
+		assert_client_status 3
+		[[ $stderr == *to-stderr* ]] || { show_client "ExecSync lost stderr"; return 1; }
+
+		# Where the containers ran: one kernel for both (the same boot id); the
+		# host's under runc, a guest's under novm.
+		host_boot=$(cat /proc/sys/kernel/random/boot_id)
+		cri exec-sync "$a" cat /proc/sys/kernel/random/boot_id
+		assert_client_status 0
+		local boot_a=${lines[0]}
+		cri exec-sync "$b" cat /proc/sys/kernel/random/boot_id
+		assert_client_status 0
+		[ "${lines[0]}" = "$boot_a" ] || { show_client "A and B run on different kernels ($boot_a)"; return 1; }
+		cri exec-sync "$a" cat /proc/cmdline
+		assert_client_status 0
+		if [ "$handler" = novm ]; then
+			[ "$boot_a" != "$host_boot" ] || { show_client "the pod runs on the host's kernel"; return 1; }
+			[[ $output == *novm.mode=* ]] || { show_client "the pod is not in a novm guest"; return 1; }
+			# One VM for the sandbox and both containers.
+			local vms
+			vms=$(($(kvm_vm_count) - vms_before))
+			[ "$vms" -eq 1 ] || { show_client "the pod runs in $vms VMs, not 1"; return 1; }
+		else
+			[ "$boot_a" = "$host_boot" ] || { show_client "runc's pod is not on the host's kernel"; return 1; }
+		fi
 	fi
 
 	# The logs CRI writes: the log file it names, in its format.
