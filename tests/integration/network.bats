@@ -167,6 +167,11 @@ check_guest_network() {
 	local id=$1 peer=$2 mac=$3 n=$4
 	for _ in $(seq 1 300); do grep -q guest-done "$BATS_TEST_TMPDIR/$id.out" && break; sleep 0.2; done
 	output=$(cat "$BATS_TEST_TMPDIR/$id.out")
+	grep -q guest-done "$BATS_TEST_TMPDIR/$id.out" || {
+		show_run "the guest's program did not finish within 60 s"
+		show_vm "$id" "$BATS_TEST_TMPDIR/$id.err" "$BATS_TEST_TMPDIR/log"
+		false
+	}
 	[[ $output == *"addr 10.77.$n.2/24"* ]] || { show_run "eth0's address in the guest"; false; }
 	[[ $output == *"default via 10.77.$n.1 dev eth0"* ]] || { show_run "the default route in the guest"; false; }
 	[[ $output == *"$mac"* ]] || { show_run "eth0's MAC in the guest is not the link's ($mac)"; false; }

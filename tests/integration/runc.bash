@@ -56,22 +56,13 @@ runc_run() {
 		if [ $rc -eq 124 ] || [ $rc -eq 137 ]; then
 			# What the VMM and the guest were doing, for the failure report.
 			echo "--- the VMM'"'"'s diag after $limit s:" >&2
-			diag=$(novm_diag "$root/${!#}" 2>&1)
-			printf "%s\n" "$diag" >&2
-			# A vCPU still holding an exception KVM has not delivered,
-			# after all that time: the guest itself is stuck (seen in
-			# the emulated L1 while listing thousands of files), in the
-			# words tests/run retries once.
-			case $diag in
-			"ok "*'"'"'"exception_pending":true'"'"'*)
-				echo "(test: the guest stopped answering: a vCPU with an exception pending)" >&2 ;;
-			esac
+			show_diag "$root/${!#}" >&2
 			novm_l1_kvm_trace 2 >&2
 			echo "--- the guest console'"'"'s last lines:" >&2
 			tail -n 30 "$root/${!#}/console.log" >&2
 			"$runc" --root "$root" delete --force "${!#}" >/dev/null 2>&1
 		fi
-		exit $rc' _ "$dir" "$NOVM_RUN_TIMEOUT" "$NOVM_RUNC" "$RUNC_ROOT" "$(declare -f novm_diag novm_l1_kvm_trace)" "$@" 2>"$errf") || status=$?
+		exit $rc' _ "$dir" "$NOVM_RUN_TIMEOUT" "$NOVM_RUNC" "$RUNC_ROOT" "$(declare -f novm_diag show_diag novm_l1_kvm_trace)" "$@" 2>"$errf") || status=$?
 	stderr=$(cat "$errf")
 	# As bats' `run` splits them: one element per non-empty line.
 	IFS=$'\n' read -d '' -r -a lines <<<"$output" || true
@@ -80,8 +71,41 @@ runc_run() {
 		stderr+=$'\n'"(test: novm-runc run did not finish within $NOVM_RUN_TIMEOUT s)"
 }
 
+# show_diag STATE_DIR: the VMM's diag answer.  A vCPU still holding an
+# exception KVM has not delivered, after all that time, means the guest
+# itself is stuck (seen in the emulated L1 under heavy virtio-fs traffic):
+# said in the words tests/run retries a test once for.
+show_diag() {
+	local diag
+	diag=$(novm_diag "$1" 2>&1) || true
+	printf '%s\n' "$diag"
+	case $diag in
+	"ok "*'"exception_pending":true'*)
+		echo "(test: the guest stopped answering: a vCPU with an exception pending)" ;;
+	esac
+}
+
 show_run() {
 	printf '%s\n--- status: %s\n--- stdout:\n%s\n--- stderr:\n%s\n' "$1" "$status" "$output" "$stderr" >&2
+}
+
+# show_vm ID [FILE...]: what a running container's VM was doing, for a
+# failure report: its state, the VMM's diag answer, the end of the guest's
+# console and of each FILE (the runtime's log, the container's stderr).
+show_vm() {
+	local root=${RUNC_ROOT:-$BATS_TEST_TMPDIR/runc-root} f
+	{
+		echo "--- state of $1:"
+		timeout -k 5 60 "$NOVM_RUNC" --root "$root" state "$1" || true
+		echo "--- the VMM's diag:"
+		show_diag "$root/$1"
+		echo "--- the guest console's last lines:"
+		tail -n 40 "$root/$1/console.log" || true
+		for f in "${@:2}"; do
+			echo "--- $f:"
+			tail -n 40 "$f" || true
+		done
+	} >&2 2>&1
 }
 
 assert_run_status() {
