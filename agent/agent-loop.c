@@ -226,10 +226,15 @@ static void create_pod_container(struct container *c, const struct link_frame *f
 	novm_error_t err = NULL;
 	bool forked = false;
 
+	pid_t sandbox_init = session_pid(&c->sessions, 0);
+
 	if (f->session == 0 || !session_free_for(c, "container", f->session))
 		return;
-	if (pods_create(&c->pods, &c->sessions, f->session, (const char *)f->payload, f->len,
-			session_pid(&c->sessions, 0), &forked, &err) < 0) {
+	/* Its namespaces are joined from the sandbox's init. */
+	if (sandbox_init <= 0)
+		novm_error(&err, 0, "the pod's sandbox has no process to join");
+	if (err || pods_create(&c->pods, &c->sessions, f->session, (const char *)f->payload, f->len,
+			       sandbox_init, &forked, &err) < 0) {
 		/* A forked init's end is reported when it comes. */
 		if (forked) {
 			agent_say("error: session %u: %s", f->session, err->msg);

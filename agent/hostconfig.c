@@ -113,6 +113,14 @@ static int parse_document(const char *name, const char *text, size_t len, bool p
 	if (!json_present(&root) || json_want_object(&root, NULL, err) < 0)
 		return json_error(&root, err, "expected an object");
 	if (pod) {
+		/* The sandbox's business, set at its CONFIG. */
+		static const char *const sandbox_only[] = { "start", "hostname", "network" };
+		for (size_t i = 0; i < sizeof(sandbox_only) / sizeof(*sandbox_only); i++) {
+			json_member(&root, sandbox_only[i], &node);
+			if (json_present(&node))
+				return json_error(&node, err, "a pod container cannot set \"%s\"",
+						  sandbox_only[i]);
+		}
 		json_member(&root, "id", &node);
 		if (json_require(&node, NULL, err) < 0 ||
 		    json_get_string(&node, NULL, &cfg.id, err) < 0)

@@ -54,7 +54,9 @@ const struct agent_share *agent_config_root_share(const struct agent_config *cfg
 
 /* Pod containers (proto/agent.h) and how many one VM holds besides its
  * sandbox: each is a cgroup, namespaces and a session in PID 1. */
-#define AGENT_MAX_POD_CONTAINERS 64
+/* Each holds one of the VMM's control connections and agent sessions (64
+ * of each) for its whole life: half stay for execs and short requests. */
+#define AGENT_MAX_POD_CONTAINERS 32
 /* A pod container's id: what the host names it, for messages. */
 #define AGENT_POD_ID_MAX 1024
 

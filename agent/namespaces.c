@@ -1,6 +1,7 @@
 #include "namespaces.h"
 
 #include <errno.h>
+#include <ftw.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
@@ -208,13 +209,25 @@ int container_ns_signal_all(const struct container_ns *ns, int sig, novm_error_t
 	return 0;
 }
 
+/* nftw: cgroup directories go deepest first; their files go with them. */
+static int rmdir_cgroup(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	if (type == FTW_DP && rmdir(path) < 0 && errno != ENOENT)
+		return -1;
+	return 0;
+}
+
 int container_ns_remove_cgroup(const struct container_ns *ns)
 {
 	char path[sizeof(NS_CGROUP_MOUNT) + NS_CGROUP_NAME_MAX + 16];
 
 	container_ns_signal_all(ns, SIGKILL, NULL);
 	cgroup_path(ns, NULL, path, sizeof(path));
-	if (rmdir(path) < 0 && errno != ENOENT)
+	/* With the cgroups a privileged container made under its own
+	 * (systemd, a nested runtime), which would keep it busy for good. */
+	if (nftw(path, rmdir_cgroup, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT) < 0 && errno != ENOENT)
 		return -1;
 	return 0;
 }

@@ -54,8 +54,6 @@ int pods_create(struct pod_table *p, struct session_table *t, uint32_t session,
 	}
 	agent_log("pod: container %s is session %u (cgroup %s)", e->ctr.cfg.id, session,
 		  e->ctr.ns.cgroup_name);
-	if (e->ctr.cfg.start && session_start(t, session, err) < 0)
-		return -1;
 	return 0;
 }
 

@@ -51,28 +51,28 @@ enum proto_type {
 	PROTO_DNS_ANSWER = 71,	/* the resolver's answer to the PROTO_DNS of the
 				 * same tag; payload: uint32 tag, the message */
 
-	/* Pods: more containers in the sandbox's VM (see below). */
-	PROTO_CONTAINER = 72,	/* payload: JSON {"id": <container id>, "config":
-				 * <OCI config>, "shares": [...]} (PROTO_CONFIG's
-				 * document plus the id); the frame's session (a
-				 * host-chosen id, as for PROTO_EXEC) becomes a
-				 * pod container.  Answered PROTO_CREATED or
-				 * PROTO_ERROR; then PROTO_START, PROTO_EXIT. */
-	PROTO_SIGNAL_TREE = 73,	/* payload: uint32 signal; every process of the
-				 * pod container whose session the frame names
-				 * (its PID namespace), daemons included */
-	PROTO_EXEC_IN = 74,	/* payload: uint32 session of a pod container,
-				 * then OCI process JSON: PROTO_EXEC inside that
-				 * container's namespaces and root; the frame's
-				 * session is the new exec session */
-
 	/* Links added between create and start (ctr run --cni). */
-	PROTO_NETWORK = 75,	/* NICs connected after boot, before PROTO_START:
+	PROTO_NETWORK = 72,	/* NICs connected after boot, before PROTO_START:
 				 * payload: a "network" object as in CONFIG, whose
 				 * interfaces name the NIC they go to by
 				 * "device_mac"; answered like a QUERY (PROTO_REPLY,
 				 * same session id): {} once applied, or
 				 * {"error": "..."} */
+
+	/* Pods: more containers in the sandbox's VM (see below). */
+	PROTO_CONTAINER = 73,	/* payload: JSON {"id": <container id>, "config":
+				 * <OCI config>, "shares": [...]} (PROTO_CONFIG's
+				 * document plus the id); the frame's session (a
+				 * host-chosen id, as for PROTO_EXEC) becomes a
+				 * pod container.  Answered PROTO_CREATED or
+				 * PROTO_ERROR; then PROTO_START, PROTO_EXIT. */
+	PROTO_SIGNAL_TREE = 74,	/* payload: uint32 signal; every process of the
+				 * pod container whose session the frame names
+				 * (its PID namespace), daemons included */
+	PROTO_EXEC_IN = 75,	/* payload: uint32 session of a pod container,
+				 * then OCI process JSON: PROTO_EXEC inside that
+				 * container's namespaces and root; the frame's
+				 * session is the new exec session */
 };
 
 /* Pods.  Session 0 is the sandbox (the pod's pause container), set up from

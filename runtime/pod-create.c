@@ -231,9 +231,27 @@ static int record(struct pod_work *w, enum oci_status status, novm_error_t *err)
 	return state_write(w->dir, &w->state, err);
 }
 
+/* What a pod container cannot have, refused before anything is made. */
+static int check_spec(const struct oci_spec *spec, novm_error_t *err)
+{
+	const struct oci_hooks *h = &spec->hooks;
+
+	/* They would run against the container's namespaces, which are the
+	 * sandbox VM's guest's: none is on the host to be handed over. */
+	if (h->prestart.len || h->create_runtime.len || h->create_container.len)
+		return novm_error(err, 0, "a pod container cannot have prestart, createRuntime or "
+					  "createContainer hooks (its namespaces are in the sandbox's VM)");
+	/* PROTO_CONTAINER carries config.json in one request. */
+	if (spec->text_len + CONTROL_MAX_LINE > CONTROL_MAX_PROCESS_JSON)
+		return novm_error(err, 0, "config.json is too big for a pod container: %zu bytes "
+					  "(at most %d)", spec->text_len,
+				  CONTROL_MAX_PROCESS_JSON - CONTROL_MAX_LINE);
+	return 0;
+}
+
 static int prepare(struct pod_work *w, const char *sandbox_id, novm_error_t *err)
 {
-	if (check_sandbox(w, sandbox_id, err) < 0 ||
+	if (check_spec(w->spec, err) < 0 || check_sandbox(w, sandbox_id, err) < 0 ||
 	    state_create_dir(w->g->root, w->o->id, &w->dir, &w->lock_fd, err) < 0)
 		return -1;
 	if (!(w->created = state_now_rfc3339()) || !(w->pod.sandbox = strdup(sandbox_id)))
@@ -252,7 +270,10 @@ static int prepare(struct pod_work *w, const char *sandbox_id, novm_error_t *err
 	if (record(w, OCI_STATUS_CREATING, err) < 0 || state_write_pod(w->dir, &w->pod, err) < 0 ||
 	    hooks_save(w->dir, &w->spec->hooks, w->spec->text, w->spec->text_len, err) < 0)
 		return -1;
+	/* The id is ours alone now: grafts a failed delete of an earlier
+	 * container of that id left would collide with ours. */
 	pod_graft_prefix(w->o->id, w->prefix);
+	pod_ungraft(w->sandbox.dir, w->prefix);
 	return graft_and_describe(w, err);
 }
 

@@ -88,7 +88,11 @@ void pod_ungraft(const char *sandbox_dir, const char *prefix)
 	if (asprintf(&request, CONTROL_REQ_UNGRAFT " %s", prefix) < 0)
 		return;
 	if (ctl_call(sandbox_dir, request, &count, &err) < 0) {
-		log_msg(LOG_LEVEL_DEBUG, "%s: %s", request, err->msg);
+		/* A sandbox that is gone took its grafts along; one that is
+		 * there keeps them until its end, or until a container of the
+		 * same id takes the names again. */
+		bool gone = err->errno_ == ENOENT || err->errno_ == ECONNREFUSED;
+		log_msg(gone ? LOG_LEVEL_DEBUG : LOG_LEVEL_WARNING, "%s: %s", request, err->msg);
 		novm_error_release(&err);
 		return;
 	}

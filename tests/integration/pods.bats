@@ -228,7 +228,7 @@ runc_retry() {
 	[ "$(cat /proc/self/mountinfo)" = "$mounts" ] || { show_run "the host's mounts changed"; false; }
 }
 
-@test "host: pod annotations that name no sandbox fail clearly, leaving nothing" {
+@test "host: pod annotations that name no sandbox, and a pod container with hooks, fail clearly, leaving nothing" {
 	pod_bundle p container nope sleep 1
 	runc_bg p create --bundle "$BATS_TEST_TMPDIR/p" p
 	assert_run_status 1
@@ -241,5 +241,13 @@ runc_retry() {
 	runc_bg p create --bundle "$BATS_TEST_TMPDIR/p" p
 	assert_run_status 1
 	assert_stderr_has "needs io.kubernetes.cri-o.SandboxID"
+	assert_nothing_left
+	# Hooks that would run in namespaces that are the sandbox VM's guest's.
+	edit_config "$BATS_TEST_TMPDIR/p" "cfg['annotations'] = {'io.kubernetes.cri-o.ContainerType': 'container',
+    'io.kubernetes.cri-o.SandboxID': 'nope'}
+cfg['hooks'] = {'createRuntime': [{'path': '/bin/true'}]}"
+	runc_bg p create --bundle "$BATS_TEST_TMPDIR/p" p
+	assert_run_status 1
+	assert_stderr_has "a pod container cannot have prestart, createRuntime or createContainer hooks"
 	assert_nothing_left
 }

@@ -105,6 +105,13 @@ static void test_container_doc(void)
 		{ "{\"id\": \"c\", \"config\": {\"process\": {\"cwd\": \"/\"}}, \"shares\": [" ROOT "]}",
 		  "config.process.args" },
 		{ "[]", "expected an object" },
+		/* The sandbox's own keys. */
+		{ "{\"id\": \"c\", \"start\": true, " PROC ", \"shares\": [" ROOT "]}",
+		  "a pod container cannot set \"start\"" },
+		{ "{\"id\": \"c\", \"hostname\": \"h\", " PROC ", \"shares\": [" ROOT "]}",
+		  "a pod container cannot set \"hostname\"" },
+		{ "{\"id\": \"c\", \"network\": {}, " PROC ", \"shares\": [" ROOT "]}",
+		  "a pod container cannot set \"network\"" },
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		r = parse_pod(bad[i].text, &cfg, &err);
