@@ -1,5 +1,6 @@
 #include "hostconfig.h"
 
+
 #include <endian.h>
 #include <errno.h>
 #include <stdio.h>
@@ -11,29 +12,12 @@
 #include "oci/spec.h"
 #include "proto/agent.h"
 #include "proto/control.h"
+#include "util.h"
 
 #define CONFIG_DOC "CONFIG"
 #define CONTAINER_DOC "CONTAINER"
 
 /* ---- shares ---- */
-
-/* 1 to max of [A-Za-z0-9._-], not "." or "..". */
-static bool name_valid(const char *tag, size_t max)
-{
-	size_t len = strlen(tag);
-
-	if (len == 0 || len > max)
-		return false;
-	/* A tag becomes a directory name under the staging area, too. */
-	if (strcmp(tag, ".") == 0 || strcmp(tag, "..") == 0)
-		return false;
-	for (const char *c = tag; *c; c++) {
-		if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
-		      (*c >= '0' && *c <= '9') || *c == '-' || *c == '_' || *c == '.'))
-			return false;
-	}
-	return true;
-}
 
 static int parse_share(const struct json_node *item, void *dst, novm_error_t *err)
 {
@@ -43,7 +27,7 @@ static int parse_share(const struct json_node *item, void *dst, novm_error_t *er
 	json_member(item, "tag", &node);
 	if (json_require(&node, NULL, err) < 0 || json_get_string(&node, NULL, &s->tag, err) < 0)
 		return -1;
-	if (!name_valid(s->tag, AGENT_TAG_MAX))
+	if (!name_is_plain(s->tag, AGENT_TAG_MAX))
 		return json_error(&node, err,
 				  "\"%s\" is not a virtio-fs tag (1-%d of [A-Za-z0-9._-])",
 				  s->tag, AGENT_TAG_MAX);
@@ -87,7 +71,7 @@ static int check_pod_shares(const struct json_node *root, const struct agent_con
 		if (strcmp(s->tag, PROTO_POD_TAG) != 0)
 			return json_error(&node, err, "share %zu: tag \"%s\", not the pod's \"%s\"", i,
 					  s->tag, PROTO_POD_TAG);
-		if (!s->path || !name_valid(s->path, CONTROL_MAX_GRAFT_NAME))
+		if (!s->path || !name_is_plain(s->path, CONTROL_MAX_GRAFT_NAME))
 			return json_error(&node, err,
 					  "share %zu: \"path\" must name a graft (1-%d of [A-Za-z0-9._-])",
 					  i, CONTROL_MAX_GRAFT_NAME);

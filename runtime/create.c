@@ -265,16 +265,7 @@ static int prepare(const struct runtime_globals *g, const struct create_options 
 		return -1;
 	if (!(w->created = state_now_rfc3339()))
 		return novm_error(err, ENOMEM, "state");
-	w->state = (struct oci_state){
-		.oci_version = (char *)OCI_SPEC_VERSION,
-		.id = (char *)o->id,
-		.bundle = w->spec->bundle,
-		.annotations = w->spec->annotations,
-		.n_annotations = w->spec->n_annotations,
-		.rootfs = w->spec->root.path,
-		.created = w->created,
-		.owner = (char *)"",
-	};
+	w->state = state_for_spec(w->spec, o->id, w->created);
 	if (record_state(w, OCI_STATUS_CREATING, err) < 0)
 		return -1;
 	if (w->pod_role == POD_ROLE_SANDBOX &&

@@ -257,16 +257,7 @@ static int prepare(struct pod_work *w, const char *sandbox_id, novm_error_t *err
 	if (!(w->created = state_now_rfc3339()) || !(w->pod.sandbox = strdup(sandbox_id)))
 		return novm_error(err, ENOMEM, "state");
 	w->pod.role = POD_ROLE_CONTAINER;
-	w->state = (struct oci_state){
-		.oci_version = (char *)OCI_SPEC_VERSION,
-		.id = (char *)w->o->id,
-		.bundle = w->spec->bundle,
-		.annotations = w->spec->annotations,
-		.n_annotations = w->spec->n_annotations,
-		.rootfs = w->spec->root.path,
-		.created = w->created,
-		.owner = (char *)"",
-	};
+	w->state = state_for_spec(w->spec, w->o->id, w->created);
 	if (record(w, OCI_STATUS_CREATING, err) < 0 || state_write_pod(w->dir, &w->pod, err) < 0 ||
 	    hooks_save(w->dir, &w->spec->hooks, w->spec->text, w->spec->text_len, err) < 0)
 		return -1;

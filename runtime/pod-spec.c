@@ -1,8 +1,11 @@
 #include "pod-spec.h"
 
+
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+
+#include "util.h"
 
 static int role_of(const char *type, enum pod_role *role, const char *key, novm_error_t *err)
 {
@@ -92,14 +95,7 @@ void pod_graft_prefix(const char *id, char out[POD_GRAFT_NAME_SIZE])
 
 bool pod_graft_name_valid(const char *name)
 {
-	size_t len = strlen(name);
-
-	if (!len || len > CONTROL_MAX_GRAFT_NAME || !strcmp(name, ".") || !strcmp(name, ".."))
-		return false;
-	for (const char *p = name; *p; p++)
-		if (!plain((unsigned char)*p) && *p != '.' && *p != '_')
-			return false;
-	return true;
+	return name_is_plain(name, CONTROL_MAX_GRAFT_NAME);
 }
 
 int pod_graft_name(const char *prefix, size_t n, char out[POD_GRAFT_NAME_SIZE], novm_error_t *err)

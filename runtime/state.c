@@ -392,3 +392,18 @@ char *state_now_rfc3339(void)
 		return NULL;
 	return out;
 }
+
+struct oci_state state_for_spec(const struct oci_spec *spec, const char *id, char *created)
+{
+	return (struct oci_state){
+		.oci_version = (char *)OCI_SPEC_VERSION,
+		.id = (char *)id,
+		.status = OCI_STATUS_CREATING,
+		.bundle = spec->bundle,
+		.annotations = spec->annotations,
+		.n_annotations = spec->n_annotations,
+		.rootfs = spec->root.path,
+		.created = created,
+		.owner = (char *)"",
+	};
+}

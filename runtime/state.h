@@ -22,6 +22,7 @@
 #include <sys/types.h>
 
 #include "error.h"
+#include "oci/spec.h"
 #include "oci/state.h"
 #include "pod-spec.h"
 
@@ -102,5 +103,9 @@ int state_exec_pids(const char *dir, pid_t **pids, size_t *n, novm_error_t *err)
 /* Writes the current time as RFC 3339 with nanoseconds, like runc's
  * `created` (heap string, NULL when out of memory). */
 char *state_now_rfc3339(void);
+
+/* A container's first state ("creating"), from its spec; the strings are
+ * borrowed from spec, id and created. */
+struct oci_state state_for_spec(const struct oci_spec *spec, const char *id, char *created);
 
 #endif

@@ -91,6 +91,10 @@ void control_begin_body(struct conn *c, const struct control_request *req);
 extern const struct agent_session_ops control_start_ops;
 extern const struct agent_session_ops control_exec_ops;
 bool control_refuse_when_paused(struct conn *c, const char *what);
+/* A session's end on its connection: its exit once started, else the
+ * agent's error or `before` with the status. */
+void control_session_ended(struct conn *c, int status, int signo, const char *error,
+			   const char *before);
 void control_query(struct conn *c, const char *name);
 
 /* control-pod.c: graft, ungraft, container and `in <session>` requests,

@@ -28,17 +28,8 @@ static void container_created(void *opaque, int pid)
 
 static void container_ended(void *opaque, int status, int signo, const char *error)
 {
-	struct conn *c = opaque;
-
-	c->has_session = false;
-	c->wait = WAIT_NONE;
-	if (c->started)
-		conn_finish(c, CONTROL_ANS_EXIT " %d %d", status, signo);
-	else if (error)
-		conn_finish(c, CONTROL_ANS_ERROR " %s", error);
-	else
-		conn_finish(c, CONTROL_ANS_ERROR " the container ended before it was created (status %d)",
-			    status);
+	control_session_ended(opaque, status, signo, error,
+			      "the container ended before it was created");
 }
 
 static const struct agent_session_ops container_ops = {

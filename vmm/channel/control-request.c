@@ -59,10 +59,9 @@ static void exec_started(void *opaque, int pid)
 	conn_printf(c, CONTROL_ANS_OK " %d", pid);
 }
 
-static void exec_ended(void *opaque, int status, int signo, const char *error)
+void control_session_ended(struct conn *c, int status, int signo, const char *error,
+			   const char *before)
 {
-	struct conn *c = opaque;
-
 	/* The backend forgot the session already. */
 	c->has_session = false;
 	c->wait = WAIT_NONE;
@@ -71,7 +70,12 @@ static void exec_ended(void *opaque, int status, int signo, const char *error)
 	else if (error)
 		conn_finish(c, CONTROL_ANS_ERROR " %s", error);
 	else
-		conn_finish(c, CONTROL_ANS_ERROR " the process ended before it started (status %d)", status);
+		conn_finish(c, CONTROL_ANS_ERROR " %s (status %d)", before, status);
+}
+
+static void exec_ended(void *opaque, int status, int signo, const char *error)
+{
+	control_session_ended(opaque, status, signo, error, "the process ended before it started");
 }
 
 const struct agent_session_ops control_exec_ops = {

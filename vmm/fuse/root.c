@@ -14,15 +14,11 @@
 
 #include "cleanup.h"
 #include "internal.h"
+#include "util.h"
 
 bool fuse_graft_name_valid(const char *name)
 {
-	size_t len = strlen(name);
-
-	if (len == 0 || len > FUSE_MAX_GRAFT_NAME || !strcmp(name, ".") || !strcmp(name, ".."))
-		return false;
-	return strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") ==
-	       len;
+	return name_is_plain(name, FUSE_MAX_GRAFT_NAME);
 }
 
 /* Under the lock. */
