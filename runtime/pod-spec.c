@@ -1,6 +1,5 @@
 #include "pod-spec.h"
 
-
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
