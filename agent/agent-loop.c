@@ -24,7 +24,7 @@
 #include "guestctr.h"
 #include "oci/json.h"
 #include "pods.h"
-#include "query.h"
+#include "replies.h"
 #include "session.h"
 #include "util.h"
 
@@ -95,77 +95,6 @@ static void report_setup_failure(struct container *c, uint32_t session, novm_err
 	    send_exit(c, session, SETUP_FAILED_STATUS, &err) < 0)
 		agent_warn(&err, "channel");
 	novm_error_release(failure);
-}
-
-/* Errors travel as {"error": "..."} so the reply is JSON either way. */
-static int error_json(const char *msg, char **out, size_t *len, novm_error_t *err)
-{
-	cleanup_json_gen struct json_gen *gen = json_gen_new(NULL);
-
-	if (!gen)
-		return novm_error(err, ENOMEM, "reply");
-	json_gen_object_open(gen);
-	json_gen_member_string(gen, "error", msg);
-	json_gen_object_close(gen);
-	return json_gen_finish(gen, "reply", out, len, err);
-}
-
-/* PROTO_REPLY with answer, or with {"error": ...} when *failure is set
- * (released). */
-static void send_reply(struct container *c, uint32_t session, const char *answer, size_t len,
-		       novm_error_t *failure)
-{
-	cleanup_free char *error = NULL;
-	novm_error_t err = NULL;
-
-	if (*failure) {
-		if (error_json((*failure)->msg, &error, &len, &err) < 0) {
-			novm_error_release(failure);
-			agent_warn(&err, "reply");
-			return;
-		}
-		novm_error_release(failure);
-		answer = error;
-	}
-	if (link_send(&c->link, PROTO_REPLY, session, answer, len, &err) < 0)
-		agent_warn(&err, "channel");
-}
-
-/* "ps"/"stats" answer for session 0, with a session for that pod
- * container; errors are replies too. */
-static void answer_query(struct container *c, const struct link_frame *f)
-{
-	cleanup_free char *answer = NULL;
-	const char *cgroup = NULL;
-	struct query_request q;
-	size_t len = 0;
-	novm_error_t err = NULL;
-	int r = query_parse((const char *)f->payload, f->len, &q, &err);
-
-	if (r == 0 && q.has_session)
-		r = pods_query_cgroup(&c->pods, q.session, &cgroup, &err);
-	if (r == 0)
-		query_run(q.kind, cgroup, &answer, &len, &err);
-	send_reply(c, f->session, answer, len, &err);
-}
-
-/* NICs the host connected after boot (the links a client added between
- * create and start): configured as CONFIG's are, before the process
- * starts.  The DNS relay is CONFIG's alone. */
-static void configure_network(struct container *c, const struct link_frame *f)
-{
-	struct agent_network net;
-	novm_error_t err = NULL;
-
-	if (agent_network_parse_text((const char *)f->payload, f->len, &net, &err) == 0) {
-		if (net.dns_relay)
-			agent_log("network: dns_relay ignored after CONFIG");
-		agent_network_apply(&net, &err);
-		agent_network_release(&net);
-	}
-	if (err)
-		agent_say("error: network: %s", err->msg);
-	send_reply(c, f->session, "{}", 2, &err);
 }
 
 /* ---- frames from the host ---- */
@@ -307,10 +236,10 @@ static void dispatch(struct container *c, const struct link_frame *f)
 		create_pod_container(c, f);
 		break;
 	case PROTO_QUERY:
-		answer_query(c, f);
+		reply_query(&c->link, &c->pods, f);
 		break;
 	case PROTO_NETWORK:
-		configure_network(c, f);
+		reply_network(&c->link, f);
 		break;
 	case PROTO_DNS_ANSWER:
 		dns_relay_answer(&c->dns, f->payload, f->len);
@@ -374,7 +303,7 @@ static int receive_config(struct container *c, novm_error_t *err)
 				return agent_config_parse((const char *)f.payload, f.len,
 							  &c->sandbox.cfg, err);
 			if (f.type == PROTO_QUERY)
-				answer_query(c, &f);
+				reply_query(&c->link, &c->pods, &f);
 			else
 				agent_log("channel: frame type %u before CONFIG ignored", f.type);
 		}

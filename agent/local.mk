@@ -54,6 +54,7 @@ agent_novm_init_SOURCES = \
 	agent/pods.h agent/pods.c \
 	agent/loopback.h agent/loopback.c \
 	agent/netsetup.c agent/dns-relay.h agent/dns-relay.c \
+	agent/replies.h agent/replies.c \
 	agent/session.h agent/session-internal.h agent/session.c agent/session-io.c \
 	$(AGENT_PROCESS_SOURCES) \
 	$(AGENT_OCI_SOURCES) \
