@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,7 @@
 #include "hooks.h"
 #include "jsonstr.h"
 #include "log.h"
+#include "oci/vm-size.h"
 #include "pod.h"
 #include "pod-spec.h"
 #include "proc.h"
@@ -60,6 +62,26 @@ int pod_seal_tree(int tree_fd, novm_error_t *err)
 	return 0;
 }
 
+/* The pod's RAM was fixed when its VM booted: a memory limit it cannot
+ * hold is refused now rather than met by the guest's OOM killer later. */
+static int check_fits(const struct oci_spec *spec, const struct ctr_state *sandbox,
+		      novm_error_t *err)
+{
+	const struct oci_resources *res = &spec->linux_.resources;
+	uint64_t ram = sandbox->vmm.memory;
+	uint64_t most = ram > OCI_VM_MEMORY_OVERHEAD ? ram - OCI_VM_MEMORY_OVERHEAD : 0;
+
+	if (!spec->has_linux || !res->has_memory_limit || res->memory_limit <= 0 || !ram ||
+	    (uint64_t)res->memory_limit <= most)
+		return 0;
+	return novm_error(err, 0,
+			  "memory limit %" PRId64 " does not fit pod %s: its VM has %" PRIu64
+			  " MiB of RAM, room for a container limit of at most %" PRIu64
+			  " (size the pod with %s on its sandbox, as containerd does with %s)",
+			  res->memory_limit, sandbox->id, ram / (uint64_t)OCI_MiB, most, OCI_ANNOTATION_MEMORY,
+			  OCI_ANNOTATION_POD_MEMORY);
+}
+
 static int check_sandbox(struct pod_work *w, const char *sandbox_id, novm_error_t *err)
 {
 	if (state_check_id(sandbox_id, NULL) < 0)
@@ -73,7 +95,7 @@ static int check_sandbox(struct pod_work *w, const char *sandbox_id, novm_error_
 	if (strcmp(w->sandbox.status, "created") && strcmp(w->sandbox.status, "running"))
 		return novm_error(err, 0, "sandbox %s is %s: a pod container needs it created or running",
 				  sandbox_id, w->sandbox.status);
-	return 0;
+	return check_fits(w->spec, &w->sandbox, err);
 }
 
 /* share_fn: the share's tree, a detached copy of its mounts (no host

@@ -153,7 +153,7 @@ runc_retry() {
 	[ "$(count_vms)" -eq 1 ]
 }
 
-@test "pods: a container's exit status is its host process's; kill and delete of one leave the others" {
+@test "pods: a container's exit status is its host process's; kill and delete of one leave the others; a limit the pod cannot hold is refused" {
 	novm_require_vm
 	pod_start sb sandbox sb sleep 100000
 	pod_start a container sb sleep 1000
@@ -206,7 +206,14 @@ runc_retry() {
 	runc_bg y create --bundle "$BATS_TEST_TMPDIR/y" y
 	assert_run_status 1
 	assert_stderr_has "sandbox nope does not exist"
-	[ ! -e "$RUNC_ROOT/x" ] && [ ! -e "$RUNC_ROOT/y" ] || { show_run "state left: $(ls "$RUNC_ROOT")"; false; }
+	# A memory limit the pod's VM (256 MiB: 128 for containers) cannot hold.
+	pod_bundle z container sb sleep 1
+	edit_config "$BATS_TEST_TMPDIR/z" "cfg['linux'].setdefault('resources', {})['memory'] = {'limit': 536870912}"
+	runc_bg z create --bundle "$BATS_TEST_TMPDIR/z" z
+	assert_run_status 1
+	assert_stderr_has "memory limit 536870912 does not fit pod sb: its VM has 256 MiB of RAM"
+	[ ! -e "$RUNC_ROOT/x" ] && [ ! -e "$RUNC_ROOT/y" ] && [ ! -e "$RUNC_ROOT/z" ] ||
+		{ show_run "state left: $(ls "$RUNC_ROOT")"; false; }
 }
 
 @test "pods: deleting the sandbox stops its containers (137); then no VMM, state or mount is left" {
