@@ -21,10 +21,10 @@
 #include "link.h"
 #include "log.h"
 #include "loopback.h"
-#include "namespaces.h"
+#include "guestctr.h"
 #include "oci/json.h"
-#include "query.h"
-#include "rootfs.h"
+#include "pods.h"
+#include "replies.h"
 #include "session.h"
 #include "util.h"
 
@@ -36,10 +36,9 @@
 
 struct container {
 	struct link link;
-	struct agent_config cfg;
+	struct guest_ctr sandbox;	/* session 0 */
+	struct pod_table pods;
 	struct session_table sessions;
-	struct container_ns ns;
-	bool ns_up;		/* ns holds fds to release */
 	struct dns_relay dns;
 	int sigchld_fd;
 	bool host_gone;
@@ -98,129 +97,103 @@ static void report_setup_failure(struct container *c, uint32_t session, novm_err
 	novm_error_release(failure);
 }
 
-/* Errors travel as {"error": "..."} so the reply is JSON either way. */
-static int error_json(const char *msg, char **out, size_t *len, novm_error_t *err)
-{
-	cleanup_json_gen struct json_gen *gen = json_gen_new(NULL);
-
-	if (!gen)
-		return novm_error(err, ENOMEM, "reply");
-	json_gen_object_open(gen);
-	json_gen_member_string(gen, "error", msg);
-	json_gen_object_close(gen);
-	return json_gen_finish(gen, "reply", out, len, err);
-}
-
-/* PROTO_REPLY with answer, or with {"error": ...} when *failure is set
- * (released). */
-static void send_reply(struct container *c, uint32_t session, const char *answer, size_t len,
-		       novm_error_t *failure)
-{
-	cleanup_free char *error = NULL;
-	novm_error_t err = NULL;
-
-	if (*failure) {
-		if (error_json((*failure)->msg, &error, &len, &err) < 0) {
-			novm_error_release(failure);
-			agent_warn(&err, "reply");
-			return;
-		}
-		novm_error_release(failure);
-		answer = error;
-	}
-	if (link_send(&c->link, PROTO_REPLY, session, answer, len, &err) < 0)
-		agent_warn(&err, "channel");
-}
-
-static void answer_query(struct container *c, const struct link_frame *f)
-{
-	cleanup_free char *answer = NULL;
-	size_t len = 0;
-	novm_error_t err = NULL;
-
-	query_answer((const char *)f->payload, f->len, &answer, &len, &err);
-	send_reply(c, f->session, answer, len, &err);
-}
-
-/* NICs the host connected after boot (the links a client added between
- * create and start): configured as CONFIG's are, before the process
- * starts.  The DNS relay is CONFIG's alone. */
-static void configure_network(struct container *c, const struct link_frame *f)
-{
-	struct agent_network net;
-	novm_error_t err = NULL;
-
-	if (agent_network_parse_text((const char *)f->payload, f->len, &net, &err) == 0) {
-		if (net.dns_relay)
-			agent_log("network: dns_relay ignored after CONFIG");
-		agent_network_apply(&net, &err);
-		agent_network_release(&net);
-	}
-	if (err)
-		agent_say("error: network: %s", err->msg);
-	send_reply(c, f->session, "{}", 2, &err);
-}
-
-/* ---- how sessions are forked ---- */
-
-static pid_t fork_init(void *opaque, novm_error_t *err)
-{
-	struct container *c = opaque;
-
-	return container_ns_fork(&c->ns, true, err);
-}
-
-/* The init's child builds the container's root in its own mount namespace
- * and moves into it; the agent's root stays the initramfs. */
-static int setup_init(void *opaque, novm_error_t *err)
-{
-	struct container *c = opaque;
-
-	if (container_ns_enter_new(&c->ns, err) < 0 || rootfs_setup(&c->cfg, err) < 0 ||
-	    rootfs_switch(&c->cfg, err) < 0)
-		return -1;
-	return 0;
-}
-
-static pid_t fork_exec(void *opaque, novm_error_t *err)
-{
-	struct container *c = opaque;
-
-	return container_ns_fork(&c->ns, false, err);
-}
-
-static int setup_exec(void *opaque, novm_error_t *err)
-{
-	struct container *c = opaque;
-
-	return container_ns_enter_existing(&c->ns, err);
-}
-
 /* ---- frames from the host ---- */
 
-static void start_exec(struct container *c, const struct link_frame *f)
+/* A frame starting a session the host names must not take over one that
+ * runs: that one's frames would be mixed with the newcomer's. */
+static bool session_free_for(struct container *c, const char *what, uint32_t session)
 {
-	const struct session_spawn spawn = { fork_exec, setup_exec, c };
+	if (session == PROTO_SESSION_ALL || session_exists(&c->sessions, session)) {
+		agent_log("%s: session %u is in use", what, session);
+		return false;
+	}
+	return true;
+}
+
+/* PROTO_EXEC (g: the sandbox) and PROTO_EXEC_IN (g: the pod container
+ * named, NULL for none). */
+static void exec_in(struct container *c, struct guest_ctr *g, const struct link_frame *f,
+		    const char *json, size_t len)
+{
 	struct oci_process proc;
 	novm_error_t err = NULL;
 
-	if (session_exists(&c->sessions, f->session)) {
-		agent_log("exec: session %u is in use", f->session);
+	if (!session_free_for(c, "exec", f->session))
 		return;
-	}
-	if (oci_process_parse("EXEC", (const char *)f->payload, f->len, &proc, &err) < 0) {
+	if (!g) {
+		novm_error(&err, 0, "EXEC_IN: no such pod container");
 		report_setup_failure(c, f->session, &err);
 		return;
 	}
-	if (session_create(&c->sessions, f->session, &proc, true, false, &spawn, &err) < 0)
+	if (oci_process_parse("EXEC", json, len, &proc, &err) < 0) {
+		report_setup_failure(c, f->session, &err);
+		return;
+	}
+	if (guest_ctr_exec(g, &c->sessions, f->session, &proc, &err) < 0)
 		report_setup_failure(c, f->session, &err);
 	oci_process_release(&proc);
+}
+
+static void start_exec_in(struct container *c, const struct link_frame *f)
+{
+	const char *json = NULL;
+	size_t len = 0;
+	uint32_t target = 0;
+	novm_error_t err = NULL;
+
+	if (agent_exec_in_split(f->payload, f->len, &target, &json, &len, &err) < 0) {
+		if (session_free_for(c, "exec", f->session))
+			report_setup_failure(c, f->session, &err);
+		novm_error_release(&err);
+		return;
+	}
+	exec_in(c, target == 0 ? &c->sandbox : pods_find(&c->pods, target), f, json, len);
+}
+
+static void create_pod_container(struct container *c, const struct link_frame *f)
+{
+	novm_error_t err = NULL;
+	bool forked = false;
+
+	pid_t sandbox_init = session_pid(&c->sessions, 0);
+
+	if (f->session == 0 || !session_free_for(c, "container", f->session))
+		return;
+	/* Its namespaces are joined from the sandbox's init. */
+	if (sandbox_init <= 0)
+		novm_error(&err, 0, "the pod's sandbox has no process to join");
+	if (err || pods_create(&c->pods, &c->sessions, f->session, (const char *)f->payload, f->len,
+			       sandbox_init, &forked, &err) < 0) {
+		/* A forked init's end is reported when it comes. */
+		if (forked) {
+			agent_say("error: session %u: %s", f->session, err->msg);
+			if (link_send_text(&c->link, PROTO_ERROR, f->session, err->msg, &err) < 0)
+				agent_warn(&err, "channel");
+			novm_error_release(&err);
+		} else {
+			report_setup_failure(c, f->session, &err);
+		}
+		return;
+	}
+	if (link_send(&c->link, PROTO_CREATED, f->session, NULL, 0, &err) < 0)
+		agent_warn(&err, "channel");
+}
+
+static int read_signal(const struct link_frame *f, const char *what, int *sig, novm_error_t *err)
+{
+	uint32_t le;
+
+	if (f->len != sizeof(le))
+		return novm_error(err, 0, "%s: payload of %u bytes", what, f->len);
+	memcpy(&le, f->payload, sizeof(le));
+	*sig = (int)le32toh(le);
+	return 0;
 }
 
 static void dispatch(struct container *c, const struct link_frame *f)
 {
 	novm_error_t err = NULL;
-	int r = 0;
+	int r = 0, sig = 0;
 
 	switch (f->type) {
 	case PROTO_START:
@@ -229,20 +202,18 @@ static void dispatch(struct container *c, const struct link_frame *f)
 	case PROTO_STDIN:
 		r = session_stdin(&c->sessions, f->session, f->payload, f->len, &err);
 		break;
-	case PROTO_SIGNAL: {
-		uint32_t sig;
-
-		if (f->len != sizeof(sig)) {
-			r = novm_error(&err, 0, "SIGNAL: payload of %u bytes", f->len);
-			break;
-		}
-		memcpy(&sig, f->payload, sizeof(sig));
-		if (f->session == PROTO_SESSION_ALL)
-			r = session_signal_all((int)le32toh(sig), &err);
-		else
-			r = session_signal(&c->sessions, f->session, (int)le32toh(sig), &err);
+	case PROTO_SIGNAL:
+		r = read_signal(f, "SIGNAL", &sig, &err);
+		if (r == 0 && f->session == PROTO_SESSION_ALL)
+			r = pods_signal_tree(&c->pods, &c->sandbox, 0, sig, &err);
+		else if (r == 0)
+			r = session_signal(&c->sessions, f->session, sig, &err);
 		break;
-	}
+	case PROTO_SIGNAL_TREE:
+		r = read_signal(f, "SIGNAL_TREE", &sig, &err);
+		if (r == 0)
+			r = pods_signal_tree(&c->pods, &c->sandbox, f->session, sig, &err);
+		break;
 	case PROTO_RESIZE: {
 		struct proto_winsize ws;
 
@@ -256,13 +227,19 @@ static void dispatch(struct container *c, const struct link_frame *f)
 		break;
 	}
 	case PROTO_EXEC:
-		start_exec(c, f);
+		exec_in(c, &c->sandbox, f, (const char *)f->payload, f->len);
+		break;
+	case PROTO_EXEC_IN:
+		start_exec_in(c, f);
+		break;
+	case PROTO_CONTAINER:
+		create_pod_container(c, f);
 		break;
 	case PROTO_QUERY:
-		answer_query(c, f);
+		reply_query(&c->link, &c->pods, f);
 		break;
 	case PROTO_NETWORK:
-		configure_network(c, f);
+		reply_network(&c->link, f);
 		break;
 	case PROTO_DNS_ANSWER:
 		dns_relay_answer(&c->dns, f->payload, f->len);
@@ -323,9 +300,10 @@ static int receive_config(struct container *c, novm_error_t *err)
 
 		while ((r = link_decoder_next(&c->link.dec, &f, err)) > 0) {
 			if (f.type == PROTO_CONFIG)
-				return agent_config_parse((const char *)f.payload, f.len, &c->cfg, err);
+				return agent_config_parse((const char *)f.payload, f.len,
+							  &c->sandbox.cfg, err);
 			if (f.type == PROTO_QUERY)
-				answer_query(c, &f);
+				reply_query(&c->link, &c->pods, &f);
 			else
 				agent_log("channel: frame type %u before CONFIG ignored", f.type);
 		}
@@ -427,6 +405,7 @@ static int run_loop(struct container *c, novm_error_t *err)
 		}
 		if (sessions_finish(&c->sessions, &init_exited, err) < 0)
 			return -1;
+		pods_collect(&c->pods, &c->sessions);
 		if (init_exited)
 			return 0;
 	}
@@ -434,24 +413,18 @@ static int run_loop(struct container *c, novm_error_t *err)
 
 static int setup(struct container *c, novm_error_t *err)
 {
-	const struct session_spawn spawn = { fork_init, setup_init, c };
-	const struct oci_process *init;
+	struct agent_config *cfg = &c->sandbox.cfg;
+	bool forked;
 
 	if (receive_config(c, err) < 0)
 		return -1;
-	if (loopback_up(err) < 0 || agent_network_apply(&c->cfg.network, err) < 0 ||
-	    (c->cfg.network.dns_relay && dns_relay_open(&c->dns, c->cfg.network.dns_relay, err) < 0) ||
-	    container_ns_init(&c->ns, c->cfg.spec, err) < 0)
+	if (loopback_up(err) < 0 || agent_network_apply(&cfg->network, err) < 0 ||
+	    (cfg->network.dns_relay && dns_relay_open(&c->dns, cfg->network.dns_relay, err) < 0))
 		return -1;
-	c->ns_up = true;
-	session_table_init(&c->sessions, &c->link,
-			   c->cfg.spec->has_linux ? c->cfg.spec->linux_.seccomp : NULL);
-	init = &c->cfg.spec->process;
-	/* Its namespaces are kept before it may run, and exit. */
-	if (session_create(&c->sessions, 0, init, false, init->terminal, &spawn, err) < 0 ||
-	    container_ns_record(&c->ns, session_pid(&c->sessions, 0), err) < 0)
+	session_table_init(&c->sessions, &c->link);
+	if (guest_ctr_create(&c->sandbox, &c->sessions, 0, &forked, err) < 0)
 		return -1;
-	if (c->cfg.start && session_start(&c->sessions, 0, err) < 0)
+	if (cfg->start && session_start(&c->sessions, 0, err) < 0)
 		return -1;
 	/* The host's `create` returns once the container exists. */
 	return link_send(&c->link, PROTO_CREATED, 0, NULL, 0, err);
@@ -461,6 +434,7 @@ __attribute__((noreturn)) void container_run(void)
 {
 	static struct container c = {
 		.link = { .fd = -1 },
+		.sandbox = { .session = 0 },
 		.sigchld_fd = -1,
 		.dns = { .fd = -1 },
 	};
@@ -490,8 +464,8 @@ __attribute__((noreturn)) void container_run(void)
 	}
 	session_table_release(&c.sessions);
 	dns_relay_close(&c.dns);
-	if (c.ns_up)
-		container_ns_release(&c.ns);
+	pods_release(&c.pods);
+	guest_ctr_release(&c.sandbox);
 	sync();
 	action_run(action);
 }

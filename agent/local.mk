@@ -50,8 +50,11 @@ agent_novm_init_SOURCES = \
 	agent/devnodes.h agent/devnodes.c \
 	agent/rootfs.h agent/rootfs.c \
 	agent/namespaces.h agent/namespaces.c \
+	agent/guestctr.h agent/guestctr.c \
+	agent/pods.h agent/pods.c \
 	agent/loopback.h agent/loopback.c \
 	agent/netsetup.c agent/dns-relay.h agent/dns-relay.c \
+	agent/replies.h agent/replies.c \
 	agent/session.h agent/session-internal.h agent/session.c agent/session-io.c \
 	$(AGENT_PROCESS_SOURCES) \
 	$(AGENT_OCI_SOURCES) \
@@ -76,6 +79,15 @@ tests_unit_test_agent_container_CFLAGS = $(AGENT_TEST_CFLAGS)
 tests_unit_test_agent_container_SOURCES = tests/unit/test-agent-container.c tests/unit/tap.h \
 	$(AGENT_CONTAINER_PURE_SOURCES) $(AGENT_PROCESS_SOURCES) $(AGENT_OCI_SOURCES)
 tests_unit_test_agent_container_LDADD = $(AGENT_TEST_LIBS)
+
+# Pod containers: the PROTO_CONTAINER document, PROTO_EXEC_IN's payload,
+# "ps <session>", the share staging plan.
+check_PROGRAMS += tests/unit/test-agent-pod
+TESTS += tests/unit/test-agent-pod
+tests_unit_test_agent_pod_CFLAGS = $(AGENT_TEST_CFLAGS)
+tests_unit_test_agent_pod_SOURCES = tests/unit/test-agent-pod.c tests/unit/tap.h \
+	$(AGENT_CONTAINER_PURE_SOURCES) $(AGENT_PROCESS_SOURCES) $(AGENT_OCI_SOURCES)
+tests_unit_test_agent_pod_LDADD = $(AGENT_TEST_LIBS)
 
 # The guest's network: runtime/net-json.c's output read back by the agent's
 # parser, field for field, and the hostile values it must refuse.

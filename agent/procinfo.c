@@ -1,10 +1,13 @@
 #include "procinfo.h"
 
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "util.h"
 
 /* Start of the line after `line`, or NULL after the last one. */
 static const char *next_line(const char *line)
@@ -130,4 +133,37 @@ bool proc_in_cgroup(const char *cgroup_file, const char *cgroup)
 		line = *end ? end + 1 : end;
 	}
 	return false;
+}
+
+static bool all_digits(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (!isdigit((unsigned char)*s))
+			return false;
+	return true;
+}
+
+int proc_each_in_cgroup(const char *cgroup, void (*fn)(const char *pid, void *opaque),
+			void *opaque)
+{
+	DIR *dir = opendir("/proc");
+	struct dirent *de;
+
+	if (!dir)
+		return -1;
+	while ((de = readdir(dir))) {
+		char path[sizeof(de->d_name) + 16], *text = NULL;
+
+		if (!all_digits(de->d_name))
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/cgroup", de->d_name);
+		/* gone meanwhile, or not in the cgroup: left out */
+		if (read_file(path, &text, NULL, NULL) == 0 && proc_in_cgroup(text, cgroup))
+			fn(de->d_name, opaque);
+		free(text);
+	}
+	closedir(dir);
+	return 0;
 }

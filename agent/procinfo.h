@@ -32,6 +32,12 @@ long long proc_stat_btime(const char *stat);
  * names `cgroup` or a cgroup below it. */
 bool proc_in_cgroup(const char *cgroup_file, const char *cgroup);
 
+/* Calls fn with the pid (its /proc name) of every process whose cgroup is
+ * `cgroup` or below it, read from /proc (not pure).  -1 with errno when
+ * /proc cannot be read. */
+int proc_each_in_cgroup(const char *cgroup, void (*fn)(const char *pid, void *opaque),
+			void *opaque);
+
 /* Lower-case hex of len bytes into out, which holds 2 * len + 1 chars. */
 void hex_encode(const uint8_t *data, size_t len, char *out);
 

@@ -1,7 +1,5 @@
 #include "query.h"
 
-#include <ctype.h>
-#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -72,16 +70,6 @@ void cmdline_join(char *buf, size_t len)
 	buf[len] = '\0';
 }
 
-static bool all_digits(const char *s)
-{
-	if (!*s)
-		return false;
-	for (; *s; s++)
-		if (!isdigit((unsigned char)*s))
-			return false;
-	return true;
-}
-
 static char *read_proc(const char *pid, const char *file, size_t *len)
 {
 	cleanup_free char *path = NULL;
@@ -104,19 +92,25 @@ struct ps_clock {
 	long hz;		/* clock ticks per second */
 };
 
-static void ps_entry(struct json_gen *gen, const char *pid, const struct ps_clock *clk)
+struct ps_walk {
+	struct json_gen *gen;
+	struct ps_clock clk;
+};
+
+/* A process of the container's cgroup (not the agent, no kernel thread). */
+static void ps_entry(const char *pid, void *opaque)
 {
+	struct ps_walk *w = opaque;
+	struct json_gen *gen = w->gen;
+	const struct ps_clock *clk = &w->clk;
 	struct proc_stat_info info;
 	cleanup_free char *stat = read_proc(pid, "stat", NULL);
 	cleanup_free char *status = read_proc(pid, "status", NULL);
 	cleanup_free char *cmdline = NULL;
 	size_t len = 0;
 
-	cleanup_free char *cgroup = read_proc(pid, "cgroup", NULL);
-
-	/* It exited while we looked, or it is not the container's (the
-	 * agent, kernel threads): leave it out. */
-	if (!stat || !status || !cgroup || !proc_in_cgroup(cgroup, NS_CONTAINER_CGROUP_NAME))
+	/* It exited while we looked: leave it out. */
+	if (!stat || !status)
 		return;
 	cmdline = read_proc(pid, "cmdline", &len);
 	if (cmdline)
@@ -151,71 +145,169 @@ static void ps_entry(struct json_gen *gen, const char *pid, const struct ps_cloc
 	json_gen_object_close(gen);
 }
 
-static int query_ps(char **out, size_t *len, novm_error_t *err)
+static int query_ps(const char *cgroup, char **out, size_t *len, novm_error_t *err)
 {
 	cleanup_json_gen struct json_gen *gen = json_gen_new(NULL);
-	cleanup_closedir DIR *dir = opendir("/proc");
 	cleanup_free char *stat = NULL, *uptime = NULL;
-	struct ps_clock clk = { .btime = -1, .hz = sysconf(_SC_CLK_TCK) };
-	struct dirent *de;
+	struct ps_walk w = { .gen = gen, .clk = { .btime = -1, .hz = sysconf(_SC_CLK_TCK) } };
 
 	if (!gen)
 		return novm_error(err, ENOMEM, "ps");
-	if (clk.hz <= 0)
-		clk.hz = 100;
+	if (w.clk.hz <= 0)
+		w.clk.hz = 100;
 	/* Without them the times are missing, the table is not. */
 	if (read_file("/proc/stat", &stat, NULL, NULL) == 0)
-		clk.btime = proc_stat_btime(stat);
+		w.clk.btime = proc_stat_btime(stat);
 	if (read_file("/proc/uptime", &uptime, NULL, NULL) == 0)
-		clk.uptime = strtod(uptime, NULL);
-	if (!dir)
-		return novm_error(err, errno, "ps: open /proc");
+		w.clk.uptime = strtod(uptime, NULL);
 	json_gen_array_open(gen);
-	while ((de = readdir(dir)))
-		if (all_digits(de->d_name))
-			ps_entry(gen, de->d_name, &clk);
+	if (proc_each_in_cgroup(cgroup, ps_entry, &w) < 0)
+		return novm_error(err, errno, "ps: open /proc");
 	json_gen_array_close(gen);
 	return json_gen_finish(gen, "ps", out, len, err);
 }
 
-static int query_stats(char **out, size_t *len, novm_error_t *err)
+long long cgroup_cpu_usage_usec(const char *cpu_stat)
 {
-	cleanup_json_gen struct json_gen *gen = json_gen_new(NULL);
+	for (const char *line = cpu_stat; line && *line;) {
+		if (strncmp(line, "usage_usec ", 11) == 0) {
+			char *end;
+			long long v = strtoll(line + 11, &end, 10);
+
+			return end == line + 11 || v < 0 ? -1 : v;
+		}
+		line = strchr(line, '\n');
+		if (line)
+			line++;
+	}
+	return -1;
+}
+
+/* The numbers "stats" reports, in bytes and nanoseconds. */
+struct stats_numbers {
+	uint64_t total, available, usage, cpu_ns;
+};
+
+/* The whole VM's: what session 0, the only container of a plain VM, uses. */
+static int vm_stats(struct stats_numbers *n, novm_error_t *err)
+{
 	cleanup_free char *meminfo = NULL, *stat = NULL;
 	long long total, avail, ticks;
 	long hz = sysconf(_SC_CLK_TCK);
 
-	if (!gen)
-		return novm_error(err, ENOMEM, "stats");
 	if (read_file("/proc/meminfo", &meminfo, NULL, err) < 0 ||
 	    read_file("/proc/stat", &stat, NULL, err) < 0)
-		return novm_error_wrap(err, "stats");
+		return -1;
 	total = meminfo_get_kib(meminfo, "MemTotal");
 	avail = meminfo_get_kib(meminfo, "MemAvailable");
 	ticks = proc_stat_busy_ticks(stat);
 	if (total < 0 || avail < 0 || ticks < 0 || hz <= 0)
-		return novm_error(err, 0, "stats: unexpected /proc/meminfo or /proc/stat");
+		return novm_error(err, 0, "unexpected /proc/meminfo or /proc/stat");
+	n->total = (uint64_t)total * 1024;
+	n->available = (uint64_t)avail * 1024;
+	n->usage = (uint64_t)(total - avail) * 1024;
+	n->cpu_ns = (uint64_t)ticks * (1000000000ull / (uint64_t)hz);
+	return 0;
+}
+
+/* A pod container's: its cgroup's use, out of the VM's memory. */
+static int cgroup_stats(const char *cgroup, struct stats_numbers *n, novm_error_t *err)
+{
+	cleanup_free char *meminfo = NULL, *current = NULL, *cpu = NULL, *path = NULL;
+	long long total, usage, usec;
+
+	if (read_file("/proc/meminfo", &meminfo, NULL, err) < 0)
+		return -1;
+	if (asprintf(&path, "%s%s/memory.current", NS_CGROUP_MOUNT, cgroup) < 0)
+		return novm_error(err, ENOMEM, "stats");
+	if (read_file(path, &current, NULL, err) < 0)
+		return novm_error_wrap(err, "no memory accounting");
+	free(path);
+	if (asprintf(&path, "%s%s/cpu.stat", NS_CGROUP_MOUNT, cgroup) < 0)
+		return novm_error(err, ENOMEM, "stats");
+	if (read_file(path, &cpu, NULL, err) < 0)
+		return -1;
+	total = meminfo_get_kib(meminfo, "MemTotal");
+	usage = strtoll(current, NULL, 10);
+	usec = cgroup_cpu_usage_usec(cpu);
+	if (total < 0 || usage < 0 || usec < 0)
+		return novm_error(err, 0, "unexpected /proc/meminfo or %s%s", NS_CGROUP_MOUNT, cgroup);
+	n->total = (uint64_t)total * 1024;
+	n->usage = (uint64_t)usage;
+	n->available = n->total > n->usage ? n->total - n->usage : 0;
+	n->cpu_ns = (uint64_t)usec * 1000;
+	return 0;
+}
+
+static int query_stats(const char *pod_cgroup, char **out, size_t *len, novm_error_t *err)
+{
+	cleanup_json_gen struct json_gen *gen = json_gen_new(NULL);
+	struct stats_numbers n = { 0 };
+
+	if (!gen)
+		return novm_error(err, ENOMEM, "stats");
+	if ((pod_cgroup ? cgroup_stats(pod_cgroup, &n, err) : vm_stats(&n, err)) < 0)
+		return novm_error_wrap(err, "stats");
 	json_gen_object_open(gen);
 	json_gen_key(gen, "memory");
 	json_gen_object_open(gen);
-	json_gen_member_u64(gen, "total", (uint64_t)total * 1024);
-	json_gen_member_u64(gen, "available", (uint64_t)avail * 1024);
-	json_gen_member_u64(gen, "usage", (uint64_t)(total - avail) * 1024);
+	json_gen_member_u64(gen, "total", n.total);
+	json_gen_member_u64(gen, "available", n.available);
+	json_gen_member_u64(gen, "usage", n.usage);
 	json_gen_object_close(gen);
 	json_gen_key(gen, "cpu");
 	json_gen_object_open(gen);
-	json_gen_member_u64(gen, "usage", (uint64_t)ticks * (1000000000ull / (uint64_t)hz));
+	json_gen_member_u64(gen, "usage", n.cpu_ns);
 	json_gen_object_close(gen);
 	json_gen_object_close(gen);
 	return json_gen_finish(gen, "stats", out, len, err);
 }
 
-int query_answer(const char *name, size_t len, char **out, size_t *out_len, novm_error_t *err)
+/* "<name>" or "<name> <session>", the session in decimal digits. */
+static bool parse_named(const char *text, size_t len, const char *name,
+			struct query_request *out)
 {
-	if (len == 2 && memcmp(name, "ps", 2) == 0)
-		return query_ps(out, out_len, err);
-	if (len == 5 && memcmp(name, "stats", 5) == 0)
-		return query_stats(out, out_len, err);
-	return novm_error(err, 0, "query \"%.*s\": unknown (ps, stats)", (int)(len > 64 ? 64 : len),
-			  name);
+	size_t n = strlen(name);
+	uint64_t v = 0;
+
+	if (len < n || memcmp(text, name, n) != 0)
+		return false;
+	if (len == n) {
+		out->has_session = false;
+		return true;
+	}
+	if (text[n] != ' ' || len == n + 1 || len - n - 1 > 10)
+		return false;
+	for (size_t i = n + 1; i < len; i++) {
+		if (text[i] < '0' || text[i] > '9')
+			return false;
+		v = v * 10 + (uint64_t)(text[i] - '0');
+	}
+	if (v > UINT32_MAX)
+		return false;
+	out->has_session = true;
+	out->session = (uint32_t)v;
+	return true;
+}
+
+int query_parse(const char *text, size_t len, struct query_request *out, novm_error_t *err)
+{
+	if (parse_named(text, len, "ps", out)) {
+		out->kind = QUERY_PS;
+		return 0;
+	}
+	if (parse_named(text, len, "stats", out)) {
+		out->kind = QUERY_STATS;
+		return 0;
+	}
+	return novm_error(err, 0, "query \"%.*s\": unknown (ps, stats, ps <session>, stats <session>)",
+			  (int)(len > 64 ? 64 : len), text);
+}
+
+int query_run(enum query_kind kind, const char *pod_cgroup, char **out, size_t *len,
+	      novm_error_t *err)
+{
+	if (kind == QUERY_PS)
+		return query_ps(pod_cgroup ? pod_cgroup : NS_CONTAINER_CGROUP_NAME, out, len, err);
+	return query_stats(pod_cgroup, out, len, err);
 }

@@ -1,18 +1,39 @@
-/* Answers to the host's PROTO_QUERY: "ps" (the guest's processes) and
- * "stats" (memory and CPU use), as JSON read from /proc.  The /proc text
+/* Answers to the host's PROTO_QUERY: "ps" (the container's processes) and
+ * "stats" (memory and CPU use), as JSON read from /proc and the cgroups.  The /proc text
  * parsers are pure and unit-tested on the host. */
 #ifndef NOVM_AGENT_QUERY_H
 #define NOVM_AGENT_QUERY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
 #include "error.h"
 
-/* Runs the query `name` (len bytes) and returns its JSON answer (heap).
- * An unknown name is an error. */
-int query_answer(const char *name, size_t len, char **out, size_t *out_len, novm_error_t *err);
+enum query_kind { QUERY_PS, QUERY_STATS };
+
+/* A PROTO_QUERY: "ps", "stats", or either with " <session>" (decimal, a
+ * uint32) naming a pod container. */
+struct query_request {
+	enum query_kind kind;
+	bool has_session;
+	uint32_t session;
+};
+
+/* Parses the payload (len bytes, not NUL-terminated); anything else is an
+ * error naming what is known. */
+int query_parse(const char *text, size_t len, struct query_request *out, novm_error_t *err);
+
+/* Runs the query and returns its JSON answer (heap).  pod_cgroup NULL:
+ * session 0's processes (ps) and the whole VM's use (stats, the VM being
+ * its container's); else the processes and use of that cgroup, a pod
+ * container's. */
+int query_run(enum query_kind kind, const char *pod_cgroup, char **out, size_t *out_len,
+	      novm_error_t *err);
+
+/* The "usage_usec" of a cgroup v2 cpu.stat, or -1. */
+long long cgroup_cpu_usage_usec(const char *cpu_stat);
 
 /* The parent pid in the text of /proc/<pid>/stat, or -1.  The command name
  * in parentheses may itself contain ") ". */

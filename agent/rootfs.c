@@ -110,24 +110,28 @@ static int share_staging_path(const struct agent_share *s, char **out, novm_erro
 	return 0;
 }
 
-/* Mounts a share in the staging area (once) and returns an O_PATH fd of
- * the directory or file to bind: its top or its `path`, resolved inside
- * the share so a symlink there cannot point elsewhere in the guest. */
+/* Mounts a share's tag in the staging area (once for all the shares of
+ * that tag: agent_share_staging_index) and returns an O_PATH fd of the
+ * directory or file to bind: its top or its `path`, resolved inside the
+ * share so a symlink there cannot point elsewhere in the guest. */
 static int share_source(struct rootfs_ctx *ctx, size_t index, novm_error_t *err)
 {
 	const struct agent_share *s = &ctx->cfg->shares[index];
+	size_t staged = agent_share_staging_index(ctx->cfg, index);
 	cleanup_free char *staging = NULL;
 	cleanup_close int top = -1;
 	int fd;
 
 	if (share_staging_path(s, &staging, err) < 0)
 		return -1;
-	if (!ctx->share_mounted[index]) {
+	if (!ctx->share_mounted[staged]) {
+		bool ro = agent_share_staging_readonly(ctx->cfg, index);
+
 		if (mkdir_p(staging, 0755, err) < 0)
 			return -1;
-		if (mount(s->tag, staging, VIRTIOFS, s->readonly ? MS_RDONLY : 0, NULL) < 0)
+		if (mount(s->tag, staging, VIRTIOFS, ro ? MS_RDONLY : 0, NULL) < 0)
 			return novm_error(err, errno, "mount virtio-fs share `%s`", s->tag);
-		ctx->share_mounted[index] = true;
+		ctx->share_mounted[staged] = true;
 	}
 	top = open(staging, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (top < 0)
@@ -431,8 +435,19 @@ static int setup(struct rootfs_ctx *ctx, novm_error_t *err)
 	 * the host marks read-only): missing mount points are made first and
 	 * the root is remounted read-only at the end, as runc does.  Whatever
 	 * the host really forbids, its virtio-fs server refuses anyway. */
-	if (mount(tag, ROOTFS_NEW_ROOT, VIRTIOFS, 0, NULL) < 0)
+	if (root && root->path) {
+		/* A pod container's: one graft of a device other shares use. */
+		cleanup_close int src = share_source(ctx, (size_t)(root - cfg->shares), err);
+		char buf[32];
+
+		if (src < 0)
+			return novm_error_wrap(err, "the root");
+		if (mount(inroot_fd_path(src, buf), ROOTFS_NEW_ROOT, NULL, MS_BIND, NULL) < 0)
+			return novm_error(err, errno, "bind the root (`%s` of virtio-fs tag `%s`)",
+					  root->path, tag);
+	} else if (mount(tag, ROOTFS_NEW_ROOT, VIRTIOFS, 0, NULL) < 0) {
 		return novm_error(err, errno, "mount the root (virtio-fs tag `%s`)", tag);
+	}
 	ctx->root_fd = open(ROOTFS_NEW_ROOT, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (ctx->root_fd < 0)
 		return novm_error(err, errno, "open `%s`", ROOTFS_NEW_ROOT);

@@ -52,12 +52,10 @@ void session_free(struct session *s)
 	free(s);
 }
 
-void session_table_init(struct session_table *t, struct link *link,
-			const struct oci_seccomp *seccomp)
+void session_table_init(struct session_table *t, struct link *link)
 {
 	memset(t, 0, sizeof(*t));
 	t->link = link;
-	t->seccomp = seccomp;
 }
 
 void session_table_release(struct session_table *t)
@@ -346,10 +344,11 @@ int session_create(struct session_table *t, uint32_t id, const struct oci_proces
 		goto fail;
 	}
 	if (s->pid == 0)
-		child_main(spawn, p, t->seccomp, bind_console, s, &c);
+		child_main(spawn, p, spawn ? spawn->seccomp : NULL, bind_console, s, &c);
 	close_child_ends(&c);
 	/* A child that failed exits by itself; sessions_reap() collects it. */
-	if (receive_handoff(s, id == 0 ? SESSION_INIT_SETUP_MS : SESSION_EXEC_SETUP_MS, err) < 0)
+	if (receive_handoff(s, spawn && spawn->setup_ms ? spawn->setup_ms : SESSION_EXEC_SETUP_MS,
+			    err) < 0)
 		goto fail;
 	t->items[t->len++] = s;
 	/* Writing to the start pipe fails only when the child is gone; its

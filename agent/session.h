@@ -34,7 +34,6 @@ struct session_table {
 	struct session **items;
 	size_t len;
 	struct link *link;
-	const struct oci_seccomp *seccomp;	/* linux.seccomp, applies to every session */
 };
 
 /* Which session an entry of the pollfd array belongs to. */
@@ -43,8 +42,7 @@ struct session_pollref {
 	int role;
 };
 
-void session_table_init(struct session_table *t, struct link *link,
-			const struct oci_seccomp *seccomp);
+void session_table_init(struct session_table *t, struct link *link);
 void session_table_release(struct session_table *t);
 
 bool session_exists(const struct session_table *t, uint32_t id);
@@ -52,12 +50,16 @@ bool session_exists(const struct session_table *t, uint32_t id);
 pid_t session_pid(const struct session_table *t, uint32_t id);
 
 /* How a session's process comes to be: fork() into the container's
- * namespaces, then, in the child, whatever makes its world (for the init,
- * the root file system).  NULL members: a plain fork(), nothing to do. */
+ * namespaces, then, in the child, whatever makes its world (for an init,
+ * the root file system), within setup_ms (0: SESSION_EXEC_SETUP_MS); the
+ * container's linux.seccomp (NULL: none) applies.  NULL functions: a plain
+ * fork(), nothing to do. */
 struct session_spawn {
 	pid_t (*fork)(void *opaque, novm_error_t *err);
 	int (*setup)(void *opaque, novm_error_t *err);
 	void *opaque;
+	const struct oci_seccomp *seccomp;
+	int setup_ms;
 };
 
 /* Forks the process of session id through spawn (stdio pipes set up; the

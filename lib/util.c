@@ -301,3 +301,13 @@ int fork_call(int (*fn)(void *opaque, novm_error_t *err), void *opaque, const ch
 		return msg[0] ? novm_error(err, 0, "%s", msg) : novm_error(err, 0, "%s failed", what);
 	return 0;
 }
+
+bool name_is_plain(const char *name, size_t max)
+{
+	size_t len = strlen(name);
+
+	if (len == 0 || len > max || !strcmp(name, ".") || !strcmp(name, ".."))
+		return false;
+	return strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") ==
+	       len;
+}

@@ -1,6 +1,7 @@
 #ifndef NOVM_UTIL_H
 #define NOVM_UTIL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -44,6 +45,10 @@ int copy_file(const char *src, const char *dst, mode_t mode, novm_error_t *err);
  * U+009F) and bytes that are not UTF-8 as \xNN, so that text from a guest
  * cannot move the cursor, retitle a window or fake a line. */
 void fputs_escaped(const char *s, FILE *out);
+
+/* 1 to max bytes of [A-Za-z0-9._-], not "." or "..": a name that is safe
+ * as one path component (virtio-fs tags, graft names). */
+bool name_is_plain(const char *name, size_t max);
 
 /* Starts fn(arg) in a detached thread with every signal blocked: signals
  * belong to the threads that wait for them (a VMM's signalfd and vCPUs),

@@ -87,6 +87,40 @@ static int size_from_resources(const struct oci_resources *res, int *vcpus, uint
 	return 0;
 }
 
+/* containerd's sizing of a pod (Kubernetes' sums over its containers),
+ * on the sandbox's spec: each present value overrides the resources'. */
+static int size_from_pod(const struct oci_spec *spec, int *vcpus, uint64_t *mem,
+			 novm_error_t *err)
+{
+	const char *quota = oci_spec_annotation(spec, OCI_ANNOTATION_POD_CPU_QUOTA);
+	const char *period = oci_spec_annotation(spec, OCI_ANNOTATION_POD_CPU_PERIOD);
+	const char *memory = oci_spec_annotation(spec, OCI_ANNOTATION_POD_MEMORY);
+	uint64_t q, p = OCI_DEFAULT_CPU_PERIOD, m;
+
+	/* "0" (or a quota of -1) is what a pod without limits gets. */
+	if (period && !parse_annotation_number(period, 0, UINT32_MAX, &p))
+		return novm_error(err, 0, "annotation %s: \"%s\" is not a period in microseconds",
+				  OCI_ANNOTATION_POD_CPU_PERIOD, period);
+	if (quota && strcmp(quota, "-1")) {
+		if (!parse_annotation_number(quota, 0, INT64_MAX, &q))
+			return novm_error(err, 0, "annotation %s: \"%s\" is not a quota in microseconds",
+					  OCI_ANNOTATION_POD_CPU_QUOTA, quota);
+		if (q) {
+			uint64_t n = (q + (p ? p : OCI_DEFAULT_CPU_PERIOD) - 1) /
+				     (p ? p : OCI_DEFAULT_CPU_PERIOD);
+			*vcpus = n > OCI_VM_MAX_VCPUS ? OCI_VM_MAX_VCPUS : (int)n;
+		}
+	}
+	if (memory) {
+		if (!parse_annotation_number(memory, 0, INT64_MAX, &m))
+			return novm_error(err, 0, "annotation %s: \"%s\" is not a size in bytes",
+					  OCI_ANNOTATION_POD_MEMORY, memory);
+		if (m)
+			*mem = oci_vm_memory_for_limit(m);
+	}
+	return 0;
+}
+
 uint64_t oci_vm_memory_for_limit(uint64_t limit)
 {
 	if (limit > OCI_VM_MAX_MEMORY - OCI_VM_MEMORY_OVERHEAD)
@@ -104,7 +138,7 @@ int oci_vm_size(const struct oci_spec *spec, int *vcpus, uint64_t *mem_bytes,
 	int cpus = 1;
 	uint64_t mem = OCI_VM_DEFAULT_MEMORY;
 
-	if (size_from_resources(res, &cpus, &mem, err) < 0)
+	if (size_from_resources(res, &cpus, &mem, err) < 0 || size_from_pod(spec, &cpus, &mem, err) < 0)
 		return -1;
 	if (spec->vm && spec->vm->has_vcpus)
 		cpus = spec->vm->vcpus;

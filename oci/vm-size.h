@@ -13,6 +13,12 @@
 #define OCI_ANNOTATION_CPUS "org.novm.cpus"		/* vCPUs */
 #define OCI_ANNOTATION_MEMORY "org.novm.memory"	/* MiB */
 #define OCI_ANNOTATION_KERNEL "org.novm.kernel"	/* kernel store name or path */
+/* containerd's (1.7 and later) sizing of a Kubernetes pod, on its sandbox:
+ * the sums of its containers' CFS quota (with its period) and memory limit
+ * in bytes. */
+#define OCI_ANNOTATION_POD_CPU_QUOTA "io.kubernetes.cri.sandbox-cpu-quota"
+#define OCI_ANNOTATION_POD_CPU_PERIOD "io.kubernetes.cri.sandbox-cpu-period"
+#define OCI_ANNOTATION_POD_MEMORY "io.kubernetes.cri.sandbox-memory"
 /* Set to 1 by the administrator to let OCI_ANNOTATION_KERNEL name a path. */
 #define OCI_ALLOW_KERNEL_PATHS_ENV "NOVM_ALLOW_KERNEL_PATHS"
 
@@ -28,12 +34,12 @@
 #define OCI_DEFAULT_CPU_PERIOD 100000
 
 /* vCPUs: linux.resources.cpu quota/period rounded up, else the number of
- * CPUs in linux.resources.cpu.cpus, else 1; then vm.hwConfig.vcpus; then
- * the org.novm.cpus annotation.
+ * CPUs in linux.resources.cpu.cpus, else 1; then containerd's pod quota
+ * and period; then vm.hwConfig.vcpus; then the org.novm.cpus annotation.
  * Memory: linux.resources.memory.limit + OCI_VM_MEMORY_OVERHEAD, else
- * OCI_VM_DEFAULT_MEMORY; then vm.hwConfig.memory (bytes); then the
- * org.novm.memory annotation (MiB).  Memory is a whole number of MiB.
- * Values derived from cgroup limits are capped at the VMM's maximum (such a
+ * OCI_VM_DEFAULT_MEMORY; then containerd's pod memory + the overhead; then
+ * vm.hwConfig.memory (bytes); then the org.novm.memory annotation (MiB).
+ * Memory is a whole number of MiB.  Values derived from cgroup limits are capped at the VMM's maximum (such a
  * limit does not constrain anything); explicit values out of range, and
  * malformed annotations or cpusets, are errors. */
 int oci_vm_size(const struct oci_spec *spec, int *vcpus, uint64_t *mem_bytes,

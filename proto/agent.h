@@ -50,13 +50,48 @@ enum proto_type {
 	PROTO_QUERY = 70,	/* payload: query name ("ps", "stats") */
 	PROTO_DNS_ANSWER = 71,	/* the resolver's answer to the PROTO_DNS of the
 				 * same tag; payload: uint32 tag, the message */
+
+	/* Links added between create and start (ctr run --cni). */
 	PROTO_NETWORK = 72,	/* NICs connected after boot, before PROTO_START:
 				 * payload: a "network" object as in CONFIG, whose
 				 * interfaces name the NIC they go to by
 				 * "device_mac"; answered like a QUERY (PROTO_REPLY,
 				 * same session id): {} once applied, or
 				 * {"error": "..."} */
+
+	/* Pods: more containers in the sandbox's VM (see below). */
+	PROTO_CONTAINER = 73,	/* payload: JSON {"id": <container id>, "config":
+				 * <OCI config>, "shares": [...]} (PROTO_CONFIG's
+				 * document plus the id); the frame's session (a
+				 * host-chosen id, as for PROTO_EXEC) becomes a
+				 * pod container.  Answered PROTO_CREATED or
+				 * PROTO_ERROR; then PROTO_START, PROTO_EXIT. */
+	PROTO_SIGNAL_TREE = 74,	/* payload: uint32 signal; every process of the
+				 * pod container whose session the frame names
+				 * (its PID namespace), daemons included */
+	PROTO_EXEC_IN = 75,	/* payload: uint32 session of a pod container,
+				 * then OCI process JSON: PROTO_EXEC inside that
+				 * container's namespaces and root; the frame's
+				 * session is the new exec session */
 };
+
+/* Pods.  Session 0 is the sandbox (the pod's pause container), set up from
+ * PROTO_CONFIG as any container.  A PROTO_CONTAINER session is a further
+ * container of the same VM:
+ *   - its shares all have the tag PROTO_POD_TAG, the one virtio-fs device of
+ *     a sandbox VM whose root shows only the trees the host grafted on it
+ *     at run time (one graft per share, a directory or a single file;
+ *     the share's "path" names it);
+ *   - its init gets its own mount and PID namespaces (PID 1 there) and a
+ *     cgroup of its own; for each namespace its spec gives with a "path"
+ *     (the host's view of the sandbox's namespaces) it joins session 0's
+ *     namespace of that type instead, so the pod shares network, IPC and
+ *     UTS, and PID only when the spec says so;
+ *   - it lives until its init exits (PROTO_EXIT of its session), which
+ *     ends every other process in its PID namespace, as under runc.
+ * PROTO_QUERY "ps <session>" and "stats <session>" answer for one pod
+ * container; without a session, for session 0's. */
+#define PROTO_POD_TAG "novm-pod"
 
 /* DNS messages over UDP the relay carries (EDNS0's usual buffer size). */
 #define PROTO_DNS_MAX 4096

@@ -55,6 +55,33 @@
  *                              container started already, or the agent's
  *                              error (the NICs stay connected then)
  *
+ * Pods (a sandbox VM, whose VM has the PROTO_POD_TAG share; see
+ * proto/agent.h):
+ *   graft <name>            the sendmsg carrying the line passes one fd, a
+ *                           directory or file (normally a detached mount
+ *                           from open_tree(OPEN_TREE_CLONE), made read-only
+ *                           with mount_setattr for a read-only share): the
+ *                           pod share serves it as /<name>.  name: 1 to
+ *                           CONTROL_MAX_GRAFT_NAME bytes of [A-Za-z0-9._-],
+ *                           not "." or "..".  -> ok; error when the name is
+ *                           taken, the VM has no pod share, or the pod has
+ *                           CONTROL_MAX_GRAFTS already
+ *   ungraft <prefix>        the grafts whose names start with <prefix> are
+ *                           no longer found (what the guest holds of them
+ *                           stays valid until it forgets it) -> ok <count>
+ *   container <len>[ tty]   as exec, with <len> bytes of PROTO_CONTAINER's
+ *                           JSON: -> ok <guest pid> <session> once the
+ *                           container is created (its init waits for
+ *                           start), later -> exit <status> <signal>; the
+ *                           client may send signal and resize lines.  The
+ *                           connection is the container's life: its client
+ *                           is the host process that stands for it.
+ *   in <session> <request>  start, kill <signo> [all], ps, stats, resize and
+ *                           exec addressed to the pod container of that
+ *                           session instead of session 0 (kill all: its
+ *                           PID namespace's processes); error for a session
+ *                           that is no pod container
+ *
  * start, ps, stats, nics and exec need the guest running: while paused they fail.
  * When the VM stops, waiting clients get "error the container VM stopped",
  * running exec sessions "exit 137 9" (as runc's exec sees its process killed
@@ -85,7 +112,14 @@
 #define CONTROL_REQ_EXEC "exec"
 #define CONTROL_REQ_EXEC_TTY "tty"
 #define CONTROL_REQ_SIGNAL "signal"
+#define CONTROL_REQ_GRAFT "graft"
+#define CONTROL_REQ_UNGRAFT "ungraft"
+#define CONTROL_REQ_CONTAINER "container"
+#define CONTROL_REQ_IN "in"
 #define CONTROL_REQ_NICS "nics"
+
+#define CONTROL_MAX_GRAFT_NAME 128
+#define CONTROL_MAX_GRAFTS 256
 
 /* The answers' first words: "ok[ <data>]", "error <message>", and an exec
  * session's "exit <status> <signal>". */

@@ -14,6 +14,7 @@
 #include "control-client.h"
 #include "duration.h"
 #include "oci/json.h"
+#include "pod.h"
 #include "runtime.h"
 #include "state.h"
 
@@ -74,7 +75,7 @@ static int print_stats(const struct ctr_state *st, novm_error_t *err)
 {
 	cleanup_free char *answer = NULL, *line = NULL;
 
-	if (ctl_call(st->dir, CONTROL_REQ_STATS, &answer, err) < 0 ||
+	if (ctr_call(st, CONTROL_REQ_STATS, &answer, err) < 0 ||
 	    stats_event(st->id, answer, &line, err) < 0)
 		return -1;
 	printf("%s\n", line);

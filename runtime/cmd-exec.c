@@ -24,6 +24,7 @@
 #include "exec-session.h"
 #include "lifecycle.h"
 #include "log.h"
+#include "pod.h"
 #include "proc.h"
 #include "runtime.h"
 #include "util.h"
@@ -67,15 +68,6 @@ struct exec_options {
 	const char *cgroup;
 	bool detach;
 	bool ignore_paused;
-};
-
-/* Where the proxy's process gets its stdio. */
-struct exec_stdio {
-	int fds[3];
-	int pty_slave;		/* with --console-socket: the slave, our copy */
-	int winsize_fd;		/* whose size SIGWINCH forwards, or -1 */
-	bool raw;		/* our terminal is in raw mode: restore it */
-	struct termios saved;
 };
 
 static int grow_append(void *array_p, size_t *n, size_t size, const void *item)
@@ -199,61 +191,6 @@ static int check_terminal(const struct oci_process *p, const struct exec_options
 	return 0;
 }
 
-static int open_stdio(const struct oci_process *p, const struct exec_options *o, struct exec_stdio *io,
-		      novm_error_t *err)
-{
-	*io = (struct exec_stdio){ .fds = { 0, 1, 2 }, .pty_slave = -1, .winsize_fd = -1 };
-	if (o->console_socket) {
-		cleanup_free char *name = NULL;
-		cleanup_close int master = -1;
-		if (pty_open(&master, &io->pty_slave, &name, err) < 0 ||
-		    console_socket_send(o->console_socket, master, name, err) < 0)
-			return -1;
-		io->fds[0] = io->fds[1] = io->fds[2] = io->pty_slave;
-		/* As the slave's session leader we get its SIGWINCH when the
-		 * listener resizes the master (a foreground novm-runc may lead a
-		 * process group already: then sizes are not followed). */
-		if (setsid() >= 0 || getsid(0) == getpid())
-			ioctl(io->pty_slave, TIOCSCTTY, 0);
-		io->winsize_fd = io->pty_slave;
-		return 0;
-	}
-	if (p->terminal && isatty(STDIN_FILENO)) {
-		/* Our own terminal: its keys go to the guest's pty untouched. */
-		struct termios raw;
-		if (tcgetattr(STDIN_FILENO, &io->saved) == 0) {
-			raw = io->saved;
-			cfmakeraw(&raw);
-			io->raw = tcsetattr(STDIN_FILENO, TCSANOW, &raw) == 0;
-		}
-		io->winsize_fd = STDIN_FILENO;
-	}
-	return 0;
-}
-
-static void close_stdio(struct exec_stdio *io)
-{
-	if (io->raw)
-		tcsetattr(STDIN_FILENO, TCSANOW, &io->saved);
-	io->raw = false;
-	if (io->pty_slave >= 0)
-		close(io->pty_slave);
-	io->pty_slave = -1;
-}
-
-/* The stdio now belongs to the VMM: a detached proxy keeps no copy, so the
- * process's readers see EOF when it ends. */
-static void drop_stdio(void)
-{
-	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-
-	if (null < 0)
-		return;
-	for (int fd = 0; fd <= 2; fd++)
-		dup2(null, fd);
-	close(null);
-}
-
 struct proxy {
 	const struct ctr_state *st;
 	const struct exec_options *o;
@@ -266,16 +203,20 @@ struct proxy {
  * ended.  Returns only on failure. */
 static int run_proxy(const struct proxy *px, novm_error_t *err)
 {
-	struct exec_stdio io;
+	struct exec_stdio io = { .pty_slave = -1 };
 	struct exec_session s = { .fd = -1 };
-	cleanup_free char *json = NULL;
+	cleanup_free char *json = NULL, *verb = ctr_request(px->st, CONTROL_REQ_EXEC);
 	struct oci_process process = *px->process;
 	sigset_t signals;
 	size_t len;
 
 	exec_session_signals(&signals);
 	sigprocmask(SIG_BLOCK, &signals, NULL);
-	if (open_stdio(px->process, px->o, &io, err) < 0)
+	if (!verb) {
+		novm_error(err, ENOMEM, "exec");
+		goto fail;
+	}
+	if (exec_stdio_open(px->process->terminal, px->o->console_socket, &io, err) < 0)
 		goto fail;
 	if (process.terminal && io.winsize_fd >= 0) {
 		struct winsize ws;
@@ -293,7 +234,8 @@ static int run_proxy(const struct proxy *px, novm_error_t *err)
 		}
 	}
 	if (exec_process_json(&process, &json, &len, err) < 0 ||
-	    exec_session_start(px->st->dir, json, len, io.fds, process.terminal, &s, err) < 0) {
+	    exec_session_start(ctr_control_dir(px->st), verb, json, len, io.fds, process.terminal, &s,
+			       err) < 0) {
 		exec_session_close(&s);
 		goto fail;
 	}
@@ -316,19 +258,19 @@ static int run_proxy(const struct proxy *px, novm_error_t *err)
 	if (px->report_fd >= 0) {
 		vmm_child_report(px->report_fd, "ok\n");
 		close(px->report_fd);
-		drop_stdio();
+		exec_stdio_drop();
 	}
 	int ret = exec_session_wait(&s, &signals, io.winsize_fd, err);
 	log_msg(LOG_LEVEL_DEBUG, "exec %s: guest pid %d ended: status %d, signal %d", px->st->id,
 		s.guest_pid, s.status, s.signo);
 	state_remove_exec(px->st->dir, getpid());
 	exec_session_close(&s);
-	close_stdio(&io);
+	exec_stdio_close(&io);
 	if (ret < 0)
 		return -1;
 	proc_exit_like(s.status, s.signo);
 fail:
-	close_stdio(&io);
+	exec_stdio_close(&io);
 	return -1;
 }
 

@@ -12,6 +12,7 @@
 #include "oci/json.h"
 #include "oci/spec.h"
 #include "oci/vm-size.h"
+#include "pod-spec.h"
 #include "runtime.h"
 
 static const char *const mount_options[] = {
@@ -133,8 +134,11 @@ int cmd_features(const struct runtime_globals *g, int argc, char **argv)
 	json_gen_key(gen, "annotations");
 	json_gen_object_open(gen);
 	json_gen_member_string(gen, "org.novm.version", PACKAGE_VERSION);
+	/* The CRI ones say a pod's containers share its sandbox's VM. */
 	json_gen_member_string(gen, "org.novm.annotations",
-			       OCI_ANNOTATION_CPUS "," OCI_ANNOTATION_MEMORY "," OCI_ANNOTATION_KERNEL);
+			       OCI_ANNOTATION_CPUS "," OCI_ANNOTATION_MEMORY "," OCI_ANNOTATION_KERNEL
+			       "," POD_ANN_CONTAINERD_TYPE "," POD_ANN_CONTAINERD_SANDBOX
+			       "," POD_ANN_CRIO_TYPE "," POD_ANN_CRIO_SANDBOX);
 	json_gen_member_string(gen, "org.opencontainers.runc.checkpoint.enabled", "false");
 	json_gen_object_close(gen);
 	json_gen_object_close(gen);

@@ -6,6 +6,7 @@
 #include "cli.h"
 #include "control-client.h"
 #include "lifecycle.h"
+#include "pod.h"
 #include "runtime.h"
 
 static int pause_or_resume(const struct runtime_globals *g, int argc, char **argv, bool pause)
@@ -21,7 +22,8 @@ static int pause_or_resume(const struct runtime_globals *g, int argc, char **arg
 		return opt == CLI_HELP ? 0 : 1;
 	if (!cli_check_args(&p, 1, 1))
 		return 1;
-	if (ctr_open(g->root, cli_arg(&p, 0), &lock_fd, &st, &err) < 0)
+	if (ctr_open(g->root, cli_arg(&p, 0), &lock_fd, &st, &err) < 0 ||
+	    pod_refuse(&st, pause ? "pause" : "resume", &err) < 0)
 		return cli_fail(&err);
 	if (pause ? strcmp(st.status, "running") && strcmp(st.status, "created")
 		  : strcmp(st.status, "paused") != 0) {

@@ -12,6 +12,7 @@
 #include "cleanup.h"
 #include "cli.h"
 #include "control-client.h"
+#include "pod.h"
 #include "ps-table.h"
 #include "runtime.h"
 #include "state.h"
@@ -84,7 +85,7 @@ int cmd_ps(const struct runtime_globals *g, int argc, char **argv)
 	}
 	struct ps_proc *procs = NULL;
 	size_t n = 0;
-	if (ctl_call(st.dir, CONTROL_REQ_PS, &answer, &err) < 0 || ps_parse_answer(answer, &procs, &n, &err) < 0)
+	if (ctr_call(&st, CONTROL_REQ_PS, &answer, &err) < 0 || ps_parse_answer(answer, &procs, &n, &err) < 0)
 		return cli_fail(&err);
 	ps_print(stdout, &fmt, procs, n, time(NULL));
 	ps_procs_free(procs, n);

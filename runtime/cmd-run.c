@@ -130,7 +130,7 @@ static void remove_container(const struct runtime_globals *g, const char *id)
 
 int cmd_run(const struct runtime_globals *g, int argc, char **argv)
 {
-	struct create_options o = { .bundle = "." };
+	struct create_options o = { .bundle = ".", .run = true };
 	struct created_container c;
 	cleanup_ctr_state struct ctr_state st = { 0 };
 	bool detach = false, keep = false, raw = false;

@@ -19,6 +19,7 @@
 #include "log.h"
 #include "oci/json.h"
 #include "oci/spec.h"
+#include "pod.h"
 #include "runtime.h"
 #include "util.h"
 
@@ -299,7 +300,8 @@ int cmd_update(const struct runtime_globals *g, int argc, char **argv)
 		if (read_resources(resources, &flags, &err) < 0)
 			return cli_fail(&err);
 	}
-	if (ctr_open(g->root, cli_arg(&p, 0), &lock_fd, &st, &err) < 0 || apply(&st, &flags, &err) < 0)
+	if (ctr_open(g->root, cli_arg(&p, 0), &lock_fd, &st, &err) < 0 ||
+	    pod_refuse(&st, "update", &err) < 0 || apply(&st, &flags, &err) < 0)
 		return cli_fail(&err);
 	return 0;
 }

@@ -28,7 +28,8 @@ int ctl_connect(const char *dir, int *fd, novm_error_t *err);
  * CTL_CALL_TIMEOUT_MS: ETIMEDOUT, after ctl_log_stall(). */
 int ctl_call(const char *dir, const char *request, char **data, novm_error_t *err);
 /* The same for a request that passes fds with its line (SCM_RIGHTS, at
- * most CONTROL_MAX_NIC_FDS) and has a body of len bytes after it. */
+ * most CONTROL_MAX_NIC_FDS: graft's tree, nics' taps) and has a body of len
+ * bytes after it (nics). */
 int ctl_call_with(const char *dir, const char *request, const int *fds, int nfds,
 		  const void *body, size_t len, char **data, novm_error_t *err);
 

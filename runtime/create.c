@@ -24,6 +24,7 @@
 #include "hooks.h"
 #include "log.h"
 #include "oci/spec.h"
+#include "pod-create.h"
 #include "proc.h"
 #include "state.h"
 #include "util.h"
@@ -50,6 +51,8 @@ struct create_work {
 	 * are the spec's, the work's and the options'. */
 	struct oci_state state;
 	struct container_vm cvm;
+	enum pod_role pod_role;
+	const char *sandbox_id;	/* a pod container's, the spec's string */
 	char *dir;
 	int lock_fd, console_fd, ready[2], go[2], pty_master, pty_slave;
 	pid_t pid;
@@ -99,27 +102,22 @@ static int run_create_hooks(const struct create_work *w, bool booted, novm_error
 	return 0;
 }
 
-/* Why the VMM ended before it said anything. */
-static int describe_early_exit(pid_t pid, novm_error_t *err)
+/* Why the child ended before it said anything. */
+static int describe_early_exit(pid_t pid, const char *who, novm_error_t *err)
 {
 	int status = 0;
 
 	for (int i = 0; i < 200 && waitpid(pid, &status, WNOHANG) == 0; i++)
 		nanosleep(&(struct timespec){ 0, 10 * 1000 * 1000 }, NULL);
 	if (WIFSIGNALED(status))
-		return novm_error(err, 0, "the VMM was killed by signal %d before the container was created",
-				  WTERMSIG(status));
-	return novm_error(err, 0, "the VMM exited (status %d) before the container was created",
+		return novm_error(err, 0, "%s was killed by signal %d before the container was created",
+				  who, WTERMSIG(status));
+	return novm_error(err, 0, "%s exited (status %d) before the container was created", who,
 			  WIFEXITED(status) ? WEXITSTATUS(status) : -1);
 }
 
-/* The next line from the ready pipe decides: `want` ("netns": the VMM is
- * in the container's namespaces and waits for "go"; "ok": the container is
- * created) or "error <why>".  Signals that would end us meanwhile (blocked
- * by the caller) abort the creation instead, so the VMM is not left
- * behind. */
-static int wait_ready(int fd, pid_t pid, const char *want, const sigset_t *signals,
-		      bool *vmm_failed, novm_error_t *err)
+int create_wait_ready(int fd, pid_t pid, const char *who, const char *want, const sigset_t *signals,
+		      bool *child_failed, char *rest, size_t rest_size, novm_error_t *err)
 {
 	cleanup_close int sfd = signalfd(-1, signals, SFD_CLOEXEC);
 	char buf[4096];
@@ -136,7 +134,7 @@ static int wait_ready(int fd, pid_t pid, const char *want, const sigset_t *signa
 					  CREATE_TIMEOUT_S);
 		int n = poll(fds, 2, left * 1000);
 		if (n < 0 && errno != EINTR)
-			return novm_error(err, errno, "wait for the VMM");
+			return novm_error(err, errno, "wait for %s", who);
 		if (n <= 0)
 			continue;
 		if (fds[1].revents & POLLIN) {
@@ -151,10 +149,10 @@ static int wait_ready(int fd, pid_t pid, const char *want, const sigset_t *signa
 		if (r < 0 && (errno == EINTR || errno == EAGAIN))
 			continue;
 		if (r < 0)
-			return novm_error(err, errno, "read the VMM's ready pipe");
-		*vmm_failed = true;
+			return novm_error(err, errno, "read the ready pipe of %s", who);
+		*child_failed = true;
 		if (r == 0)
-			return describe_early_exit(pid, err);
+			return describe_early_exit(pid, who, err);
 		len += r;
 		buf[len] = '\0';
 		char *nl = strchr(buf, '\n');
@@ -162,14 +160,23 @@ static int wait_ready(int fd, pid_t pid, const char *want, const sigset_t *signa
 			continue;
 		if (nl)
 			*nl = '\0';
-		if (!strcmp(buf, want)) {
-			*vmm_failed = false;
+		const char *data = ctl_answer_rest(buf, want);
+		if (data && (!*data || rest)) {
+			if (rest)
+				snprintf(rest, rest_size, "%s", data);
+			*child_failed = false;
 			return 0;
 		}
 		if (!strncmp(buf, "error ", 6))
 			return novm_error(err, 0, "%s", buf + 6);
-		return novm_error(err, 0, "unexpected word from the VMM: \"%.100s\"", buf);
+		return novm_error(err, 0, "unexpected word from %s: \"%.100s\"", who, buf);
 	}
+}
+
+static int wait_ready(int fd, pid_t pid, const char *want, const sigset_t *signals,
+		      bool *vmm_failed, novm_error_t *err)
+{
+	return create_wait_ready(fd, pid, "the VMM", want, signals, vmm_failed, NULL, 0, err);
 }
 
 static int check_terminal(const struct oci_spec *spec, const struct create_options *o,
@@ -232,8 +239,11 @@ static int prepare(const struct runtime_globals *g, const struct create_options 
 	/* config.json is read once: the text the agent is sent is what was
 	 * checked. */
 	if (state_check_id(o->id, err) < 0 || oci_spec_load(o->bundle, &w->spec, err) < 0 ||
+	    pod_classify(w->spec, &w->pod_role, &w->sandbox_id, err) < 0 ||
 	    check_terminal(w->spec, o, err) < 0)
 		return -1;
+	if (w->pod_role == POD_ROLE_CONTAINER)
+		return 0;	/* no VM of its own: pod_container_create() */
 	log_msg(LOG_LEVEL_DEBUG, "create %s: bundle %s", o->id, w->spec->bundle);
 	compat_warn_config(w->spec);
 	if (cgroup_resolve(CGROUP_ROOT, w->spec->linux_.cgroups_path, g->systemd_cgroup, &w->cgroup,
@@ -242,6 +252,7 @@ static int prepare(const struct runtime_globals *g, const struct create_options 
 	if (netns_plan(w->spec, &w->netns, err) < 0 ||
 	    container_vm_prepare(w->spec, false, &w->cvm, err) < 0)
 		return -1;
+	w->cvm.pod_share = w->pod_role == POD_ROLE_SANDBOX;
 	/* Checked before anything is made, so a bad value leaves nothing. */
 	if (w->cgroup && cgroup_limits_for_spec(&w->spec->linux_.resources, w->cvm.memory, &w->limits,
 						err) < 0)
@@ -254,17 +265,11 @@ static int prepare(const struct runtime_globals *g, const struct create_options 
 		return -1;
 	if (!(w->created = state_now_rfc3339()))
 		return novm_error(err, ENOMEM, "state");
-	w->state = (struct oci_state){
-		.oci_version = (char *)OCI_SPEC_VERSION,
-		.id = (char *)o->id,
-		.bundle = w->spec->bundle,
-		.annotations = w->spec->annotations,
-		.n_annotations = w->spec->n_annotations,
-		.rootfs = w->spec->root.path,
-		.created = w->created,
-		.owner = (char *)"",
-	};
+	w->state = state_for_spec(w->spec, o->id, w->created);
 	if (record_state(w, OCI_STATUS_CREATING, err) < 0)
+		return -1;
+	if (w->pod_role == POD_ROLE_SANDBOX &&
+	    state_write_pod(w->dir, &(struct pod_record){ .role = POD_ROLE_SANDBOX }, err) < 0)
 		return -1;
 	/* Guest kernel messages go to a log, never to the container's stdout. */
 	if (asprintf(&console_path, "%s/console.log", w->dir) < 0)
@@ -302,6 +307,13 @@ int container_create(const struct runtime_globals *g, const struct create_option
 	out->vmm_exit_code = -1;
 	if (prepare(g, o, &w, err) < 0)
 		goto out;
+	if (w.pod_role == POD_ROLE_CONTAINER) {
+		if (o->run)
+			novm_error(err, 0, "run is not supported for a pod container yet: create and start it");
+		else
+			ret = pod_container_create(g, o, w.spec, w.sandbox_id, out, err);
+		goto out;
+	}
 
 	sigemptyset(&stop_signals);
 	sigaddset(&stop_signals, SIGINT);

@@ -7,6 +7,8 @@
 #define NOVM_RUNTIME_CREATE_H
 
 #include <stdbool.h>
+#include <signal.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -25,6 +27,8 @@ struct create_options {
 	/* `run` without --detach: a terminal without a console socket is this
 	 * process's own stdio (runc needs a console socket otherwise). */
 	bool foreground;
+	/* `run`, which waits on the VMM itself: a pod container has none. */
+	bool run;
 };
 
 struct created_container {
@@ -41,6 +45,15 @@ struct created_container {
 int container_create(const struct runtime_globals *g, const struct create_options *o,
 		     struct created_container *out, novm_error_t *err);
 void created_container_release(struct created_container *c);
+
+/* The next line from a child's ready pipe decides: `want` (alone; or, when
+ * rest is given, followed by " <data>", copied there) or "error <why>".
+ * Signals that would end us meanwhile (blocked by the caller) abort the
+ * creation instead, so the child is not left behind.  `who` names the
+ * child in messages; *child_failed: it said so, or died, so let it end by
+ * itself. */
+int create_wait_ready(int fd, pid_t pid, const char *who, const char *want, const sigset_t *signals,
+		      bool *child_failed, char *rest, size_t rest_size, novm_error_t *err);
 
 /* Writes a pid file atomically, without a trailing newline (runc's). */
 int write_pid_file(const char *path, pid_t pid, novm_error_t *err);

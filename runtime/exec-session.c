@@ -1,6 +1,7 @@
 #include "exec-session.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +12,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "console-socket.h"
 #include "log.h"
 
 void exec_session_signals(sigset_t *set)
@@ -30,10 +32,10 @@ bool exec_parse_exit(const char *line, int *status, int *signo)
 	       *signo >= 0;
 }
 
-int exec_session_start(const char *dir, const char *process_json, size_t len, const int stdio[3],
-		       bool tty, struct exec_session *s, novm_error_t *err)
+int exec_session_start(const char *dir, const char *verb, const char *process_json, size_t len,
+		       const int stdio[3], bool tty, struct exec_session *s, novm_error_t *err)
 {
-	char request[64];
+	char request[128];
 	const char *data;
 	char *line;
 	int got;
@@ -45,7 +47,7 @@ int exec_session_start(const char *dir, const char *process_json, size_t len, co
 	if (ctl_connect(dir, &s->fd, err) < 0)
 		return -1;
 	ctl_reader_init(&s->reader, s->fd);
-	snprintf(request, sizeof(request), CONTROL_REQ_EXEC " %zu%s\n", len, tty ? " " CONTROL_REQ_EXEC_TTY : "");
+	snprintf(request, sizeof(request), "%s %zu%s\n", verb, len, tty ? " " CONTROL_REQ_EXEC_TTY : "");
 	if (ctl_send(s->fd, request, stdio, 3, err) < 0 ||
 	    ctl_write_all(s->fd, process_json, len, err) < 0)
 		return -1;
@@ -63,7 +65,9 @@ int exec_session_start(const char *dir, const char *process_json, size_t len, co
 	}
 	if (ctl_parse_answer(line, &data, err) < 0)
 		return -1;
-	s->guest_pid = atoi(data);
+	/* A pod container's init may be reported without its pid (0). */
+	if (sscanf(data, "%d %u", &s->guest_pid, &s->session) < 1 || s->guest_pid < 0)
+		return novm_error(err, 0, "unexpected answer from the VMM: \"ok %.80s\"", data);
 	return 0;
 }
 
@@ -127,6 +131,7 @@ int exec_session_wait(struct exec_session *s, const sigset_t *signals, int winsi
 			s->status = 128 + SIGKILL;
 			s->signo = SIGKILL;
 			s->ended = true;
+			break;	/* no line: nothing more to read */
 		}
 		if (exec_parse_exit(line, &s->status, &s->signo))
 			s->ended = true;
@@ -150,4 +155,57 @@ void exec_session_close(struct exec_session *s)
 		close(s->fd);
 	s->fd = -1;
 	ctl_reader_release(&s->reader);
+}
+
+int exec_stdio_open(bool terminal, const char *console_socket, struct exec_stdio *io,
+		    novm_error_t *err)
+{
+	*io = (struct exec_stdio){ .fds = { 0, 1, 2 }, .pty_slave = -1, .winsize_fd = -1 };
+	if (console_socket) {
+		cleanup_free char *name = NULL;
+		cleanup_close int master = -1;
+		if (pty_open(&master, &io->pty_slave, &name, err) < 0 ||
+		    console_socket_send(console_socket, master, name, err) < 0)
+			return -1;
+		io->fds[0] = io->fds[1] = io->fds[2] = io->pty_slave;
+		/* As the slave's session leader we get its SIGWINCH when the
+		 * listener resizes the master (a foreground novm-runc may lead a
+		 * process group already: then sizes are not followed). */
+		if (setsid() >= 0 || getsid(0) == getpid())
+			ioctl(io->pty_slave, TIOCSCTTY, 0);
+		io->winsize_fd = io->pty_slave;
+		return 0;
+	}
+	if (terminal && isatty(STDIN_FILENO)) {
+		/* Our own terminal: its keys go to the guest's pty untouched. */
+		struct termios raw;
+		if (tcgetattr(STDIN_FILENO, &io->saved) == 0) {
+			raw = io->saved;
+			cfmakeraw(&raw);
+			io->raw = tcsetattr(STDIN_FILENO, TCSANOW, &raw) == 0;
+		}
+		io->winsize_fd = STDIN_FILENO;
+	}
+	return 0;
+}
+
+void exec_stdio_close(struct exec_stdio *io)
+{
+	if (io->raw)
+		tcsetattr(STDIN_FILENO, TCSANOW, &io->saved);
+	io->raw = false;
+	if (io->pty_slave >= 0)
+		close(io->pty_slave);
+	io->pty_slave = -1;
+}
+
+void exec_stdio_drop(void)
+{
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+	if (null < 0)
+		return;
+	for (int fd = 0; fd <= 2; fd++)
+		dup2(null, fd);
+	close(null);
 }

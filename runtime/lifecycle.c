@@ -13,6 +13,7 @@
 #include "hooks.h"
 #include "log.h"
 #include "netconf.h"
+#include "pod.h"
 #include "proc.h"
 
 int ctr_open(const char *root, const char *id, int *lock_fd, struct ctr_state *st,
@@ -57,7 +58,7 @@ int ctr_start(struct ctr_state *st, novm_error_t *err)
 	}
 	log_msg(LOG_LEVEL_DEBUG, "start %s: asking the VMM (pid %d) to start the process", st->id,
 		st->vmm.pid);
-	if (ctl_call(st->dir, CONTROL_REQ_START, NULL, err) < 0)
+	if (ctr_call(st, CONTROL_REQ_START, NULL, err) < 0)
 		return -1;
 	st->oci->status = OCI_STATUS_RUNNING;
 	st->status = "running";
@@ -83,6 +84,8 @@ int ctr_kill(struct ctr_state *st, int signo, bool all, novm_error_t *err)
 	 * long as its VMM, which state_load() found alive. */
 	if (signo == 0)
 		return 0;
+	if (st->pod.role == POD_ROLE_CONTAINER)
+		return pod_kill(st, signo, all, err);
 	log_msg(LOG_LEVEL_DEBUG, "kill %s: signal %d%s", st->id, signo, all ? " to all processes" : "");
 	/* A paused guest cannot act on a signal, and a created one has no
 	 * process yet: SIGKILL means the VM itself. */
@@ -113,7 +116,10 @@ int ctr_destroy(struct ctr_state *st, novm_error_t *err)
 		novm_error_release(err);
 	}
 	log_msg(LOG_LEVEL_DEBUG, "delete %s: status %s", st->id, st->status);
-	if (st->vmm.pid && proc_alive(st->vmm.pid, st->vmm.start_time)) {
+	if (st->pod.role == POD_ROLE_CONTAINER) {
+		if (pod_stop(st, err) < 0)
+			return -1;
+	} else if (st->vmm.pid && proc_alive(st->vmm.pid, st->vmm.start_time)) {
 		log_msg(LOG_LEVEL_DEBUG, "delete %s: killing the VMM (pid %d)", st->id, st->vmm.pid);
 		if (kill_vmm(st, err) < 0)
 			return -1;

@@ -27,7 +27,9 @@ runtime_libruntime_a_SOURCES = \
 	runtime/exec-process.h runtime/exec-process.c \
 	runtime/exec-session.h runtime/exec-session.c \
 	runtime/ps-table.h runtime/ps-table.c \
-	runtime/compat.h runtime/compat.c
+	runtime/compat.h runtime/compat.c \
+	runtime/pod-spec.h runtime/pod-spec.c runtime/pod.h runtime/pod.c \
+	runtime/pod-create.h runtime/pod-create.c
 
 RUNTIME_LIBS = runtime/libruntime.a $(OCI_LIBS) $(VMM_LIBS) $(LIBMNL_LIBS)
 
@@ -53,7 +55,7 @@ runtime_novm_runc_LDADD = $(RUNTIME_LIBS)
 RUNTIME_TESTS = tests/unit/test-runtime-cli tests/unit/test-runtime-state \
 	tests/unit/test-runtime-exec tests/unit/test-runtime-commands \
 	tests/unit/test-runtime-hooks tests/unit/test-runtime-compat tests/unit/test-runtime-cgroup \
-	tests/unit/test-runtime-netlate
+	tests/unit/test-runtime-pod tests/unit/test-runtime-netlate
 check_PROGRAMS += $(RUNTIME_TESTS)
 TESTS += $(RUNTIME_TESTS)
 tests_unit_test_runtime_cli_SOURCES = tests/unit/test-runtime-cli.c tests/unit/tap.h
@@ -69,8 +71,11 @@ tests_unit_test_runtime_compat_LDADD = $(RUNTIME_LIBS)
 tests_unit_test_runtime_hooks_SOURCES = tests/unit/test-runtime-hooks.c tests/unit/tap.h
 tests_unit_test_runtime_hooks_LDADD = $(RUNTIME_LIBS)
 tests_unit_test_runtime_commands_SOURCES = tests/unit/test-runtime-commands.c \
-	tests/unit/test-runtime-fake-vmm.h tests/unit/tap.h
+	tests/unit/test-runtime-cmd.h tests/unit/test-runtime-fake-vmm.h tests/unit/tap.h
 tests_unit_test_runtime_commands_LDADD = $(RUNTIME_LIBS)
+tests_unit_test_runtime_pod_SOURCES = tests/unit/test-runtime-pod.c tests/unit/test-runtime-cmd.h \
+	tests/unit/test-runtime-fake-vmm.h tests/unit/tap.h
+tests_unit_test_runtime_pod_LDADD = $(RUNTIME_LIBS)
 tests_unit_test_runtime_netlate_SOURCES = tests/unit/test-runtime-netlate.c tests/unit/tap.h \
 	tests/unit/test-runtime-fake-vmm.h
 tests_unit_test_runtime_netlate_LDADD = $(RUNTIME_LIBS)

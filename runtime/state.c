@@ -19,6 +19,7 @@
 #define LOCK_NAME ".lock"
 #define STATE_NAME "state.json"
 #define VMM_NAME "vmm.json"
+#define POD_NAME "pod.json"
 #define EXEC_PREFIX "exec-"
 
 int state_check_id(const char *id, novm_error_t *err)
@@ -162,6 +163,63 @@ static int read_vmm(const char *dir, struct vmm_record *vmm, novm_error_t *err)
 	return 0;
 }
 
+static const char *const pod_roles[] = {
+	[POD_ROLE_NONE] = "none", [POD_ROLE_SANDBOX] = "sandbox", [POD_ROLE_CONTAINER] = "container",
+};
+
+int state_write_pod(const char *dir, const struct pod_record *pod, novm_error_t *err)
+{
+	cleanup_json_gen struct json_gen *gen = json_gen_new("  ");
+	cleanup_free char *json = NULL, *path = NULL;
+	size_t len;
+
+	if (!gen)
+		return novm_error(err, ENOMEM, POD_NAME);
+	json_gen_object_open(gen);
+	json_gen_member_string(gen, "role", pod_roles[pod->role]);
+	if (pod->sandbox)
+		json_gen_member_string(gen, "sandbox", pod->sandbox);
+	if (pod->session)
+		json_gen_member_u64(gen, "session", pod->session);
+	json_gen_object_close(gen);
+	if (json_gen_finish(gen, POD_NAME, &json, &len, err) < 0)
+		return -1;
+	if (asprintf(&path, "%s/" POD_NAME, dir) < 0)
+		return novm_error(err, ENOMEM, POD_NAME);
+	return write_file_atomic(path, json, len, 0600, err);
+}
+
+static int read_pod(const char *root, const char *dir, struct pod_record *pod, novm_error_t *err)
+{
+	cleanup_free char *path = NULL, *text = NULL, *role = NULL;
+	cleanup_json_doc struct json_doc *doc = NULL;
+	struct json_node node;
+	size_t len;
+
+	memset(pod, 0, sizeof(*pod));
+	if (asprintf(&path, "%s/" POD_NAME, dir) < 0)
+		return novm_error(err, ENOMEM, POD_NAME);
+	if (read_file(path, &text, &len, NULL) < 0)
+		return 0;	/* no pod */
+	if (json_doc_parse(path, text, len, &doc, err) < 0)
+		return -1;
+	json_doc_root(doc, &node);
+	if (json_get_string(&node, "role", &role, err) < 0 ||
+	    json_get_string(&node, "sandbox", &pod->sandbox, err) < 0 ||
+	    json_get_u32(&node, "session", &pod->session, err) < 0)
+		return -1;
+	if (role && !strcmp(role, pod_roles[POD_ROLE_SANDBOX]))
+		pod->role = POD_ROLE_SANDBOX;
+	else if (role && !strcmp(role, pod_roles[POD_ROLE_CONTAINER]) && pod->sandbox &&
+		 state_check_id(pod->sandbox, NULL) == 0)
+		pod->role = POD_ROLE_CONTAINER;
+	else
+		return novm_error(err, 0, "%s: not a pod record", path);
+	if (pod->role == POD_ROLE_CONTAINER && asprintf(&pod->sandbox_dir, "%s/%s", root, pod->sandbox) < 0)
+		return novm_error(err, ENOMEM, POD_NAME);
+	return 0;
+}
+
 const char *state_live_status(enum oci_status recorded, bool has_vmm, bool vmm_alive, bool paused)
 {
 	switch (recorded) {
@@ -195,7 +253,8 @@ int state_load(const char *root, const char *id, struct ctr_state *out, novm_err
 		ctr_state_release(out);
 		return novm_error(err, 0, "container does not exist");
 	}
-	if (oci_state_from_json(path, text, len, &out->oci, err) < 0 || read_vmm(out->dir, &out->vmm, err) < 0) {
+	if (oci_state_from_json(path, text, len, &out->oci, err) < 0 || read_vmm(out->dir, &out->vmm, err) < 0 ||
+	    read_pod(root, out->dir, &out->pod, err) < 0) {
 		ctr_state_release(out);
 		return -1;
 	}
@@ -212,6 +271,8 @@ void ctr_state_release(struct ctr_state *st)
 	free(st->dir);
 	oci_state_free(st->oci);
 	free(st->vmm.cgroup);
+	free(st->pod.sandbox);
+	free(st->pod.sandbox_dir);
 	memset(st, 0, sizeof(*st));
 }
 
@@ -330,4 +391,19 @@ char *state_now_rfc3339(void)
 	if (asprintf(&out, "%s.%09ldZ", buf, ts.tv_nsec) < 0)
 		return NULL;
 	return out;
+}
+
+struct oci_state state_for_spec(const struct oci_spec *spec, const char *id, char *created)
+{
+	return (struct oci_state){
+		.oci_version = (char *)OCI_SPEC_VERSION,
+		.id = (char *)id,
+		.status = OCI_STATUS_CREATING,
+		.bundle = spec->bundle,
+		.annotations = spec->annotations,
+		.n_annotations = spec->n_annotations,
+		.rootfs = spec->root.path,
+		.created = created,
+		.owner = (char *)"",
+	};
 }

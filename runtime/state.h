@@ -1,7 +1,10 @@
 /* Per-container state under the runtime root (--root, default /run/novm):
  *   <root>/<id>/state.json    the OCI state as last recorded (atomic writes)
  *   <root>/<id>/vmm.json      ours: the VMM's pid and start time, its cgroup,
- *                             whether it is paused
+ *                             whether it is paused; for a pod container the
+ *                             host process that stands for it instead
+ *   <root>/<id>/pod.json      ours, for a pod's sandbox and its containers:
+ *                             the role, the sandbox, the container's session
  *   <root>/<id>/.lock         flock()ed by every command that changes the
  *                             container, so commands on one id run one at a
  *                             time (state and list only read)
@@ -19,7 +22,9 @@
 #include <sys/types.h>
 
 #include "error.h"
+#include "oci/spec.h"
 #include "oci/state.h"
+#include "pod-spec.h"
 
 #define RUNTIME_DEFAULT_ROOT "/run/novm"
 
@@ -47,18 +52,29 @@ struct vmm_record {
 	bool paused;
 };
 
+/* A pod's sandbox or pod container (pod-spec.h); role NONE without
+ * pod.json. */
+struct pod_record {
+	enum pod_role role;
+	char *sandbox;		/* a pod container's sandbox id */
+	uint32_t session;	/* its session in the sandbox's VM, 0 until created */
+	char *sandbox_dir;	/* loaded: <root>/<sandbox>, whose VMM serves it */
+};
+
 /* A container as it is now. */
 struct ctr_state {
 	char *id;
 	char *dir;
 	struct oci_state *oci;	/* pid is the live VMM's, 0 when stopped */
 	struct vmm_record vmm;
+	struct pod_record pod;
 	bool vmm_alive;
 	const char *status;	/* creating, created, running, paused or stopped */
 };
 
 int state_write(const char *dir, const struct oci_state *state, novm_error_t *err);
 int state_write_vmm(const char *dir, const struct vmm_record *vmm, novm_error_t *err);
+int state_write_pod(const char *dir, const struct pod_record *pod, novm_error_t *err);
 
 /* Reads a container's state; "container does not exist" when there is none. */
 int state_load(const char *root, const char *id, struct ctr_state *out, novm_error_t *err);
@@ -87,5 +103,9 @@ int state_exec_pids(const char *dir, pid_t **pids, size_t *n, novm_error_t *err)
 /* Writes the current time as RFC 3339 with nanoseconds, like runc's
  * `created` (heap string, NULL when out of memory). */
 char *state_now_rfc3339(void);
+
+/* A container's first state ("creating"), from its spec; the strings are
+ * borrowed from spec, id and created. */
+struct oci_state state_for_spec(const struct oci_spec *spec, const char *id, char *created);
 
 #endif

@@ -76,60 +76,95 @@ static int split_file_source(const char *source, char **dir, const char **name)
 	return 0;
 }
 
-/* Bind mounts become virtio-fs shares of their own; the agent mounts each
- * at its destination.  A file (Docker's /etc/resolv.conf, hosts, hostname)
- * is served as a single-file share of its directory, with a "path" naming
- * it: the guest sees no sibling of the file, and the agent mounts the
- * share where only it sees it and binds just the file into the
- * container. */
-static int collect_shares(const struct oci_spec *spec, struct container_vm *vm, FILE *json,
+static void share_json(FILE *json, const char *tag, const struct share_plan *s, const char *path)
+{
+	fputs("{\"tag\":", json);
+	json_write_string(json, tag);
+	fputs(",\"destination\":", json);
+	json_write_string(json, s->destination);
+	if (!s->is_root) {
+		fputs(",\"source\":", json);
+		json_write_string(json, s->source);
+	}
+	if (path) {
+		fputs(",\"path\":", json);
+		json_write_string(json, path);
+	}
+	fprintf(json, ",\"readonly\":%s}", json_bool(s->readonly));
+}
+
+int container_shares_each(const struct oci_spec *spec, share_fn fn, void *opaque, FILE *json,
 			  novm_error_t *err)
 {
-	/* A read-only root is written only by the agent, for the mount
-	 * points it makes before the container runs (as runc writes them);
-	 * the VMM seals it once the container is created. */
-	const struct vm_share root = { .readonly_once_created = spec->root.readonly };
+	struct share_plan root = {
+		.destination = "/", .source = spec->root.path, .is_root = true, .is_dir = true,
+		.readonly = spec->root.readonly,
+	};
+	const char *tag = NULL, *path = NULL;
 
-	if (add_share(vm, CONTAINER_ROOTFS_TAG, spec->root.path, &root, err) < 0)
+	fputc('[', json);
+	if (fn(opaque, &root, &tag, &path, err) < 0)
 		return -1;
-	fprintf(json, "[{\"tag\":\"%s\",\"destination\":\"/\",\"readonly\":%s}", CONTAINER_ROOTFS_TAG,
-		json_bool(spec->root.readonly));
+	share_json(json, tag, &root, path);
 	for (size_t i = 0; i < spec->n_mounts; i++) {
 		const struct oci_mount *m = &spec->mounts[i];
-		cleanup_free char *dir = NULL;
-		const char *file = NULL;
 		struct stat st;
-		char tag[32];
 
 		if (!is_bind_mount(m) || !m->source)
 			continue;
 		if (stat(m->source, &st) < 0)
 			return novm_error(err, errno, "mount %s: source `%s`", m->destination, m->source);
-		if (S_ISDIR(st.st_mode)) {
-			if (!(dir = strdup(m->source)))
-				return novm_error(err, ENOMEM, "shares");
-		} else if (split_file_source(m->source, &dir, &file) < 0) {
-			return novm_error(err, 0, "mount %s: source `%s` must be an absolute path to a file",
-					  m->destination, m->source);
-		}
-		snprintf(tag, sizeof(tag), "m%zu", i);
-		bool ro = has_option(m, "ro");
-		const struct vm_share how = { .readonly = ro, .only_name = file };
-
-		if (add_share(vm, tag, dir, &how, err) < 0)
+		const struct share_plan s = {
+			.destination = m->destination, .source = m->source, .mount_index = i,
+			.is_dir = S_ISDIR(st.st_mode), .readonly = has_option(m, "ro"),
+		};
+		if (fn(opaque, &s, &tag, &path, err) < 0)
 			return -1;
-		vm->share_paths[vm->nr_shares - 1] = steal_pointer(&dir);
-		fprintf(json, ",{\"tag\":\"%s\",\"destination\":", tag);
-		json_write_string(json, m->destination);
-		fputs(",\"source\":", json);
-		json_write_string(json, m->source);
-		if (file) {
-			fputs(",\"path\":", json);
-			json_write_string(json, file);
-		}
-		fprintf(json, ",\"readonly\":%s}", json_bool(ro));
+		fputc(',', json);
+		share_json(json, tag, &s, path);
 	}
 	fputc(']', json);
+	return 0;
+}
+
+/* Each share is a virtio-fs device.  A read-only root is written only by
+ * the agent, for the mount points it makes before the container runs (as
+ * runc writes them); the VMM seals it once the container is created.  A
+ * file (Docker's /etc/resolv.conf, hosts, hostname) is served as a
+ * single-file share of its directory, with a "path" naming it: the guest
+ * sees no sibling of the file, and the agent mounts the share where only
+ * it sees it and binds just the file into the container. */
+static int add_vm_share(void *opaque, const struct share_plan *s, const char **tag,
+			const char **path, novm_error_t *err)
+{
+	struct container_vm *vm = opaque;
+	cleanup_free char *dir = NULL;
+	const char *file = NULL;
+	char name[32];
+
+	*path = NULL;
+	if (s->is_root) {
+		const struct vm_share root = { .readonly_once_created = s->readonly };
+		if (add_share(vm, CONTAINER_ROOTFS_TAG, s->source, &root, err) < 0)
+			return -1;
+		*tag = vm->share_tags[vm->nr_shares - 1];
+		return 0;
+	}
+	if (s->is_dir) {
+		if (!(dir = strdup(s->source)))
+			return novm_error(err, ENOMEM, "shares");
+	} else if (split_file_source(s->source, &dir, &file) < 0) {
+		return novm_error(err, 0, "mount %s: source `%s` must be an absolute path to a file",
+				  s->destination, s->source);
+	}
+	snprintf(name, sizeof(name), "m%zu", s->mount_index);
+	const struct vm_share how = { .readonly = s->readonly, .only_name = file };
+
+	if (add_share(vm, name, dir, &how, err) < 0)
+		return -1;
+	vm->share_paths[vm->nr_shares - 1] = steal_pointer(&dir);
+	*tag = vm->share_tags[vm->nr_shares - 1];
+	*path = file;
 	return 0;
 }
 
@@ -146,7 +181,7 @@ static int build_agent_config(const struct oci_spec *spec, bool start, struct co
 	fputs("{\"config\":", json);
 	fwrite(spec->text, 1, spec->text_len, json);
 	fputs(",\"shares\":", json);
-	ret = collect_shares(spec, vm, json, err);
+	ret = container_shares_each(spec, add_vm_share, vm, json, err);
 	fprintf(json, ",\"start\":%s}", json_bool(start));
 	fclose(json);
 	if (ret < 0) {

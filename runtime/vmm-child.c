@@ -352,6 +352,7 @@ void vmm_child_main(const struct vmm_child_args *a)
 		.console_capped = true,
 		.shares = cvm->shares,
 		.nr_shares = cvm->nr_shares,
+		.pod_share = cvm->pod_share,
 		.agent = &agent,
 		.control_socket = socket_path,
 		.nics = nics,

@@ -35,6 +35,7 @@ struct vmm {
 	bool *seal_when_created;	/* per share */
 	int nr_shares;
 	struct fuse_fd_budget *fd_budget;	/* the shares' descriptors, together */
+	struct virtio_fs *pod_share;	/* cfg->pod_share: the last of shares[] */
 	struct virtio_net **nics;
 	int nr_nics;
 	struct agent_link *agent;

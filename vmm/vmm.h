@@ -72,6 +72,12 @@ struct vm_config {
 	bool console_capped;
 	const struct vm_share *shares;
 	int nr_shares;
+	/* A pod's sandbox VM (proto/agent.h, "Pods"): one more virtio-fs
+	 * device, tag PROTO_POD_TAG, whose root shows only what the control
+	 * socket's graft requests put there; the pod's further containers
+	 * are created in this VM with the control socket's container
+	 * request.  No share of shares[] may use that tag then. */
+	bool pod_share;
 	const struct vm_nic *nics;
 	int nr_nics;
 	/* Container mode: the agent channel; NULL for a bare VM.  Stop signals

@@ -64,7 +64,7 @@ PY
 	[[ ${lines[0]} == "novm-runc version "* ]]
 }
 
-@test "host: features lists the hooks that run and only the namespaces honoured" {
+@test "host: features lists the hooks that run, only the namespaces honoured and the pod annotations" {
 	runc_cmd features
 	assert_run_status 0
 	python3 - "$output" <<'PY'
@@ -73,6 +73,11 @@ f = json.loads(sys.argv[1])
 assert f["hooks"] == ["prestart", "createRuntime", "createContainer", "startContainer",
                       "poststart", "poststop"], f["hooks"]
 assert sorted(f["linux"]["namespaces"]) == ["cgroup", "ipc", "mount", "network", "pid", "uts"], f["linux"]
+# containerd's and CRI-O's pod annotations: a pod's containers join its VM.
+names = f["annotations"]["org.novm.annotations"].split(",")
+for a in ("io.kubernetes.cri.container-type", "io.kubernetes.cri.sandbox-id",
+          "io.kubernetes.cri-o.ContainerType", "io.kubernetes.cri-o.SandboxID", "org.novm.memory"):
+    assert a in names, names
 PY
 }
 

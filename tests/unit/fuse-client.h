@@ -5,10 +5,12 @@
 #ifndef NOVM_FUSE_CLIENT_H
 #define NOVM_FUSE_CLIENT_H
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -388,6 +390,36 @@ static inline int t_getxattr(uint64_t nodeid, const char *name, uint32_t size)
 }
 
 /* ---- fixture ---- */
+
+/* The fds the test process holds, to tell a leak. */
+static inline int count_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	int n = 0;
+	while (readdir(d))
+		n++;
+	closedir(d);
+	return n;
+}
+
+/* The names of a READDIR(PLUS) reply, space-separated, into out. */
+static inline void listing_names(const void *body, size_t len, bool plus, char *out, size_t cap)
+{
+	size_t pos = 0, head = plus ? sizeof(struct fuse_direntplus) : sizeof(struct fuse_dirent);
+
+	out[0] = '\0';
+	while (pos + head <= len) {
+		const void *rec = (const char *)body + pos;
+		const struct fuse_dirent *d = plus ? &((const struct fuse_direntplus *)rec)->dirent : rec;
+		size_t size = plus ? FUSE_DIRENTPLUS_SIZE((const struct fuse_direntplus *)rec)
+				   : FUSE_DIRENT_SIZE(d);
+		if (d->namelen == 0 || pos + size > len)
+			break;
+		snprintf(out + strlen(out), cap - strlen(out), "%s%.*s", out[0] ? " " : "",
+			 (int)d->namelen, d->name);
+		pos += size;
+	}
+}
 
 static char share[PATH_MAX + 16];
 

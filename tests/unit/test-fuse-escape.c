@@ -12,16 +12,6 @@
 static char base[PATH_MAX];
 static char outside[PATH_MAX + 32];	/* a secret next to the share */
 
-static int count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	int n = 0;
-	while (readdir(d))
-		n++;
-	closedir(d);
-	return n;
-}
-
 static void make_links(void)
 {
 	char p[PATH_MAX * 2 + 32], created[PATH_MAX + 32];
@@ -400,24 +390,6 @@ static void test_random(void)
 }
 
 /* Names in a directory listing reply, space-separated, in order. */
-static void listing_names(const void *body, size_t len, bool plus, char *out, size_t cap)
-{
-	size_t pos = 0, head = plus ? sizeof(struct fuse_direntplus) : sizeof(struct fuse_dirent);
-
-	out[0] = '\0';
-	while (pos + head <= len) {
-		const void *rec = (const char *)body + pos;
-		const struct fuse_dirent *d = plus ? &((const struct fuse_direntplus *)rec)->dirent : rec;
-		size_t size = plus ? FUSE_DIRENTPLUS_SIZE((const struct fuse_direntplus *)rec)
-				   : FUSE_DIRENT_SIZE(d);
-		if (d->namelen == 0 || pos + size > len)
-			break;
-		snprintf(out + strlen(out), cap - strlen(out), "%s%.*s", out[0] ? " " : "",
-			 (int)d->namelen, d->name);
-		pos += size;
-	}
-}
-
 /* True when a listing holds only ".", ".." and resolv.conf, and that. */
 static bool only_the_file(const char *names)
 {

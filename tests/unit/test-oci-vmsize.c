@@ -99,6 +99,35 @@ static void test_overrides(void)
 		    "annotation limits are inclusive");
 }
 
+/* containerd's pod sizing on a sandbox's spec (Kubernetes' sums). */
+static void test_pod_annotations(void)
+{
+	expect_size(ANN("\"io.kubernetes.cri.sandbox-cpu-quota\": \"250000\", "
+			"\"io.kubernetes.cri.sandbox-cpu-period\": \"100000\", "
+			"\"io.kubernetes.cri.sandbox-memory\": \"536870912\""),
+		    3, 640 * MiB, "a pod of 2.5 CPUs and 512 MiB: 3 vCPUs, 640 MiB");
+	expect_size(CPU("\"quota\": 100000") ", " MEM("268435456") ", "
+		    ANN("\"io.kubernetes.cri.sandbox-cpu-quota\": \"200000\", "
+			"\"io.kubernetes.cri.sandbox-memory\": \"1073741824\""),
+		    2, 1152 * MiB, "the pod's sums override the sandbox's own limits");
+	expect_size(CPU("\"quota\": 300000") ", "
+		    ANN("\"io.kubernetes.cri.sandbox-cpu-quota\": \"0\", "
+			"\"io.kubernetes.cri.sandbox-cpu-period\": \"0\", "
+			"\"io.kubernetes.cri.sandbox-memory\": \"0\""),
+		    3, 256 * MiB, "a pod without limits (0) leaves the rest as it is");
+	expect_size(ANN("\"io.kubernetes.cri.sandbox-cpu-quota\": \"-1\""), 1, 256 * MiB,
+		    "quota -1: no limit");
+	expect_size(ANN("\"io.kubernetes.cri.sandbox-memory\": \"1073741824\", "
+			"\"org.novm.memory\": \"512\""),
+		    1, 512 * MiB, "org.novm.memory overrides the pod's sum");
+	expect_size_error(ANN("\"io.kubernetes.cri.sandbox-memory\": \"1G\""),
+			  "annotation io.kubernetes.cri.sandbox-memory: \"1G\" is not a size in bytes",
+			  "bad pod memory");
+	expect_size_error(ANN("\"io.kubernetes.cri.sandbox-cpu-quota\": \"-5\""),
+			  "annotation io.kubernetes.cri.sandbox-cpu-quota: \"-5\" is not a quota in microseconds",
+			  "bad pod quota");
+}
+
 static void test_bad_annotations(void)
 {
 	static const char *const bad_cpus[] = { "0", "65", "abc", "-1", "2 ", " 2", "", "1.5", "0x2" };
@@ -194,6 +223,7 @@ int main(void)
 {
 	test_from_resources();
 	test_overrides();
+	test_pod_annotations();
 	test_bad_annotations();
 	test_kernel();
 	test_cpuset();

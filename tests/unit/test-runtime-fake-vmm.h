@@ -3,12 +3,17 @@
  * says, records the requests, and plays an exec session: it takes the
  * three fds and the process JSON, writes "hello\n" to the session's
  * stdout, answers "ok 7", and ends the process ("exit 3 0") when the
- * client forwards a signal; and the nics request: it keeps the fds and the
- * network document, then answers what reply() says. */
+ * client forwards a signal.  Pods: "in <n> exec" is an exec session too;
+ * a "container" session is answered "ok 7 5" and kept while other
+ * requests are served, until an "in <n> kill" ends it ("exit 3 0"); the
+ * fds passed with other requests (graft) are kept for the test to look
+ * at.  The nics request: it keeps the fds and the network document, then
+ * answers what reply() says. */
 #ifndef NOVM_TEST_RUNTIME_FAKE_VMM_H
 #define NOVM_TEST_RUNTIME_FAKE_VMM_H
 
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +35,9 @@ struct fake_vmm {
 	char exec_json[4096];
 	char session_lines[8][64];
 	int n_session_lines;
+	int container_conn;	/* the pod container's session, or -1 */
+	int passed_fds[8];	/* with other requests, in order */
+	int n_passed_fds;
 	char nics_json[4096];
 	int nics_fds[3];	/* the test closes them */
 	int nics_nfds;
@@ -85,7 +93,8 @@ static int fake_read_line(int fd, char *line, size_t cap, int *fds, int *nfds)
 /* The body after a "<verb> <len>" line, NUL-terminated, cut to cap - 1. */
 static void fake_read_body(int conn, const char *request, char *body, size_t cap)
 {
-	const char *sp = strchr(request, ' ');
+	const char *exec = strstr(request, "exec ");	/* "in <n> exec <len>" too */
+	const char *sp = exec ? exec + 4 : strchr(request, ' ');
 	size_t len = sp ? strtoul(sp + 1, NULL, 10) : 0, got = 0;
 
 	while (got < len && got < cap - 1) {
@@ -100,6 +109,7 @@ static void fake_read_body(int conn, const char *request, char *body, size_t cap
 static void fake_exec(struct fake_vmm *f, int conn, const char *request, const int *fds, int nfds)
 {
 	char line[64];
+	bool container = !strncmp(request, "container ", 10);
 
 	fake_read_body(conn, request, f->exec_json, sizeof(f->exec_json));
 	f->exec_nfds = nfds;
@@ -109,6 +119,12 @@ static void fake_exec(struct fake_vmm *f, int conn, const char *request, const i
 	}
 	for (int i = 0; i < nfds; i++)
 		close(fds[i]);
+	if (container) {
+		if (write(conn, "ok 7 5\n", 7) != 7)
+			perror("fake container");
+		f->container_conn = dup(conn);
+		return;
+	}
 	if (write(conn, "ok 7\n", 5) != 5)
 		return;
 	while (fake_read_line(conn, line, sizeof(line), NULL, NULL) == 0) {
@@ -134,7 +150,8 @@ static void *fake_serve(void *opaque)
 		int fds[3], nfds = 0;
 		if (fake_read_line(conn, line, sizeof(line), fds, &nfds) == 0) {
 			fake_record(f, line);
-			if (!strncmp(line, "exec ", 5)) {
+			if (!strncmp(line, "exec ", 5) || !strncmp(line, "container ", 10) ||
+			    (!strncmp(line, "in ", 3) && strstr(line, " exec "))) {
 				fake_exec(f, conn, line, fds, nfds);
 			} else {
 				if (!strncmp(line, "nics ", 5)) {
@@ -143,6 +160,18 @@ static void *fake_serve(void *opaque)
 					memcpy(f->nics_fds, fds, sizeof(fds));
 					f->nics_nfds = nfds;
 					pthread_mutex_unlock(&f->lock);
+				} else {
+					for (int i = 0; i < nfds; i++)
+						if (f->n_passed_fds < 8)
+							f->passed_fds[f->n_passed_fds++] = fds[i];
+						else
+							close(fds[i]);
+				}
+				if (!strncmp(line, "in ", 3) && strstr(line, " kill ") && f->container_conn >= 0) {
+					if (write(f->container_conn, "exit 3 0\n", 9) != 9)
+						perror("fake container exit");
+					close(f->container_conn);
+					f->container_conn = -1;
 				}
 				const char *answer = f->reply ? f->reply(line) : "ok";
 				if (answer) {
@@ -165,6 +194,7 @@ static inline int fake_vmm_start(struct fake_vmm *f, const char *dir, const char
 
 	memset(f, 0, sizeof(*f));
 	f->reply = reply;
+	f->container_conn = -1;
 	pthread_mutex_init(&f->lock, NULL);
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/control.sock", dir);
 	f->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -179,6 +209,10 @@ static inline void fake_vmm_stop(struct fake_vmm *f)
 	shutdown(f->listen_fd, SHUT_RDWR);
 	pthread_join(f->thread, NULL);
 	close(f->listen_fd);
+	if (f->container_conn >= 0)
+		close(f->container_conn);
+	for (int i = 0; i < f->n_passed_fds; i++)
+		close(f->passed_fds[i]);
 }
 
 #endif

@@ -150,6 +150,21 @@ static void test_config_errors(void)
 	ok(pci_bus_find(vm.pci, 0x1af4, FS_DEVICE_ID) == NULL, "virtio_fs_exit removed it");
 }
 
+/* The pod share's device: a graft root of its server's own. */
+static void test_graft_root(void)
+{
+	const struct virtio_fs_config_host cfg = { .tag = "novm-pod", .grafts = true };
+	struct virtio_fs *pod = NULL;
+	novm_error_t err = NULL;
+
+	ok(virtio_fs_init(&vm, &cfg, &pod, &err) == 0, "a graft root device needs no directory");
+	int fd = open(share, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	ok(pod && virtio_fs_graft(pod, "share", fd, &err) == 0 && virtio_fs_ungraft(pod, "sh") == 1,
+	   "grafted and ungrafted through the device");
+	novm_error_release(&err);
+	virtio_fs_exit(pod);
+}
+
 static void test_identity(void)
 {
 	dev.bar = drv_find_bar(&vm, FS_DEVICE_ID);
@@ -440,6 +455,7 @@ int main(void)
 
 	ok(pci_init(&vm, &err) == 0, "pci_init");
 	test_config_errors();
+	test_graft_root();
 	const struct virtio_fs_config_host cfg = { .tag = "testfs",
 						   .root = share,
 						   .nr_request_queues = NR_REQUEST_QUEUES,

@@ -26,6 +26,11 @@ struct link_session {
 	const struct agent_session_ops *ops;	/* NULL once the owner is gone */
 	void *opaque;
 	bool started, ended, releasing;
+	/* A pod container (PROTO_CONTAINER): ops hear of its creation (as
+	 * started) and end; a start request, of its start and end. */
+	bool pod, created;
+	const struct agent_session_ops *start_ops;
+	void *start_opaque;
 	char *error;				/* first PROTO_ERROR text */
 	size_t dropped;				/* output its readers did not take */
 };
@@ -88,6 +93,18 @@ void link_session_release(void *session);
 void link_session_maybe_release(void *session);
 /* relay_input_fn for a session's stdin: PROTO_STDIN frames. */
 int link_session_input(void *session, const uint8_t *data, size_t len);
+/* A new session (exec, container, exec in a container; `what` for errors): a frame of type,
+ * its payload prefix (NULL or prefix_len bytes) then json; stdio as
+ * agent_link_exec's, taken in every case. */
+int link_open_session(struct agent_link *link, const char *what, uint16_t type,
+		      const void *prefix, size_t prefix_len, const char *json, size_t len, const int stdio[3],
+		      const struct agent_session_ops *ops, void *opaque, bool pod, uint32_t *id,
+		      novm_error_t *err);
+/* agent-pod.c: a pod container's PROTO_CREATED and PROTO_STARTED; its
+ * start waiter at its end. */
+void link_pod_created(struct link_session *s, const uint8_t *payload, size_t len);
+void link_pod_started(struct link_session *s, int pid);
+void link_pod_ended(struct link_session *s, int status, int signo);
 /* Output relays for a session; own: the fds are the session's. */
 int link_open_sinks(struct agent_link *link, struct link_session *s, int out_fd, int err_fd,
 		    bool own, novm_error_t *err);

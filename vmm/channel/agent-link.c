@@ -72,6 +72,8 @@ static void on_started(struct agent_link *link, struct link_session *s, const ui
 		link->start_ops = NULL;
 		if (ops)
 			ops->started(link->start_opaque, (int32_t)le32toh((uint32_t)st.pid));
+	} else if (s->pod) {
+		link_pod_started(s, (int32_t)le32toh((uint32_t)st.pid));
 	} else if (s->ops) {
 		s->ops->started(s->opaque, (int32_t)le32toh((uint32_t)st.pid));
 	}
@@ -105,6 +107,8 @@ static void on_session_exit(struct agent_link *link, struct link_session *s, con
 		ops = s->ops;
 		opaque = s->opaque;
 		s->ops = NULL;
+		if (s->pod)
+			link_pod_ended(s, status, signo);
 	}
 	if (ops)
 		ops->ended(opaque, status, signo, s->error);
@@ -163,6 +167,8 @@ static void handle_frame(struct agent_link *link, uint16_t type, uint32_t id, co
 			link->created = true;
 			if (link->created_fn)
 				link->created_fn(link->created_opaque);
+		} else if (id != 0 && s) {
+			link_pod_created(s, payload, len);
 		}
 		break;
 	case PROTO_STDOUT:

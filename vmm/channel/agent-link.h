@@ -11,6 +11,7 @@
 #ifndef NOVM_AGENT_LINK_H
 #define NOVM_AGENT_LINK_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -91,6 +92,28 @@ int agent_link_before_start(const struct agent_link *link, const char *what, nov
  * agent_link_query_forget.  Only between created and start. */
 int agent_link_network(struct agent_link *link, const char *json, size_t len, agent_reply_fn fn,
 		       void *opaque, uint32_t *id, novm_error_t *err);
+
+/* Pods (proto/agent.h): a further container of the pod in this VM, as an
+ * exec session (stdio taken in every case) opened with PROTO_CONTAINER and
+ * json, its document; ops->started gets the init's pid once the agent
+ * reports it created (PROTO_CREATED: its init waits for start), ops->ended
+ * its end, or why it could not be created. */
+int agent_link_container(struct agent_link *link, const char *json, size_t len, const int stdio[3],
+			 const struct agent_session_ops *ops, void *opaque, uint32_t *id,
+			 novm_error_t *err);
+/* Whether id is a pod container's session whose init has not ended. */
+bool agent_link_is_container(struct agent_link *link, uint32_t id);
+/* PROTO_START of a created pod container: as agent_link_start. */
+int agent_link_container_start(struct agent_link *link, uint32_t id,
+			       const struct agent_session_ops *ops, void *opaque, novm_error_t *err);
+void agent_link_container_start_forget(struct agent_link *link, uint32_t id);
+/* PROTO_SIGNAL_TREE: every process of the pod container. */
+int agent_link_signal_tree(struct agent_link *link, uint32_t id, int signo, novm_error_t *err);
+/* An exec session inside the pod container of session target
+ * (PROTO_EXEC_IN); otherwise as agent_link_exec. */
+int agent_link_exec_in(struct agent_link *link, uint32_t target, const char *json, size_t len,
+		       const int stdio[3], const struct agent_session_ops *ops, void *opaque,
+		       uint32_t *id, novm_error_t *err);
 
 /* Writes the link's state as one JSON object: frames each way, the last
  * types, what is pending.  I/O loop. */

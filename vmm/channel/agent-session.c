@@ -2,6 +2,7 @@
  * processes `exec` starts, each with fds from the control socket). */
 #include <endian.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -138,27 +139,30 @@ static struct link_session *find_live(struct agent_link *link, uint32_t id, novm
 	return s;
 }
 
-int agent_link_exec(struct agent_link *link, const char *process_json, size_t len,
-		    const int stdio[3], const struct agent_session_ops *ops, void *opaque,
-		    uint32_t *id, novm_error_t *err)
+int link_open_session(struct agent_link *link, const char *what, uint16_t type, const void *prefix,
+		      size_t prefix_len, const char *json, size_t len, const int stdio[3],
+		      const struct agent_session_ops *ops, void *opaque, bool pod, uint32_t *id,
+		      novm_error_t *err)
 {
 	struct link_session *s = NULL;
+	uint8_t *payload = NULL;
 	int in = stdio[0], ret;
 
-	if (len > PROTO_MAX_PAYLOAD) {
-		novm_error(err, 0, "exec: the process JSON is over %u bytes", PROTO_MAX_PAYLOAD);
+	if (len > PROTO_MAX_PAYLOAD - prefix_len) {
+		novm_error(err, 0, "%s: the JSON is over %zu bytes", what, PROTO_MAX_PAYLOAD - prefix_len);
 		goto fail_fds;
 	}
 	if (link->nr_sessions >= AGENT_MAX_SESSIONS) {
-		novm_error(err, 0, "exec: too many sessions (%d)", AGENT_MAX_SESSIONS);
+		novm_error(err, 0, "%s: too many sessions (%d)", what, AGENT_MAX_SESSIONS);
 		goto fail_fds;
 	}
 	s = calloc(1, sizeof(*s));
 	if (!s) {
-		novm_error(err, ENOMEM, "exec");
+		novm_error(err, ENOMEM, "%s", what);
 		goto fail_fds;
 	}
 	s->link = link;
+	s->pod = pod;
 	s->id = link_allocate_id(link);
 	/* From here on the relays own the fds, even when they fail. */
 	if (link_open_sinks(link, s, stdio[1], stdio[2], true, err) < 0)
@@ -172,11 +176,22 @@ int agent_link_exec(struct agent_link *link, const char *process_json, size_t le
 	in = -1;
 	if (ret < 0)
 		goto fail;
+	if (prefix_len) {
+		payload = malloc(prefix_len + len);
+		if (!payload) {
+			novm_error(err, ENOMEM, "%s", what);
+			goto fail;
+		}
+		memcpy(payload, prefix, prefix_len);
+		memcpy(payload + prefix_len, json, len);
+	}
 	/* The stdin relay reads only in a later round of the loop, so the agent
 	 * hears of the session before its first STDIN frame. */
-	ret = link_send_frame(link, PROTO_EXEC, s->id, process_json, len);
+	ret = link_send_frame(link, type, s->id, payload ? (const void *)payload : json,
+			      prefix_len + len);
+	free(payload);
 	if (ret < 0) {
-		link_send_error(ret, err, "exec");
+		link_send_error(ret, err, what);
 		goto fail;
 	}
 	s->ops = ops;
@@ -195,6 +210,14 @@ fail:
 	if (s)
 		link_session_release(s);
 	return -1;
+}
+
+int agent_link_exec(struct agent_link *link, const char *process_json, size_t len,
+		    const int stdio[3], const struct agent_session_ops *ops, void *opaque,
+		    uint32_t *id, novm_error_t *err)
+{
+	return link_open_session(link, "exec", PROTO_EXEC, NULL, 0, process_json, len, stdio, ops,
+				 opaque, false, id, err);
 }
 
 int agent_link_session_signal(struct agent_link *link, uint32_t id, int signo, novm_error_t *err)
@@ -233,7 +256,16 @@ void agent_link_session_forget(struct agent_link *link, uint32_t id)
 {
 	struct link_session *s = id ? link_find_session(link, id) : NULL;
 
-	if (s)
-		s->ops = NULL;
+	if (!s)
+		return;
+	s->ops = NULL;
+	/* A pod container lives as long as the connection of the host process
+	 * that stands for it (proto/control.h): gone, nobody would hear of
+	 * its end, and its processes would outlive their state. */
+	if (s->pod && !s->ended) {
+		uint32_t sig = htole32(SIGKILL);
+		if (link_send_frame(link, PROTO_SIGNAL_TREE, id, &sig, sizeof(sig)) < 0)
+			log_msg(LOG_LEVEL_DEBUG, "pod container %u: host process gone, kill not sent", id);
+	}
 }
 

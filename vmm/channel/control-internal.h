@@ -1,6 +1,6 @@
 /* What the control server's files share (control.c: sockets and
- * connections; control-request.c: requests; control-vm.c: the real
- * backend); not for other files. */
+ * connections; control-request.c: requests; control-pod.c: a pod's
+ * requests; control-vm.c: the real backend); not for other files. */
 #ifndef NOVM_CONTROL_INTERNAL_H
 #define NOVM_CONTROL_INTERNAL_H
 
@@ -13,9 +13,9 @@
 
 enum conn_state {
 	CONN_REQUEST,	/* reading the request line */
-	CONN_BODY,	/* exec, nics: reading the JSON after the line */
+	CONN_BODY,	/* exec, container, nics: reading the body after the line */
 	CONN_WAIT,	/* waiting for the backend's answer */
-	CONN_SESSION,	/* exec: the process runs; session lines */
+	CONN_SESSION,	/* exec, container: the process runs; session lines */
 	CONN_CLOSING,	/* the last answer is being written */
 };
 
@@ -34,14 +34,15 @@ struct conn {
 	enum conn_state state;
 	enum conn_wait wait;
 	uint32_t id;		/* query or session id */
+	uint32_t target;	/* `in <session>`: the pod container's; 0: session 0 */
 	bool has_session;	/* the backend knows the session by id */
 	bool started;
 	bool read_eof;		/* the client shut its sending side */
 	char in[CONTROL_MAX_LINE];
 	size_t in_len;
-	char *body;		/* exec's process JSON, nics' network */
+	char *body;		/* exec's process JSON, container's document, nics' network */
 	size_t body_len, body_want;
-	enum control_verb body_verb;
+	enum control_verb body_verb;	/* CONN_BODY: exec, container or nics */
 	int fds[CONTROL_MAX_NIC_FDS];
 	int nr_fds;
 	char *out;		/* answer bytes not yet sent */
@@ -66,6 +67,7 @@ struct control {
 	/* control_new_vm's backend; vmm (its NICs) once attached */
 	struct vm *vm;
 	struct agent_link *link;
+	struct virtio_fs *pod_share;	/* NULL: no pod sandbox */
 	struct vmm *vmm;
 };
 
@@ -79,9 +81,25 @@ void conn_finish(struct conn *c, const char *fmt, ...) __attribute__((format(pri
 void conn_fail(struct conn *c, novm_error_t *err);
 
 /* control-request.c: a request line, a request whose body is complete
- * (exec, nics), and a line of a running exec session. */
+ * (exec, container, nics), and a line of a running session. */
 void control_handle_request(struct conn *c, const char *line);
 void control_run_body(struct conn *c);
 void control_handle_session_line(struct conn *c, const char *line);
+/* Reads the body req announces next (exec, container, nics). */
+void control_begin_body(struct conn *c, const struct control_request *req);
+/* Shared answers of control-request.c for control-pod.c. */
+extern const struct agent_session_ops control_start_ops;
+extern const struct agent_session_ops control_exec_ops;
+bool control_refuse_when_paused(struct conn *c, const char *what);
+/* A session's end on its connection: its exit once started, else the
+ * agent's error or `before` with the status. */
+void control_session_ended(struct conn *c, int status, int signo, const char *error,
+			   const char *before);
+void control_query(struct conn *c, const char *name);
+
+/* control-pod.c: graft, ungraft, container and `in <session>` requests,
+ * and running a container whose body is complete. */
+void control_handle_pod_request(struct conn *c, const struct control_request *req);
+void control_run_container(struct conn *c);
 
 #endif

@@ -11,6 +11,12 @@
 #include "cleanup.h"
 #include "control.h"
 #include "fdpass.h"
+#include "fuse/server.h"
+#include "proto/agent.h"
+
+/* The pod share's server enforces the protocol's graft limits. */
+_Static_assert(CONTROL_MAX_GRAFTS == FUSE_MAX_GRAFTS, "graft cap");
+_Static_assert(CONTROL_MAX_GRAFT_NAME == FUSE_MAX_GRAFT_NAME, "graft name length");
 
 /* A decimal number without sign, spaces or leading junk, in [min, max]. */
 static int parse_number(const char *s, unsigned long long min, unsigned long long max,
@@ -82,6 +88,76 @@ static int request_words(const char *line, char copy[CONTROL_MAX_LINE], char **w
 	return split_words(copy, w, max);
 }
 
+/* "<verb> <len>[ tty]" (tty where takes_tty): a request whose body of len
+ * bytes, at most max, follows the line. */
+static int parse_body_request(char **w, int n, enum control_verb verb, unsigned long long max,
+			      bool takes_tty, struct control_request *req, novm_error_t *err)
+{
+	bool tty = takes_tty && n == 3 && strcmp(w[2], CONTROL_REQ_EXEC_TTY) == 0;
+	unsigned long long len;
+
+	if (n < 2 || n > (tty ? 3 : 2))
+		return novm_error(err, 0, "usage: %s <len>%s", w[0], takes_tty ? " [tty]" : "");
+	if (parse_number(w[1], 1, max, &len) < 0)
+		return novm_error(err, 0, "%s: invalid length (1 to %llu bytes)", w[0], max);
+	req->verb = verb;
+	req->body_len = len;
+	req->tty = tty;
+	return 0;
+}
+
+/* "graft <name>", "ungraft <prefix>". */
+static int parse_graft_request(char **w, int n, enum control_verb verb,
+			       struct control_request *req, novm_error_t *err)
+{
+	if (n != 2)
+		return novm_error(err, 0, "usage: %s <%s>", w[0], verb == CONTROL_GRAFT ? "name" : "prefix");
+	if (strlen(w[1]) > CONTROL_MAX_GRAFT_NAME ||
+	    (verb == CONTROL_GRAFT && !fuse_graft_name_valid(w[1])))
+		return novm_error(err, 0,
+				  "%s: `%.*s` is no graft name (1 to %d bytes of A-Z a-z 0-9 . _ -, "
+				  "not . or ..)", w[0], CONTROL_MAX_GRAFT_NAME, w[1],
+				  CONTROL_MAX_GRAFT_NAME);
+	req->verb = verb;
+	snprintf(req->name, sizeof(req->name), "%s", w[1]);
+	return 0;
+}
+
+/* "in <session> <request>": the request as without, for a pod container. */
+static int parse_in_request(const char *line, struct control_request *req, novm_error_t *err)
+{
+	const char *num = line + strlen(CONTROL_REQ_IN " ");
+	const char *sp = strchr(num, ' ');
+	unsigned long long session;
+	char digits[24];
+
+	if (!sp || sp == num || (size_t)(sp - num) >= sizeof(digits))
+		return novm_error(err, 0, "usage: in <session> <request>");
+	memcpy(digits, num, (size_t)(sp - num));
+	digits[sp - num] = '\0';
+	/* PROTO_SESSION_ALL is no session. */
+	if (parse_number(digits, 1, PROTO_SESSION_ALL - 1, &session) < 0)
+		return novm_error(err, 0, "in: invalid session `%.24s`", digits);
+	if (control_parse_request(sp + 1, req, err) < 0)
+		return novm_error_wrap(err, "in %llu", session);
+	switch (req->verb) {
+	case CONTROL_START:
+	case CONTROL_KILL:
+	case CONTROL_PS:
+	case CONTROL_STATS:
+	case CONTROL_RESIZE:
+	case CONTROL_EXEC:
+		if (req->session)
+			break;	/* in ... in ... */
+		req->session = (uint32_t)session;
+		return 0;
+	default:
+		break;
+	}
+	memset(req, 0, sizeof(*req));
+	return novm_error(err, 0, "in: `%.32s` is not addressed to a container", sp + 1);
+}
+
 int control_parse_request(const char *line, struct control_request *req, novm_error_t *err)
 {
 	char copy[CONTROL_MAX_LINE];
@@ -89,6 +165,9 @@ int control_parse_request(const char *line, struct control_request *req, novm_er
 	int n;
 
 	memset(req, 0, sizeof(*req));
+	if (strncmp(line, CONTROL_REQ_IN " ", strlen(CONTROL_REQ_IN " ")) == 0 &&
+	    strlen(line) < CONTROL_MAX_LINE)
+		return parse_in_request(line, req, err);
 	n = request_words(line, copy, w, 4, err);
 	if (n == -2)
 		return -1;
@@ -118,29 +197,17 @@ int control_parse_request(const char *line, struct control_request *req, novm_er
 		req->all = n == 3;
 		return parse_signal(w[1], &req->signo, err);
 	}
-	if (strcmp(w[0], CONTROL_REQ_EXEC) == 0) {
-		unsigned long long len;
-
-		if (n < 2 || n > 3 || (n == 3 && strcmp(w[2], CONTROL_REQ_EXEC_TTY) != 0))
-			return novm_error(err, 0, "usage: exec <len> [tty]");
-		if (parse_number(w[1], 1, CONTROL_MAX_PROCESS_JSON, &len) < 0)
-			return novm_error(err, 0, "exec: invalid length (1 to %d bytes)",
-					  CONTROL_MAX_PROCESS_JSON);
-		req->verb = CONTROL_EXEC;
-		req->body_len = len;
-		req->tty = n == 3;
-		return 0;
-	}
-	if (strcmp(w[0], CONTROL_REQ_NICS) == 0) {
-		unsigned long long len;
-
-		if (n != 2 || parse_number(w[1], 1, CONTROL_MAX_NETWORK_JSON, &len) < 0)
-			return novm_error(err, 0, "usage: nics <len> (1 to %d bytes)",
-					  CONTROL_MAX_NETWORK_JSON);
-		req->verb = CONTROL_NICS;
-		req->body_len = len;
-		return 0;
-	}
+	if (strcmp(w[0], CONTROL_REQ_EXEC) == 0)
+		return parse_body_request(w, n, CONTROL_EXEC, CONTROL_MAX_PROCESS_JSON, true, req, err);
+	if (strcmp(w[0], CONTROL_REQ_CONTAINER) == 0)
+		return parse_body_request(w, n, CONTROL_CONTAINER, CONTROL_MAX_PROCESS_JSON, true, req,
+					  err);
+	if (strcmp(w[0], CONTROL_REQ_GRAFT) == 0)
+		return parse_graft_request(w, n, CONTROL_GRAFT, req, err);
+	if (strcmp(w[0], CONTROL_REQ_UNGRAFT) == 0)
+		return parse_graft_request(w, n, CONTROL_UNGRAFT, req, err);
+	if (strcmp(w[0], CONTROL_REQ_NICS) == 0)
+		return parse_body_request(w, n, CONTROL_NICS, CONTROL_MAX_NETWORK_JSON, false, req, err);
 	if (strcmp(w[0], CONTROL_REQ_RESIZE) == 0) {
 		unsigned long long rows, cols;
 

@@ -29,7 +29,7 @@ static void start_ended(void *opaque, int status, int signo, const char *error)
 		conn_finish(c, CONTROL_ANS_ERROR " the container process ended with status %d", status);
 }
 
-static const struct agent_session_ops start_ops = {
+const struct agent_session_ops control_start_ops = {
 	.started = start_started,
 	.ended = start_ended,
 };
@@ -59,10 +59,9 @@ static void exec_started(void *opaque, int pid)
 	conn_printf(c, CONTROL_ANS_OK " %d", pid);
 }
 
-static void exec_ended(void *opaque, int status, int signo, const char *error)
+void control_session_ended(struct conn *c, int status, int signo, const char *error,
+			   const char *before)
 {
-	struct conn *c = opaque;
-
 	/* The backend forgot the session already. */
 	c->has_session = false;
 	c->wait = WAIT_NONE;
@@ -71,17 +70,22 @@ static void exec_ended(void *opaque, int status, int signo, const char *error)
 	else if (error)
 		conn_finish(c, CONTROL_ANS_ERROR " %s", error);
 	else
-		conn_finish(c, CONTROL_ANS_ERROR " the process ended before it started (status %d)", status);
+		conn_finish(c, CONTROL_ANS_ERROR " %s (status %d)", before, status);
 }
 
-static const struct agent_session_ops exec_ops = {
+static void exec_ended(void *opaque, int status, int signo, const char *error)
+{
+	control_session_ended(opaque, status, signo, error, "the process ended before it started");
+}
+
+const struct agent_session_ops control_exec_ops = {
 	.started = exec_started,
 	.ended = exec_ended,
 };
 
 /* ---- requests ---- */
 
-static bool refuse_when_paused(struct conn *c, const char *what)
+bool control_refuse_when_paused(struct conn *c, const char *what)
 {
 	if (!c->ctl->ops->paused(c->ctl->backend))
 		return false;
@@ -113,18 +117,59 @@ static void answer_diag(struct conn *c)
 	query_reply(c, text, len);	/* longer than a plain answer line may be */
 }
 
+void control_query(struct conn *c, const char *name)
+{
+	struct control *ctl = c->ctl;
+	novm_error_t err = NULL;
+
+	if (ctl->ops->query(ctl->backend, name, query_reply, c, &c->id, &err) < 0) {
+		conn_fail(c, &err);
+		return;
+	}
+	c->state = CONN_WAIT;
+	c->wait = WAIT_QUERY;
+}
+
+void control_begin_body(struct conn *c, const struct control_request *req)
+{
+	const char *what = req->verb == CONTROL_CONTAINER ? "container" : "exec";
+
+	/* nics counted its tap fds already. */
+	if (req->verb != CONTROL_NICS && c->nr_fds != 3) {
+		conn_finish(c, CONTROL_ANS_ERROR " %s needs 3 fds (stdin, stdout, stderr), got %d",
+			    what, c->nr_fds);
+		return;
+	}
+	c->body = malloc(req->body_len);
+	if (!c->body) {
+		conn_finish(c, CONTROL_ANS_ERROR " out of memory");
+		return;
+	}
+	c->body_verb = req->verb;
+	c->target = req->session;
+	c->body_want = req->body_len;
+	c->body_len = 0;
+	c->state = CONN_BODY;
+}
+
 static void run_exec(struct conn *c)
 {
 	struct control *ctl = c->ctl;
 	novm_error_t err = NULL;
 	int stdio[3] = { c->fds[0], c->fds[1], c->fds[2] };
+	int r;
 
-	if (refuse_when_paused(c, "exec"))
+	if (control_refuse_when_paused(c, "exec"))
 		return;
 	/* The backend owns the fds from here, whatever happens. */
 	c->nr_fds = 0;
-	if (ctl->ops->exec(ctl->backend, c->body, c->body_len, stdio, &exec_ops, c, &c->id,
-			   &err) < 0) {
+	if (c->target)
+		r = ctl->ops->exec_in(ctl->backend, c->target, c->body, c->body_len, stdio,
+				      &control_exec_ops, c, &c->id, &err);
+	else
+		r = ctl->ops->exec(ctl->backend, c->body, c->body_len, stdio, &control_exec_ops, c,
+				   &c->id, &err);
+	if (r < 0) {
 		conn_fail(c, &err);
 		return;
 	}
@@ -142,7 +187,7 @@ static void run_nics(struct conn *c)
 	novm_error_t err = NULL;
 	int nr_fds = c->nr_fds;
 
-	if (refuse_when_paused(c, "nics"))
+	if (control_refuse_when_paused(c, "nics"))
 		return;
 	/* The backend owns the fds from here, whatever happens. */
 	c->nr_fds = 0;
@@ -161,22 +206,10 @@ void control_run_body(struct conn *c)
 {
 	if (c->body_verb == CONTROL_NICS)
 		run_nics(c);
+	else if (c->body_verb == CONTROL_CONTAINER)
+		control_run_container(c);
 	else
 		run_exec(c);
-}
-
-/* exec and nics: the body follows the line. */
-static void expect_body(struct conn *c, const struct control_request *req)
-{
-	c->body = malloc(req->body_len);
-	if (!c->body) {
-		conn_finish(c, CONTROL_ANS_ERROR " out of memory");
-		return;
-	}
-	c->body_verb = req->verb;
-	c->body_want = req->body_len;
-	c->body_len = 0;
-	c->state = CONN_BODY;
 }
 
 void control_handle_request(struct conn *c, const char *line)
@@ -189,15 +222,22 @@ void control_handle_request(struct conn *c, const char *line)
 		conn_fail(c, &err);
 		return;
 	}
-	if (req.verb != CONTROL_EXEC && req.verb != CONTROL_NICS && c->nr_fds) {
-		conn_finish(c, CONTROL_ANS_ERROR " only exec and nics take fds");
+	bool takes_fds = req.verb == CONTROL_EXEC || req.verb == CONTROL_CONTAINER ||
+			 req.verb == CONTROL_GRAFT || req.verb == CONTROL_NICS;
+	if (!takes_fds && c->nr_fds) {
+		conn_finish(c, CONTROL_ANS_ERROR " only exec, container, graft and nics take fds");
+		return;
+	}
+	if (req.session || req.verb == CONTROL_GRAFT || req.verb == CONTROL_UNGRAFT ||
+	    req.verb == CONTROL_CONTAINER) {
+		control_handle_pod_request(c, &req);
 		return;
 	}
 	switch (req.verb) {
 	case CONTROL_START:
-		if (refuse_when_paused(c, "start"))
+		if (control_refuse_when_paused(c, "start"))
 			return;
-		if (ctl->ops->start(ctl->backend, &start_ops, c, &err) < 0) {
+		if (ctl->ops->start(ctl->backend, &control_start_ops, c, &err) < 0) {
 			conn_fail(c, &err);
 			return;
 		}
@@ -214,14 +254,9 @@ void control_handle_request(struct conn *c, const char *line)
 	case CONTROL_STATS: {
 		const char *name = req.verb == CONTROL_PS ? "ps" : "stats";
 
-		if (refuse_when_paused(c, name))
+		if (control_refuse_when_paused(c, name))
 			return;
-		if (ctl->ops->query(ctl->backend, name, query_reply, c, &c->id, &err) < 0) {
-			conn_fail(c, &err);
-			return;
-		}
-		c->state = CONN_WAIT;
-		c->wait = WAIT_QUERY;
+		control_query(c, name);
 		break;
 	}
 	case CONTROL_PAUSE:
@@ -247,12 +282,7 @@ void control_handle_request(struct conn *c, const char *line)
 			conn_finish(c, CONTROL_ANS_OK);
 		break;
 	case CONTROL_EXEC:
-		if (c->nr_fds != 3) {
-			conn_finish(c, CONTROL_ANS_ERROR " exec needs 3 fds (stdin, stdout, stderr), got %d",
-				    c->nr_fds);
-			return;
-		}
-		expect_body(c, &req);
+		control_begin_body(c, &req);
 		break;
 	case CONTROL_NICS:
 		if (!ctl->ops->nics) {
@@ -264,8 +294,12 @@ void control_handle_request(struct conn *c, const char *line)
 				    CONTROL_MAX_NIC_FDS);
 			return;
 		}
-		expect_body(c, &req);
+		control_begin_body(c, &req);
 		break;
+	case CONTROL_GRAFT:
+	case CONTROL_UNGRAFT:
+	case CONTROL_CONTAINER:
+		break;	/* control_handle_pod_request */
 	}
 }
 

@@ -4,6 +4,7 @@
 #include "control-internal.h"
 #include "jsonstr.h"
 #include "kvm.h"
+#include "virtio/fs.h"
 #include "virtio/net.h"
 #include "virtio/pci.h"
 #include "vmm-internal.h"
@@ -98,6 +99,62 @@ static void vm_describe(void *be, FILE *out)
 	fputc('}', out);
 }
 
+/* ---- pods ---- */
+
+static bool vm_is_pod(void *be)
+{
+	return ((struct control *)be)->pod_share != NULL;
+}
+
+static int vm_graft(void *be, const char *name, int fd, novm_error_t *err)
+{
+	return virtio_fs_graft(((struct control *)be)->pod_share, name, fd, err);
+}
+
+static unsigned vm_ungraft(void *be, const char *prefix)
+{
+	return virtio_fs_ungraft(((struct control *)be)->pod_share, prefix);
+}
+
+static int vm_container(void *be, const char *json, size_t len, const int stdio[3],
+			const struct agent_session_ops *ops, void *opaque, uint32_t *id,
+			novm_error_t *err)
+{
+	return agent_link_container(((struct control *)be)->link, json, len, stdio, ops, opaque, id,
+				    err);
+}
+
+static bool vm_is_container(void *be, uint32_t id)
+{
+	return agent_link_is_container(((struct control *)be)->link, id);
+}
+
+static int vm_container_start(void *be, uint32_t id, const struct agent_session_ops *ops,
+			      void *opaque, novm_error_t *err)
+{
+	return agent_link_container_start(((struct control *)be)->link, id, ops, opaque, err);
+}
+
+static void vm_container_start_forget(void *be, uint32_t id)
+{
+	agent_link_container_start_forget(((struct control *)be)->link, id);
+}
+
+static int vm_signal_tree(void *be, uint32_t id, int signo, novm_error_t *err)
+{
+	return agent_link_signal_tree(((struct control *)be)->link, id, signo, err);
+}
+
+static int vm_exec_in(void *be, uint32_t target, const char *json, size_t len, const int stdio[3],
+		      const struct agent_session_ops *ops, void *opaque, uint32_t *id,
+		      novm_error_t *err)
+{
+	return agent_link_exec_in(((struct control *)be)->link, target, json, len, stdio, ops, opaque,
+				  id, err);
+}
+
+/* ---- links added between create and start (ctr run --cni) ---- */
+
 /* The spares are connected first: the agent finds their links up. */
 static int vm_nics(void *be, const char *json, size_t len, const int *fds, int nr_fds,
 		   agent_reply_fn fn, void *opaque, uint32_t *id, novm_error_t *err)
@@ -128,11 +185,20 @@ static const struct control_backend_ops vm_backend_ops = {
 	.resume = vm_resume,
 	.paused = vm_is_paused,
 	.describe = vm_describe,
+	.is_pod = vm_is_pod,
+	.graft = vm_graft,
+	.ungraft = vm_ungraft,
+	.container = vm_container,
+	.is_container = vm_is_container,
+	.container_start = vm_container_start,
+	.container_start_forget = vm_container_start_forget,
+	.signal_tree = vm_signal_tree,
+	.exec_in = vm_exec_in,
 	.nics = vm_nics,
 };
 
-int control_new_vm(struct vm *vm, struct agent_link *link, const char *path,
-		   struct control **out, novm_error_t *err)
+int control_new_vm(struct vm *vm, struct agent_link *link, struct virtio_fs *pod_share,
+		   const char *path, struct control **out, novm_error_t *err)
 {
 	struct control *ctl;
 
@@ -143,6 +209,7 @@ int control_new_vm(struct vm *vm, struct agent_link *link, const char *path,
 	ctl->backend = ctl;
 	ctl->vm = vm;
 	ctl->link = link;
+	ctl->pod_share = pod_share;
 	*out = ctl;
 	return 0;
 }
@@ -154,7 +221,8 @@ int control_attach(struct vmm *vmm, const struct vm_config *cfg, novm_error_t *e
 		return 0;
 	if (!vmm->agent)
 		return novm_error(err, 0, "a control socket needs container mode");
-	if (control_new_vm(&vmm->vm, vmm->agent, cfg->control_socket, &vmm->control, err) < 0)
+	if (control_new_vm(&vmm->vm, vmm->agent, vmm->pod_share, cfg->control_socket, &vmm->control,
+			   err) < 0)
 		return novm_error_wrap(err, "control socket");
 	vmm->control->vmm = vmm;
 	return 0;

@@ -1,6 +1,6 @@
 /* The control socket server: the listening socket, connections, their
- * reading and writing.  What requests do is in control-request.c.  All on
- * the I/O loop thread. */
+ * reading and writing.  What requests do is in control-request.c and
+ * control-pod.c.  All on the I/O loop thread. */
 #include "control.h"
 
 #include <errno.h>
@@ -55,7 +55,9 @@ static void conn_close(struct conn *c)
 
 	if (c->fd < 0)
 		return;
-	if (c->wait == WAIT_START)
+	if (c->wait == WAIT_START && c->target)
+		ctl->ops->container_start_forget(ctl->backend, c->target);
+	else if (c->wait == WAIT_START)
 		ctl->ops->start_forget(ctl->backend);
 	else if (c->wait == WAIT_QUERY)
 		ctl->ops->query_forget(ctl->backend, c->id);
@@ -231,7 +233,7 @@ static void conn_read(struct conn *c)
 		return;
 	}
 	if (c->state == CONN_SESSION && c->nr_fds) {
-		conn_finish(c, CONTROL_ANS_ERROR " fds are only taken with the exec and nics requests");
+		conn_finish(c, CONTROL_ANS_ERROR " fds are only taken with the request line");
 		return;
 	}
 	c->in_len += (size_t)n;

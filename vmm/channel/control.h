@@ -40,6 +40,32 @@ struct control_backend_ops {
 	bool (*paused)(void *be);
 	/* Writes the backend's state as one JSON object (diag).  Optional. */
 	void (*describe)(void *be, FILE *out);
+
+	/* Pods (proto/control.h).  All optional: without is_pod, or when it
+	 * says false, the VM is no pod sandbox and the pod requests fail. */
+	bool (*is_pod)(void *be);
+	/* Takes fd in every case. */
+	int (*graft)(void *be, const char *name, int fd, novm_error_t *err);
+	unsigned (*ungraft)(void *be, const char *prefix);
+	/* As exec, for a PROTO_CONTAINER session: ops->started is called with
+	 * the init's pid once the container is created (it waits for start),
+	 * ops->ended when it ends or could not be created. */
+	int (*container)(void *be, const char *json, size_t len, const int stdio[3],
+			 const struct agent_session_ops *ops, void *opaque, uint32_t *id,
+			 novm_error_t *err);
+	/* Whether id is a live pod container's session. */
+	bool (*is_container)(void *be, uint32_t id);
+	/* As start and start_forget, for a pod container. */
+	int (*container_start)(void *be, uint32_t id, const struct agent_session_ops *ops,
+			       void *opaque, novm_error_t *err);
+	void (*container_start_forget)(void *be, uint32_t id);
+	/* Every process of a pod container (kill all). */
+	int (*signal_tree)(void *be, uint32_t id, int signo, novm_error_t *err);
+	/* As exec, inside the pod container of session target. */
+	int (*exec_in)(void *be, uint32_t target, const char *json, size_t len, const int stdio[3],
+		       const struct agent_session_ops *ops, void *opaque, uint32_t *id,
+		       novm_error_t *err);
+
 	/* The nics request: connects the spare NICs to fds (all taken over)
 	 * and hands the agent the network document (agent_link_network);
 	 * fn gets the agent's answer, forgotten with query_forget.
@@ -61,10 +87,12 @@ void control_free(struct control *ctl);
  * drive the server themselves.  Returns the number handled. */
 int control_dispatch(struct control *ctl);
 
-/* control_new() with the real backend: the VM's agent link and vCPUs.
- * Before the I/O loop thread starts. */
-int control_new_vm(struct vm *vm, struct agent_link *link, const char *path,
-		   struct control **out, novm_error_t *err);
+/* control_new() with the real backend: the VM's agent link and vCPUs, and
+ * for a pod's sandbox VM its pod share (else NULL).  Before the I/O loop
+ * thread starts. */
+struct virtio_fs;
+int control_new_vm(struct vm *vm, struct agent_link *link, struct virtio_fs *pod_share,
+		   const char *path, struct control **out, novm_error_t *err);
 
 /* ---- the protocol's pure parts (unit-tested) ---- */
 
@@ -78,16 +106,24 @@ enum control_verb {
 	CONTROL_EXEC,
 	CONTROL_RESIZE,
 	CONTROL_DIAG,
+	CONTROL_GRAFT,
+	CONTROL_UNGRAFT,
+	CONTROL_CONTAINER,
 	CONTROL_NICS,
 };
 
 struct control_request {
 	enum control_verb verb;
+	/* `in <session> <request>`: the pod container addressed (start, kill,
+	 * ps, stats, resize, exec); 0 without `in`: session 0. */
+	uint32_t session;
 	int signo;		/* kill */
 	bool all;		/* kill */
 	unsigned rows, cols;	/* resize */
-	size_t body_len;	/* exec, nics: the bytes after the line */
-	bool tty;		/* exec */
+	size_t body_len;	/* exec, container, nics: the bytes after the line */
+	bool tty;		/* exec, container */
+	/* graft: a valid graft name; ungraft: the prefix (as long at most) */
+	char name[CONTROL_MAX_GRAFT_NAME + 1];
 };
 
 /* Parses a request line (without its '\n'). */

@@ -88,10 +88,10 @@ static int run_op(struct fuse_req *req, const struct fuse_op *op)
 		return -EIO;
 	if ((op->flags & OP_MODIFIES) && req->srv->readonly)
 		return -EROFS;
-	/* A single-file share's root is not the guest's: no name in it is
-	 * made, removed or renamed, nor is it chmod-ed or given xattrs.  Only
-	 * node id 1 is the root (the table has one node per host inode). */
-	if ((op->flags & OP_MODIFIES) && req->srv->only_name && req->hdr.nodeid == FUSE_ROOT_ID)
+	/* A confined root (single-file share, graft root) is not the
+	 * guest's: no name in it is made, removed or renamed, nor is it
+	 * chmod-ed or given xattrs.  RENAME's target directory: do_rename. */
+	if ((op->flags & OP_MODIFIES) && fuse_root_confined(req->srv, req->hdr.nodeid))
 		return -EPERM;
 	int r = op->fn(req);
 	return r > 0 ? 0 : r;

@@ -47,6 +47,10 @@ int fuse_inode_stat(const struct fuse_inode *inode, struct stat *st)
 {
 	if (fstatat(inode->fd, "", st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0)
 		return -errno;
+	/* A graft root's own directory was removed as soon as made (server.c):
+	 * to the guest it is the live, empty directory it stands for. */
+	if (inode->nodeid == FUSE_ROOT_ID && st->st_nlink == 0)
+		st->st_nlink = 2;
 	return 0;
 }
 
@@ -96,6 +100,21 @@ void fuse_fill_entry(struct fuse_entry_out *e, uint64_t nodeid, const struct sta
 	fuse_attr_from_stat(&e->attr, st);
 }
 
+/* The mount part of an inode's identity (see struct fuse_inode): only a
+ * graft root's grafts may show one tree through mounts of different flags.
+ * Without statx's mount id (Linux < 5.8) files are told apart by (dev,
+ * ino) alone, as in a plain share. */
+static uint64_t fuse_mount_key(const struct fuse_server *srv, int fd)
+{
+	struct statx sx;
+
+	if (!srv->root.grafts ||
+	    statx(fd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, STATX_MNT_ID, &sx) < 0 ||
+	    !(sx.stx_mask & STATX_MNT_ID))
+		return 0;
+	return sx.stx_mnt_id;
+}
+
 static int entry_from_fd(struct fuse_server *srv, int fd, struct fuse_entry_out *e,
 			 struct stat *st_out)
 {
@@ -108,7 +127,7 @@ static int entry_from_fd(struct fuse_server *srv, int fd, struct fuse_entry_out 
 		close(fd);
 		return r;
 	}
-	r = inode_link(&srv->inodes, fd, &st, &nodeid);
+	r = inode_link(&srv->inodes, fd, &st, fuse_mount_key(srv, fd), &nodeid);
 	if (r < 0)
 		return r;
 	fuse_fill_entry(e, nodeid, &st);
@@ -117,9 +136,10 @@ static int entry_from_fd(struct fuse_server *srv, int fd, struct fuse_entry_out 
 	return 0;
 }
 
-int fuse_entry_from_fd(struct fuse_server *srv, int fd, struct fuse_entry_out *e)
+int fuse_entry_from_fd(struct fuse_server *srv, int fd, struct fuse_entry_out *e,
+		       struct stat *st)
 {
-	return entry_from_fd(srv, fd, e, NULL);
+	return entry_from_fd(srv, fd, e, st);
 }
 
 int fuse_lookup_at(struct fuse_server *srv, int dirfd, const char *name,
@@ -149,11 +169,12 @@ int fuse_op_lookup(struct fuse_req *req)
 		return -ESTALE;
 	if (!S_ISDIR(dir->type))
 		return -ENOTDIR;
-	if (fuse_name_hidden(req->srv, dir->nodeid, name))
-		return -ENOENT;
 	if (fuse_reply_room(req) < sizeof(e))
 		return -EINVAL;
-	r = fuse_lookup_at(req->srv, dir->fd, name, &e, NULL);
+	if (fuse_root_confined(req->srv, dir->nodeid))
+		r = fuse_root_lookup(req->srv, name, &e, NULL);
+	else
+		r = fuse_lookup_at(req->srv, dir->fd, name, &e, NULL);
 	if (r < 0)
 		return r;
 	return fuse_reply_append(req, &e, sizeof(e));

@@ -162,7 +162,7 @@ int fuse_op_create(struct fuse_req *req)
 	opath = openat(req->srv->proc_fd, fdname, O_PATH | O_CLOEXEC);
 	if (opath < 0)
 		return -errno;
-	r = fuse_entry_from_fd(req->srv, opath, &e);
+	r = fuse_entry_from_fd(req->srv, opath, &e, NULL);
 	if (r < 0)
 		return r;
 	r = handle_add(&req->srv->handles, steal_fd(&fd), FUSE_HANDLE_FILE, &fh);

@@ -15,10 +15,11 @@ static size_t bucket_of(const struct inode_table *t, dev_t dev, ino_t ino)
 	return (size_t)(h >> 17) & (t->nbuckets - 1);
 }
 
-static struct fuse_inode *hash_find(const struct inode_table *t, dev_t dev, ino_t ino)
+static struct fuse_inode *hash_find(const struct inode_table *t, dev_t dev, ino_t ino,
+				    uint64_t mnt)
 {
 	for (struct fuse_inode *i = t->buckets[bucket_of(t, dev, ino)]; i; i = i->hash_next)
-		if (i->dev == dev && i->ino == ino)
+		if (i->dev == dev && i->ino == ino && i->mnt == mnt)
 			return i;
 	return NULL;
 }
@@ -157,7 +158,8 @@ void inode_put(struct fuse_inode *inode)
 		inode_free(inode);
 }
 
-int inode_link(struct inode_table *t, int fd, const struct stat *st, uint64_t *nodeid)
+int inode_link(struct inode_table *t, int fd, const struct stat *st, uint64_t mnt,
+	       uint64_t *nodeid)
 {
 	struct fuse_inode *inode, *fresh;
 	int r;
@@ -171,7 +173,7 @@ int inode_link(struct inode_table *t, int fd, const struct stat *st, uint64_t *n
 	}
 
 	pthread_mutex_lock(&t->lock);
-	inode = hash_find(t, st->st_dev, st->st_ino);
+	inode = hash_find(t, st->st_dev, st->st_ino, mnt);
 	if (inode) {
 		/* Another name (hard link) or a racing lookup got there first:
 		 * one inode per host file keeps nlookup counts coherent. */
@@ -183,8 +185,8 @@ int inode_link(struct inode_table *t, int fd, const struct stat *st, uint64_t *n
 		return 0;
 	}
 	*fresh = (struct fuse_inode){
-		.fd = fd, .dev = st->st_dev, .ino = st->st_ino, .type = st->st_mode & S_IFMT,
-		.nlookup = 1, .refs = 1, .table = t,
+		.fd = fd, .dev = st->st_dev, .ino = st->st_ino, .mnt = mnt,
+		.type = st->st_mode & S_IFMT, .nlookup = 1, .refs = 1, .table = t,
 	};
 	/* A known file costs nothing more; a new one needs its fd kept. */
 	if (!fd_budget_take(t->budget)) {

@@ -25,6 +25,11 @@ struct fuse_inode {
 	int fd;			/* O_PATH|O_NOFOLLOW; never followed, never reopened by name */
 	dev_t dev;
 	ino_t ino;
+	/* The mount the fd is on, where one file may be reached through
+	 * several (a graft root's read-only and writable grafts of one tree):
+	 * each its own inode, so each keeps its own mount's flags.  0 for a
+	 * plain share, whose files are keyed by (dev, ino) alone. */
+	uint64_t mnt;
 	mode_t type;		/* S_IFMT bits: a file's type never changes */
 	bool charged;		/* fd counted in the table's budget */
 	uint64_t nodeid;
@@ -56,10 +61,12 @@ struct fuse_inode *inode_get(struct inode_table *t, uint64_t nodeid);
 void inode_put(struct fuse_inode *inode);
 
 /* Gives the guest one more reference to the file behind fd (an O_PATH fd
- * whose fstat is st): an existing inode for the same (dev, ino) is reused.
+ * whose fstat is st, on mount mnt): an existing inode for the same (dev,
+ * ino, mnt) is reused.
  * Always takes fd.  Returns 0 with *nodeid, or -ENFILE (table full or the
  * descriptor budget spent) or -ENOMEM. */
-int inode_link(struct inode_table *t, int fd, const struct stat *st, uint64_t *nodeid);
+int inode_link(struct inode_table *t, int fd, const struct stat *st, uint64_t mnt,
+	       uint64_t *nodeid);
 
 /* Drops n guest references; unknown ids are ignored (FORGET has no reply). */
 void inode_forget(struct inode_table *t, uint64_t nodeid, uint64_t n);

@@ -37,10 +37,27 @@ _Static_assert(FUSE_KERNEL_MINOR_VERSION >= FUSE_SERVER_MINOR, "linux/fuse.h too
  * may change the share behind the guest's back. */
 #define FUSE_SERVER_TIMEOUT_SEC 1
 
+/* A confined root shows only these names (root.c).  A single-file share
+ * has one, its own entry of the shared directory (fd -1); a graft root
+ * those grafted at run time, each an fd of its own. */
+struct fuse_root_name {
+	char *name;
+	int fd;			/* the graft; -1: root's own entry of that name */
+};
+
+struct fuse_root_names {
+	bool confined;		/* fixed at creation: the root shows only v[] */
+	bool grafts;		/* names come and go (fuse_server_graft) */
+	pthread_mutex_t lock;	/* v and n: the control thread grafts while
+				 * workers look up */
+	struct fuse_root_name *v;
+	size_t n;
+};
+
 struct fuse_server {
 	int proc_fd;		/* /proc/self/fd: reopens O_PATH fds for I/O */
 	atomic_bool readonly;	/* may turn true while requests run */
-	char *only_name;	/* single-file share: the one name in root */
+	struct fuse_root_names root;
 	dev_t root_dev;		/* root's identity, to know its directory handles */
 	ino_t root_ino;
 	struct inode_table inodes;
@@ -53,13 +70,25 @@ struct fuse_server {
 
 typedef int (*fuse_op_fn)(struct fuse_req *req);
 
-/* Single-file shares: whether `name` in the directory `dir_nodeid` is kept
- * from the guest.  "." and ".." are not names the server looks up. */
-static inline bool fuse_name_hidden(const struct fuse_server *srv, uint64_t dir_nodeid,
-				    const char *name)
+/* root.c: the confined root (single-file shares, graft roots). */
+int fuse_root_names_init(struct fuse_root_names *rn, const struct fuse_server_config *cfg,
+			 novm_error_t *err);
+void fuse_root_names_destroy(struct fuse_root_names *rn);
+/* Whether node id `dir` is a root that shows only its names: no name is
+ * made, removed or renamed in it.  Only node id 1 is the root (the table
+ * has one node per host inode). */
+static inline bool fuse_root_confined(const struct fuse_server *srv, uint64_t dir)
 {
-	return srv->only_name && dir_nodeid == FUSE_ROOT_ID && strcmp(name, srv->only_name) != 0;
+	return srv->root.confined && dir == FUSE_ROOT_ID;
 }
+/* LOOKUP of name in a confined root: -ENOENT unless it is one of its
+ * names; else as fuse_lookup_at (st may be NULL). */
+int fuse_root_lookup(struct fuse_server *srv, const char *name, struct fuse_entry_out *e,
+		     struct stat *st);
+/* The same without giving the guest a reference: its stat only. */
+int fuse_root_stat(struct fuse_server *srv, const char *name, struct stat *st);
+/* The index-th name of a confined root into name; false past the end. */
+bool fuse_root_name_at(struct fuse_server *srv, size_t index, char name[NAME_MAX + 1]);
 
 /* session.c */
 int fuse_op_init(struct fuse_req *req);
@@ -159,8 +188,9 @@ void fuse_fill_entry(struct fuse_entry_out *e, uint64_t nodeid, const struct sta
  * gives the guest a reference to it in *e (and its stat in *st if wanted). */
 int fuse_lookup_at(struct fuse_server *srv, int dirfd, const char *name,
 		   struct fuse_entry_out *e, struct stat *st);
-/* Same for a file already open as an O_PATH fd (taken). */
-int fuse_entry_from_fd(struct fuse_server *srv, int fd, struct fuse_entry_out *e);
+/* Same for a file already open as an O_PATH fd (taken); st may be NULL. */
+int fuse_entry_from_fd(struct fuse_server *srv, int fd, struct fuse_entry_out *e,
+		       struct stat *st);
 
 /* xattr.c: a guest xattr name as stored on the host (see xattr.c's map):
  * -ERANGE for an empty or too long one, -EOPNOTSUPP outside the namespaces

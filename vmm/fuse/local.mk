@@ -8,12 +8,12 @@ vmm_libvmm_a_SOURCES += \
 	vmm/fuse/inode.h vmm/fuse/inode.c \
 	vmm/fuse/handle.h vmm/fuse/handle.c \
 	vmm/fuse/entry.c vmm/fuse/attr.c vmm/fuse/namespace.c \
-	vmm/fuse/file.c vmm/fuse/dir.c vmm/fuse/xattr.c
+	vmm/fuse/file.c vmm/fuse/dir.c vmm/fuse/xattr.c vmm/fuse/root.c
 
 check_PROGRAMS += tests/unit/test-fuse tests/unit/test-fuse-dir tests/unit/test-fuse-escape \
-	tests/unit/test-fuse-privs
+	tests/unit/test-fuse-privs tests/unit/test-fuse-graft
 TESTS += tests/unit/test-fuse tests/unit/test-fuse-dir tests/unit/test-fuse-escape \
-	tests/unit/test-fuse-privs
+	tests/unit/test-fuse-privs tests/unit/test-fuse-graft
 tests_unit_test_fuse_SOURCES = tests/unit/test-fuse.c tests/unit/fuse-client.h tests/unit/tap.h
 tests_unit_test_fuse_LDADD = $(VMM_LIBS)
 tests_unit_test_fuse_CPPFLAGS = $(VMM_CPPFLAGS)
@@ -29,6 +29,10 @@ tests_unit_test_fuse_privs_SOURCES = tests/unit/test-fuse-privs.c tests/unit/fus
 	tests/unit/tap.h
 tests_unit_test_fuse_privs_LDADD = $(VMM_LIBS)
 tests_unit_test_fuse_privs_CPPFLAGS = $(VMM_CPPFLAGS)
+tests_unit_test_fuse_graft_SOURCES = tests/unit/test-fuse-graft.c tests/unit/fuse-client.h \
+	tests/unit/tap.h
+tests_unit_test_fuse_graft_LDADD = $(VMM_LIBS) -lpthread
+tests_unit_test_fuse_graft_CPPFLAGS = $(VMM_CPPFLAGS)
 
 # Built with the checks so it keeps compiling; replays inputs given as
 # arguments.  See the file for a libFuzzer build.  make check replays the

@@ -86,7 +86,7 @@ static int finish_create(struct fuse_req *req, const struct fuse_inode *dir, con
 	r = fuse_adopt_new_node(req, fd, &parent_st, mode);
 	if (r < 0)
 		return r;
-	r = fuse_entry_from_fd(req->srv, steal_fd(&fd), &e);
+	r = fuse_entry_from_fd(req->srv, steal_fd(&fd), &e, NULL);
 	if (r < 0)
 		return r;
 	r = fuse_reply_append(req, &e, sizeof(e));
@@ -235,7 +235,7 @@ int fuse_op_link(struct fuse_req *req)
 	fd = dup(old->fd);
 	if (fd < 0)
 		return -errno;
-	r = fuse_entry_from_fd(req->srv, fd, &e);
+	r = fuse_entry_from_fd(req->srv, fd, &e, NULL);
 	if (r < 0)
 		return r;
 	r = fuse_reply_append(req, &e, sizeof(e));
@@ -285,6 +285,10 @@ static int do_rename(struct fuse_req *req, uint64_t newdir_id, unsigned flags)
 		r = get_dir(req, newdir_id, &newdir);
 	if (r < 0)
 		return r;
+	/* Nor is anything moved into a confined root (the source side is
+	 * the request's node id, which dispatch checked). */
+	if (fuse_root_confined(req->srv, newdir->nodeid))
+		return -EPERM;
 	if (renameat2(olddir->fd, oldname, newdir->fd, newname, flags) < 0)
 		return -errno;
 	return 0;

@@ -1,4 +1,5 @@
-/* Creating and freeing a server: the share root and /proc/self/fd. */
+/* Creating and freeing a server: the share root (or a graft root's own
+ * empty one) and /proc/self/fd. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -13,6 +14,31 @@
 #include "internal.h"
 #include "log.h"
 
+/* A graft root's own root: an empty directory no host path leads to.
+ * Removed at once, it can hold nothing (the kernel refuses new entries in
+ * a removed directory) and leaves nothing behind; 0755, so any guest user
+ * may walk into the grafts. */
+static int empty_root(void)
+{
+	const char *tmp = getenv("TMPDIR");
+	char path[PATH_MAX];
+	int fd, saved;
+
+	if (!tmp || !*tmp)
+		tmp = "/tmp";
+	if (snprintf(path, sizeof(path), "%s/novm-graft-root-XXXXXX", tmp) >= (int)sizeof(path)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	if (!mkdtemp(path))
+		return -1;
+	fd = chmod(path, 0755) < 0 ? -1 : open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	saved = errno;
+	rmdir(path);
+	errno = saved;
+	return fd;
+}
+
 int fuse_server_new(const struct fuse_server_config *cfg, struct fuse_server **out,
 		    novm_error_t *err)
 {
@@ -22,14 +48,18 @@ int fuse_server_new(const struct fuse_server_config *cfg, struct fuse_server **o
 	struct statfs sfs;
 	int r;
 
-	if (!cfg || !cfg->root || !*cfg->root)
+	if (!cfg || ((!cfg->root || !*cfg->root) && !cfg->grafts))
 		return novm_error(err, EINVAL, "virtio-fs: no directory to share");
-	/* The host's own path: following symlinks in it is fine. */
-	root_fd = open(cfg->root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (cfg->root && *cfg->root)
+		/* The host's own path: following symlinks in it is fine. */
+		root_fd = open(cfg->root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	else
+		root_fd = empty_root();
+	const char *what = cfg->root && *cfg->root ? cfg->root : "(a graft root's own)";
 	if (root_fd < 0)
-		return novm_error(err, errno, "virtio-fs: cannot open shared directory %s", cfg->root);
+		return novm_error(err, errno, "virtio-fs: cannot open shared directory %s", what);
 	if (fstat(root_fd, &st) < 0)
-		return novm_error(err, errno, "virtio-fs: stat %s", cfg->root);
+		return novm_error(err, errno, "virtio-fs: stat %s", what);
 
 	/* Files are reopened for I/O through their O_PATH fds' magic links;
 	 * make sure that really is procfs. */
@@ -45,16 +75,8 @@ int fuse_server_new(const struct fuse_server_config *cfg, struct fuse_server **o
 	if (!srv)
 		return novm_error(err, ENOMEM, "virtio-fs");
 	atomic_init(&srv->readonly, cfg->readonly);
-	if (cfg->only_name) {
-		/* One plain name, or the guest could be pointed elsewhere. */
-		if (!*cfg->only_name || strchr(cfg->only_name, '/') || !strcmp(cfg->only_name, ".") ||
-		    !strcmp(cfg->only_name, ".."))
-			return novm_error(err, EINVAL, "virtio-fs: `%s` is not a file name in %s",
-					  cfg->only_name, cfg->root);
-		srv->only_name = strdup(cfg->only_name);
-		if (!srv->only_name)
-			return novm_error(err, ENOMEM, "virtio-fs");
-	}
+	if (fuse_root_names_init(&srv->root, cfg, err) < 0)
+		return -1;
 	srv->budget = cfg->budget;
 	srv->root_dev = st.st_dev;
 	srv->root_ino = st.st_ino;
@@ -63,7 +85,7 @@ int fuse_server_new(const struct fuse_server_config *cfg, struct fuse_server **o
 	r = inode_table_init(&srv->inodes, FUSE_SERVER_MAX_INODES, cfg->budget, steal_fd(&root_fd),
 			     &st);
 	if (r < 0) {
-		free(srv->only_name);
+		fuse_root_names_destroy(&srv->root);
 		handle_table_destroy(&srv->handles);
 		pthread_mutex_destroy(&srv->session_lock);
 		return novm_error(err, -r, "virtio-fs: inode table");
@@ -107,6 +129,6 @@ void fuse_server_free(struct fuse_server *srv)
 	inode_table_destroy(&srv->inodes);
 	close(srv->proc_fd);
 	pthread_mutex_destroy(&srv->session_lock);
-	free(srv->only_name);
+	fuse_root_names_destroy(&srv->root);
 	free(srv);
 }

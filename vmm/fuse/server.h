@@ -70,6 +70,13 @@ struct fuse_server_config {
 	 * (-EPERM).  For file bind mounts, whose siblings are not the
 	 * container's to see.  NULL: all of root. */
 	const char *only_name;
+	/* A graft root (pods): the root shows only the trees grafted on it
+	 * with fuse_server_graft(), nothing of its own; nothing can be made,
+	 * removed or renamed in it (-EPERM).  root may then be NULL: the
+	 * server makes its own, an empty directory made in $TMPDIR (or /tmp)
+	 * and removed at once, so no host path leads to it and the kernel
+	 * refuses any entry in it.  Not with only_name. */
+	bool grafts;
 	/* Shared with the VMM's other servers; NULL: only the per-server
 	 * table limits bound the descriptors. */
 	struct fuse_fd_budget *budget;
@@ -82,6 +89,25 @@ int fuse_server_new(const struct fuse_server_config *cfg, struct fuse_server **o
 void fuse_server_seal(struct fuse_server *srv);
 /* Only once no fuse_server_handle() call is running. */
 void fuse_server_free(struct fuse_server *srv);
+
+/* Grafts (a server made with cfg->grafts): at most FUSE_MAX_GRAFTS names,
+ * each 1..FUSE_MAX_GRAFT_NAME bytes of [A-Za-z0-9._-], not "." or "..". */
+#define FUSE_MAX_GRAFTS 256
+#define FUSE_MAX_GRAFT_NAME 128
+
+/* The root shows fd (a directory or regular file, typically a detached
+ * mount from open_tree(OPEN_TREE_CLONE)) as `name`.  Takes fd in every
+ * case.  The graft's own mount flags are what the guest gets: a read-only
+ * mount fails the guest's writes with EROFS; the server adds no check.
+ * Nothing above fd is reachable from it: the server never looks up "..".
+ * Safe while requests are served (any thread). */
+int fuse_server_graft(struct fuse_server *srv, const char *name, int fd, novm_error_t *err);
+/* The grafts whose names start with prefix are no longer found; the nodes
+ * the guest holds of them stay valid until it forgets them.  Returns how
+ * many went.  Safe while requests are served. */
+unsigned fuse_server_ungraft(struct fuse_server *srv, const char *prefix);
+/* Whether name is a name fuse_server_graft() takes (not whether it is free). */
+bool fuse_graft_name_valid(const char *name);
 
 /* Serves one request.  in/out are host buffers the transport has already
  * bounds-checked (iovec arrays into guest memory).  Returns the number of

@@ -17,6 +17,7 @@
 #include "devices/pci.h"
 #include "fuse/server.h"
 #include "kvm.h"
+#include "proto/agent.h"
 #include "virtio/core.h"
 #include "virtio/pci.h"
 #include "vmm-internal.h"
@@ -370,6 +371,7 @@ int virtio_fs_init(struct vm *vm, const struct virtio_fs_config_host *cfg, struc
 		.root = cfg->root,
 		.readonly = cfg->readonly,
 		.only_name = cfg->only_name,
+		.grafts = cfg->grafts,
 		.budget = cfg->budget,
 	};
 	if (fuse_server_new(&srv_cfg, &fs->srv, err) < 0 ||
@@ -389,6 +391,16 @@ int virtio_fs_init(struct vm *vm, const struct virtio_fs_config_host *cfg, struc
 void virtio_fs_seal(struct virtio_fs *fs)
 {
 	fuse_server_seal(fs->srv);
+}
+
+int virtio_fs_graft(struct virtio_fs *fs, const char *name, int fd, novm_error_t *err)
+{
+	return fuse_server_graft(fs->srv, name, fd, err);
+}
+
+unsigned virtio_fs_ungraft(struct virtio_fs *fs, const char *prefix)
+{
+	return fuse_server_ungraft(fs->srv, prefix);
 }
 
 void virtio_fs_exit(struct virtio_fs *fs)
@@ -422,10 +434,12 @@ static unsigned fd_budget_max(void)
 
 int virtio_fs_attach(struct vmm *vmm, const struct vm_config *cfg, novm_error_t *err)
 {
-	if (!cfg->nr_shares)
+	int total = cfg->nr_shares + (cfg->pod_share ? 1 : 0);
+
+	if (!total)
 		return 0;
-	vmm->shares = calloc(cfg->nr_shares, sizeof(*vmm->shares));
-	vmm->seal_when_created = calloc(cfg->nr_shares, sizeof(bool));
+	vmm->shares = calloc(total, sizeof(*vmm->shares));
+	vmm->seal_when_created = calloc(total, sizeof(bool));
 	vmm->fd_budget = calloc(1, sizeof(*vmm->fd_budget));
 	if (!vmm->shares || !vmm->seal_when_created || !vmm->fd_budget) {
 		virtio_fs_detach(vmm);
@@ -433,23 +447,34 @@ int virtio_fs_attach(struct vmm *vmm, const struct vm_config *cfg, novm_error_t 
 	}
 	vmm->fd_budget->max = fd_budget_max();
 	atomic_init(&vmm->fd_budget->used, 0);
-	for (int i = 0; i < cfg->nr_shares; i++) {
+	for (int i = 0; i < total; i++) {
+		bool pod = i == cfg->nr_shares;
+		const struct vm_share *share = pod ? NULL : &cfg->shares[i];
+		/* The pod share: an empty graft root of the server's own. */
 		const struct virtio_fs_config_host fs_cfg = {
-			.tag = cfg->shares[i].tag,
-			.root = cfg->shares[i].path,
-			.readonly = cfg->shares[i].readonly,
-			.only_name = cfg->shares[i].only_name,
+			.tag = pod ? PROTO_POD_TAG : share->tag,
+			.root = pod ? NULL : share->path,
+			.readonly = pod ? false : share->readonly,
+			.only_name = pod ? NULL : share->only_name,
+			.grafts = pod,
 			.nr_request_queues = 1,
 			.nr_workers = 4,
 			.budget = vmm->fd_budget,
 		};
+		if (!pod && cfg->pod_share && share->tag && !strcmp(share->tag, PROTO_POD_TAG)) {
+			virtio_fs_detach(vmm);
+			return novm_error(err, EINVAL, "share `%s`: the tag %s is the pod share's",
+					  share->path, PROTO_POD_TAG);
+		}
 		if (virtio_fs_init(&vmm->vm, &fs_cfg, &vmm->shares[i], err) < 0) {
 			/* A failed step leaves nothing behind. */
 			virtio_fs_detach(vmm);
-			return novm_error_wrap(err, "share `%s`", cfg->shares[i].path);
+			return novm_error_wrap(err, "share `%s`", pod ? PROTO_POD_TAG : share->path);
 		}
-		vmm->seal_when_created[i] = cfg->shares[i].readonly_once_created;
+		vmm->seal_when_created[i] = !pod && share->readonly_once_created;
 		vmm->nr_shares = i + 1;
+		if (pod)
+			vmm->pod_share = vmm->shares[i];
 	}
 	return 0;
 }
@@ -462,6 +487,7 @@ void virtio_fs_detach(struct vmm *vmm)
 	free(vmm->seal_when_created);
 	free(vmm->fd_budget);	/* after the servers that gave back into it */
 	vmm->fd_budget = NULL;
+	vmm->pod_share = NULL;
 	vmm->shares = NULL;
 	vmm->seal_when_created = NULL;
 	vmm->nr_shares = 0;

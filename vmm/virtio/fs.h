@@ -29,6 +29,7 @@ struct virtio_fs_config_host {
 	const char *root;	/* host directory to share */
 	bool readonly;
 	const char *only_name;	/* see struct fuse_server_config */
+	bool grafts;		/* a graft root, root NULL: see struct fuse_server_config */
 	int nr_request_queues;	/* 0: 1; at most VIRTIO_FS_MAX_REQUEST_QUEUES */
 	int nr_workers;		/* 0: 2; at most VIRTIO_FS_MAX_WORKERS */
 	struct fuse_fd_budget *budget;	/* see struct fuse_server_config */
@@ -52,8 +53,13 @@ void virtio_fs_exit(struct virtio_fs *fs);
  * fuse_server_seal). */
 void virtio_fs_seal(struct virtio_fs *fs);
 
+/* A graft root's grafts (see fuse_server_graft, fuse_server_ungraft): any
+ * thread, while the device serves the guest. */
+int virtio_fs_graft(struct virtio_fs *fs, const char *name, int fd, novm_error_t *err);
+unsigned virtio_fs_ungraft(struct virtio_fs *fs, const char *prefix);
+
 /* The VM builder's device step (vmm/device-table.c): a device per share of
- * the config, in its order. */
+ * the config, in its order, then the pod share if the config asks for it. */
 struct vmm;
 struct vm_config;
 int virtio_fs_attach(struct vmm *vmm, const struct vm_config *cfg, novm_error_t *err);
