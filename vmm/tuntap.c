@@ -76,3 +76,22 @@ int tap_create(const char *name, int *fd_out, novm_error_t *err)
 		return novm_error(err, EEXIST, "tap `%s`: an interface of that name exists", name);
 	return tap_attach(name, fd_out, err);
 }
+
+int tap_check_fd(int fd, novm_error_t *err)
+{
+	struct ifreq ifr = { 0 };
+	int hdr_len = 0;
+
+	if (ioctl(fd, TUNGETIFF, &ifr) < 0)
+		return novm_error(err, errno == EBADFD ? EINVAL : errno,
+				  "fd %d is not an attached tun/tap device", fd);
+	if ((ifr.ifr_flags & (IFF_TUN | IFF_TAP)) != IFF_TAP || !(ifr.ifr_flags & IFF_NO_PI) ||
+	    !(ifr.ifr_flags & IFF_VNET_HDR))
+		return novm_error(err, EINVAL,
+				  "tap `%.*s`: not a tap with vnet headers and no packet info "
+				  "(flags %#x)", IFNAMSIZ, ifr.ifr_name, (unsigned)ifr.ifr_flags);
+	if (ioctl(fd, TUNGETVNETHDRSZ, &hdr_len) < 0 || hdr_len != VIRTIO_NET_HDR_LEN)
+		return novm_error(err, EINVAL, "tap `%.*s`: vnet headers of %d bytes, not %d",
+				  IFNAMSIZ, ifr.ifr_name, hdr_len, VIRTIO_NET_HDR_LEN);
+	return 0;
+}

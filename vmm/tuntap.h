@@ -16,4 +16,9 @@ int tap_open(const char *name, int *fd_out, novm_error_t *err);
  * the tap is not persistent: it goes away with the last fd, the VMM's. */
 int tap_create(const char *name, int *fd_out, novm_error_t *err);
 
+/* Checks that fd, handed to us (the runtime's or a caller's), is what
+ * tap_open gives: a tap with vnet headers of our size, without packet
+ * info.  virtio-net would otherwise read frames of another shape. */
+int tap_check_fd(int fd, novm_error_t *err);
+
 #endif

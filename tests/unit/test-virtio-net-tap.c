@@ -134,6 +134,22 @@ static void test_open_errors(void)
 	novm_error_release(&err);
 	ok(tap_open("0123456789abcdefg", &fd, &err) < 0 && err, "a name too long is refused");
 	novm_error_release(&err);
+
+	/* What a NIC's fd handed over may be. */
+	int pipe_fds[2];
+	ok(pipe2(pipe_fds, O_CLOEXEC) == 0 && tap_check_fd(pipe_fds[0], &err) < 0 && err &&
+	   strstr(err->msg, "is not an attached tun/tap device"), "a pipe is no tap: %s",
+	   err ? err->msg : "accepted");
+	novm_error_release(&err);
+	close(pipe_fds[0]);
+	close(pipe_fds[1]);
+	cleanup_close int tun = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+	struct ifreq ifr = { .ifr_flags = IFF_TUN | IFF_NO_PI | IFF_VNET_HDR };
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "novmtun0");
+	ok(tun >= 0 && ioctl(tun, TUNSETIFF, &ifr) == 0 && tap_check_fd(tun, &err) < 0 && err &&
+	   strstr(err->msg, "not a tap with vnet headers"), "a tun is no tap: %s",
+	   err ? err->msg : "accepted");
+	novm_error_release(&err);
 }
 
 int main(void)
@@ -152,6 +168,7 @@ int main(void)
 	}
 	test_open_errors();
 	ok(tap_open(TAP, &fd, &err) == 0, "tap_open of an existing tap");
+	ok(fd >= 0 && tap_check_fd(fd, &err) == 0, "tap_check_fd takes what tap_open gives");
 	if (err) {
 		novm_error_print(&err, "test-virtio-net-tap");
 		return tap_done();

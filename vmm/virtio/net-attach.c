@@ -39,6 +39,8 @@ static int nic_fd(const struct vm_nic *nic, int *fd, novm_error_t *err)
 		return tap_open(nic->tap, fd, err);
 	if (nic->tap_fd < 0)
 		return 0;
+	if (tap_check_fd(nic->tap_fd, err) < 0)
+		return -1;
 	if ((*fd = fcntl(nic->tap_fd, F_DUPFD_CLOEXEC, 3)) < 0)
 		return novm_error(err, errno, "the tap's fd");
 	return 0;
@@ -93,10 +95,13 @@ int virtio_net_connect_spares(struct vmm *vmm, const int *fds, int nr_fds, novm_
 
 	for (int i = 0; i < vmm->nr_nics; i++)
 		nr_spares += !virtio_net_connected(vmm->nics[i]);
-	/* More links than spares: refused before any spare is connected (a
-	 * connect that fails halfway leaves the spares before it connected). */
+	/* More links than spares, or an fd that is no tap of ours: refused
+	 * before any spare is connected (a connect that fails halfway leaves
+	 * the spares before it connected). */
 	if (nr_fds > nr_spares)
 		ret = novm_error(err, ENOSPC, "%d links for %d spare NICs", nr_fds, nr_spares);
+	for (int i = 0; ret == 0 && i < nr_fds; i++)
+		ret = tap_check_fd(fds[i], err);
 	for (int i = 0; ret == 0 && i < vmm->nr_nics && used < nr_fds; i++)
 		if (!virtio_net_connected(vmm->nics[i]))
 			ret = virtio_net_connect(vmm->nics[i], fds[used++], err);	/* takes it */
