@@ -153,8 +153,10 @@ runc_retry() {
 	[ "$(count_vms)" -eq 1 ]
 }
 
-@test "pods: a container's exit status is its host process's; kill and delete of one leave the others; a limit the pod cannot hold is refused" {
+@test "pods: a container's exit status is its host process's; kill and delete of one leave the others; a limit the pod cannot hold is refused; deleting the sandbox stops the rest (137) and leaves no VMM, state or mount" {
 	novm_require_vm
+	local mounts
+	mounts=$(cat /proc/self/mountinfo)
 	pod_start sb sandbox sb sleep 100000
 	pod_start a container sb sleep 1000
 	pod_bundle c container sb sh -c 'sleep 1; exit 7'
@@ -193,7 +195,9 @@ runc_retry() {
 	runc_cmd delete --force a
 	assert_run_status 0
 	[ "$(state_field sb status)" = running ] || { show_run "the sandbox went with its containers"; false; }
-	pod_start e container sb sleep 1000
+	pod_bundle e container sb sleep 1000
+	shim e
+	wait_state e running
 	runc_cmd exec e echo still-here
 	assert_stdout still-here
 
@@ -214,21 +218,14 @@ runc_retry() {
 	assert_stderr_has "memory limit 536870912 does not fit pod sb: its VM has 256 MiB of RAM"
 	[ ! -e "$RUNC_ROOT/x" ] && [ ! -e "$RUNC_ROOT/y" ] && [ ! -e "$RUNC_ROOT/z" ] ||
 		{ show_run "state left: $(ls "$RUNC_ROOT")"; false; }
-}
 
-@test "pods: deleting the sandbox stops its containers (137); then no VMM, state or mount is left" {
-	novm_require_vm
-	local mounts
-	mounts=$(cat /proc/self/mountinfo)
-	pod_start sb sandbox sb sleep 100000
-	pod_bundle a container sb sleep 1000
-	shim a
-	wait_state a running
+	# The sandbox's deletion stops the VM: e's host process ends as a
+	# killed process's would.
 	runc_cmd delete --force sb
 	assert_run_status 0
-	[ "$(shim_status a)" = "signal 9" ] || { show_run "a: $(shim_status a)"; false; }
-	wait_state a stopped
-	runc_cmd delete a
+	[ "$(shim_status e)" = "signal 9" ] || { show_run "e: $(shim_status e)"; false; }
+	wait_state e stopped
+	runc_cmd delete e
 	assert_run_status 0
 	assert_nothing_left
 	[ "$(count_vms)" -eq 0 ] || { show_run "$(count_vms) VMs left"; false; }
