@@ -155,10 +155,19 @@ runc_retry() {
 	# of b that outgrows 64 MiB is killed there while a is untouched.
 	runc_cmd exec b cat /sys/fs/cgroup/memory.max /sys/fs/cgroup/pids.max /sys/fs/cgroup/cpu.max
 	[ "$output" = $'67108864\n40\n50000 100000' ] || { show_run "b's limits in the guest"; false; }
+	# and `events` says so, as runc's does.
+	timeout 120 "$NOVM_RUNC" --root "$RUNC_ROOT" events --interval 1s b >"$BATS_TEST_TMPDIR/events" 2>&1 &
+	local events=$!
+	for _ in $(seq 1 100); do grep -q '"type":"stats"' "$BATS_TEST_TMPDIR/events" && break; sleep 0.2; done
 	runc_cmd exec b awk 'BEGIN { s = "x"; for (i = 0; i < 28; i++) s = s s; print length(s) }'
 	[[ $output != *268435456* ]] || { show_run "b held 256 MiB under a 64 MiB limit"; false; }
 	runc_cmd exec b sh -c 'grep -E "^oom_kill " /sys/fs/cgroup/memory.events'
 	[[ $output =~ ^oom_kill\ [1-9] ]] || { show_run "no OOM kill in b's cgroup"; false; }
+	for _ in $(seq 1 50); do grep -q '"type":"oom"' "$BATS_TEST_TMPDIR/events" && break; sleep 0.2; done
+	kill "$events" 2>/dev/null || true
+	wait "$events" 2>/dev/null || true
+	grep -qx '{"type":"oom","id":"b"}' "$BATS_TEST_TMPDIR/events" ||
+		{ cat "$BATS_TEST_TMPDIR/events" >&2; echo "no oom event for b" >&2; false; }
 	[ "$(state_field a status)" = running ] || { show_run "a went with b's OOM"; false; }
 	runc_cmd events --stats b
 	assert_run_status 0
