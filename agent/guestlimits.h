@@ -6,6 +6,8 @@
 #ifndef NOVM_AGENT_GUESTLIMITS_H
 #define NOVM_AGENT_GUESTLIMITS_H
 
+#include <stdbool.h>
+
 #include "error.h"
 #include "oci/cgroup-limits.h"
 #include "oci/spec.h"
@@ -15,7 +17,11 @@
 int guest_limits_enable(const struct cgroup_limits *l, novm_error_t *err);
 
 /* The spec's limits (oci/cgroup-limits.c's values) written into the
- * cgroup directory cgroup_fd, their controllers enabled first. */
-int guest_limits_apply(int cgroup_fd, const struct oci_spec *spec, novm_error_t *err);
+ * cgroup directory cgroup_fd, their controllers enabled first: memory and
+ * pids for every container, CPU for a pod's (a VM's only container has its
+ * vCPUs and the host's quota).  A controller the guest kernel lacks is an
+ * error for a pod's container, a warning for a VM's only one (the VM's
+ * size holds it still). */
+int guest_limits_apply(int cgroup_fd, const struct oci_spec *spec, bool pod, novm_error_t *err);
 
 #endif

@@ -141,7 +141,7 @@ int container_ns_init(struct container_ns *ns, const struct oci_spec *spec, uint
 		goto fail;
 	}
 	if (devcgroup_apply_spec(ns->cgroup_fd, spec, err) < 0 ||
-	    guest_limits_apply(ns->cgroup_fd, spec, err) < 0)
+	    guest_limits_apply(ns->cgroup_fd, spec, pod, err) < 0)
 		goto fail;
 	ns->own_pid_ns_fd = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
 	if (ns->own_pid_ns_fd < 0) {
