@@ -1,6 +1,5 @@
 #include "hostconfig.h"
 
-
 #include <endian.h>
 #include <errno.h>
 #include <stdio.h>

@@ -6,7 +6,8 @@ AGENT_OCI_SOURCES = \
 	oci/json.h oci/json.c oci/json-gen.c \
 	oci/spec.h oci/spec-internal.h oci/spec.c \
 	oci/spec-process.c oci/spec-linux.c oci/spec-vm.c \
-	oci/vm-size.h oci/vm-size.c
+	oci/vm-size.h oci/vm-size.c \
+	oci/cgroup-limits.h oci/cgroup-limits.c
 
 # Container mode's parsers, shared with the unit tests.
 AGENT_CONTAINER_PURE_SOURCES = \
@@ -50,6 +51,7 @@ agent_novm_init_SOURCES = \
 	agent/devnodes.h agent/devnodes.c \
 	agent/rootfs.h agent/rootfs.c \
 	agent/namespaces.h agent/namespaces.c \
+	agent/guestlimits.h agent/guestlimits.c \
 	agent/guestctr.h agent/guestctr.c \
 	agent/pods.h agent/pods.c \
 	agent/loopback.h agent/loopback.c \

@@ -15,6 +15,7 @@
 
 #include "cleanup.h"
 #include "devcgroup.h"
+#include "guestlimits.h"
 #include "procinfo.h"
 #include "link.h"
 
@@ -139,7 +140,8 @@ int container_ns_init(struct container_ns *ns, const struct oci_spec *spec, uint
 		novm_error(err, errno, "open %s", path);
 		goto fail;
 	}
-	if (devcgroup_apply_spec(ns->cgroup_fd, spec, err) < 0)
+	if (devcgroup_apply_spec(ns->cgroup_fd, spec, err) < 0 ||
+	    guest_limits_apply(ns->cgroup_fd, spec, pod, err) < 0)
 		goto fail;
 	ns->own_pid_ns_fd = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
 	if (ns->own_pid_ns_fd < 0) {

@@ -167,14 +167,16 @@ static int query_ps(const char *cgroup, char **out, size_t *len, novm_error_t *e
 	return json_gen_finish(gen, "ps", out, len, err);
 }
 
-long long cgroup_cpu_usage_usec(const char *cpu_stat)
+long long cgroup_flat_value(const char *text, const char *key)
 {
-	for (const char *line = cpu_stat; line && *line;) {
-		if (strncmp(line, "usage_usec ", 11) == 0) {
-			char *end;
-			long long v = strtoll(line + 11, &end, 10);
+	size_t n = strlen(key);
 
-			return end == line + 11 || v < 0 ? -1 : v;
+	for (const char *line = text; line && *line;) {
+		if (strncmp(line, key, n) == 0 && line[n] == ' ') {
+			char *end;
+			long long v = strtoll(line + n + 1, &end, 10);
+
+			return end == line + n + 1 || v < 0 ? -1 : v;
 		}
 		line = strchr(line, '\n');
 		if (line)
@@ -186,7 +188,21 @@ long long cgroup_cpu_usage_usec(const char *cpu_stat)
 /* The numbers "stats" reports, in bytes and nanoseconds. */
 struct stats_numbers {
 	uint64_t total, available, usage, cpu_ns;
+	uint64_t oom_kills;	/* in the container's cgroup */
 };
+
+/* The OOM kills in a container's cgroup; 0 without a memory controller. */
+static uint64_t oom_kills(const char *cgroup)
+{
+	cleanup_free char *path = NULL, *events = NULL;
+	long long v;
+
+	if (asprintf(&path, "%s%s/memory.events", NS_CGROUP_MOUNT, cgroup) < 0 ||
+	    read_file(path, &events, NULL, NULL) < 0)
+		return 0;
+	v = cgroup_flat_value(events, "oom_kill");
+	return v > 0 ? (uint64_t)v : 0;
+}
 
 /* The whole VM's: what session 0, the only container of a plain VM, uses. */
 static int vm_stats(struct stats_numbers *n, novm_error_t *err)
@@ -229,7 +245,7 @@ static int cgroup_stats(const char *cgroup, struct stats_numbers *n, novm_error_
 		return -1;
 	total = meminfo_get_kib(meminfo, "MemTotal");
 	usage = strtoll(current, NULL, 10);
-	usec = cgroup_cpu_usage_usec(cpu);
+	usec = cgroup_flat_value(cpu, "usage_usec");
 	if (total < 0 || usage < 0 || usec < 0)
 		return novm_error(err, 0, "unexpected /proc/meminfo or %s%s", NS_CGROUP_MOUNT, cgroup);
 	n->total = (uint64_t)total * 1024;
@@ -248,6 +264,7 @@ static int query_stats(const char *pod_cgroup, char **out, size_t *len, novm_err
 		return novm_error(err, ENOMEM, "stats");
 	if ((pod_cgroup ? cgroup_stats(pod_cgroup, &n, err) : vm_stats(&n, err)) < 0)
 		return novm_error_wrap(err, "stats");
+	n.oom_kills = oom_kills(pod_cgroup ? pod_cgroup : NS_CONTAINER_CGROUP_NAME);
 	json_gen_object_open(gen);
 	json_gen_key(gen, "memory");
 	json_gen_object_open(gen);
@@ -259,6 +276,7 @@ static int query_stats(const char *pod_cgroup, char **out, size_t *len, novm_err
 	json_gen_object_open(gen);
 	json_gen_member_u64(gen, "usage", n.cpu_ns);
 	json_gen_object_close(gen);
+	json_gen_member_u64(gen, "oom_kills", n.oom_kills);
 	json_gen_object_close(gen);
 	return json_gen_finish(gen, "stats", out, len, err);
 }

@@ -32,8 +32,9 @@ int query_parse(const char *text, size_t len, struct query_request *out, novm_er
 int query_run(enum query_kind kind, const char *pod_cgroup, char **out, size_t *out_len,
 	      novm_error_t *err);
 
-/* The "usage_usec" of a cgroup v2 cpu.stat, or -1. */
-long long cgroup_cpu_usage_usec(const char *cpu_stat);
+/* The value of the line "<key> <n>" of a cgroup v2 flat-keyed file
+ * (cpu.stat's usage_usec, memory.events' oom_kill), or -1. */
+long long cgroup_flat_value(const char *text, const char *key);
 
 /* The parent pid in the text of /proc/<pid>/stat, or -1.  The command name
  * in parentheses may itself contain ") ". */

@@ -7,6 +7,7 @@ oci_liboci_a_SOURCES = \
 	oci/spec.h oci/spec-internal.h oci/spec.c \
 	oci/spec-process.c oci/spec-linux.c oci/spec-vm.c \
 	oci/vm-size.h oci/vm-size.c \
+	oci/cgroup-limits.h oci/cgroup-limits.c \
 	oci/state.h oci/state.c \
 	oci/default-spec.h oci/default-spec.c
 

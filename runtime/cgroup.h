@@ -8,7 +8,7 @@
 
 #include <stdbool.h>
 
-#include "cgroup-limits.h"
+#include "oci/cgroup-limits.h"
 #include "error.h"
 
 #define CGROUP_ROOT "/sys/fs/cgroup"

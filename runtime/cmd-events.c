@@ -1,8 +1,10 @@
 /* novm-runc events: resource use as runc's JSON lines
  *   {"type":"stats","id":..,"data":{"cpu":{"usage":{"total":ns}},
  *    "memory":{"usage":{"usage":bytes,"limit":bytes}}}}
- * once with --stats, else every --interval until the container stops.
- * The numbers are the guest's (the VMM's `stats`). */
+ * once with --stats, else every --interval until the container stops,
+ * each after {"type":"oom","id":..} when the guest's OOM killer killed in
+ * the container's cgroup since the last one.  The numbers are the guest's
+ * (the VMM's `stats`). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +15,7 @@
 #include "cli.h"
 #include "control-client.h"
 #include "duration.h"
+#include "jsonstr.h"
 #include "oci/json.h"
 #include "pod.h"
 #include "runtime.h"
@@ -26,8 +29,10 @@ static const struct cli_flag events_flags[] = {
 	{ 0 },
 };
 
-/* The VMM's answer: {"memory":{"total","available","usage"},"cpu":{"usage"}}. */
-static int stats_event(const char *id, const char *answer, char **out, novm_error_t *err)
+/* The VMM's answer: {"memory":{"total","available","usage"},"cpu":{"usage"},
+ * "oom_kills"} (an older agent's has no oom_kills: 0). */
+static int stats_event(const char *id, const char *answer, char **out, uint64_t *ooms,
+		       novm_error_t *err)
 {
 	cleanup_json_doc struct json_doc *doc = NULL;
 	cleanup_json_gen struct json_gen *gen = json_gen_new(NULL);
@@ -42,9 +47,11 @@ static int stats_event(const char *id, const char *answer, char **out, novm_erro
 	json_doc_root(doc, &root);
 	json_member(&root, "memory", &memory);
 	json_member(&root, "cpu", &cpu);
+	*ooms = 0;
 	if (json_get_u64(&memory, "usage", &mem_usage, err) < 0 ||
 	    json_get_u64(&memory, "total", &mem_total, err) < 0 ||
-	    json_get_u64(&cpu, "usage", &cpu_total, err) < 0)
+	    json_get_u64(&cpu, "usage", &cpu_total, err) < 0 ||
+	    json_get_u64(&root, "oom_kills", ooms, err) < 0)
 		return -1;
 	json_gen_object_open(gen);
 	json_gen_member_string(gen, "type", "stats");
@@ -71,13 +78,24 @@ static int stats_event(const char *id, const char *answer, char **out, novm_erro
 	return json_gen_finish(gen, "events", out, &len, err);
 }
 
-static int print_stats(const struct ctr_state *st, novm_error_t *err)
+/* One stats line.  With seen_ooms (the stream) the OOM count is kept
+ * there, and with report an "oom" line comes first when it grew. */
+static int print_stats(const struct ctr_state *st, uint64_t *seen_ooms, bool report,
+		       novm_error_t *err)
 {
 	cleanup_free char *answer = NULL, *line = NULL;
+	uint64_t ooms;
 
 	if (ctr_call(st, CONTROL_REQ_STATS, &answer, err) < 0 ||
-	    stats_event(st->id, answer, &line, err) < 0)
+	    stats_event(st->id, answer, &line, &ooms, err) < 0)
 		return -1;
+	if (seen_ooms && report && ooms > *seen_ooms) {
+		printf("{\"type\":\"oom\",\"id\":");
+		json_write_string(stdout, st->id);
+		printf("}\n");
+	}
+	if (seen_ooms)
+		*seen_ooms = ooms;
 	printf("%s\n", line);
 	if (fflush(stdout) != 0)
 		return novm_error(err, errno, "write");
@@ -124,9 +142,11 @@ int cmd_events(const struct runtime_globals *g, int argc, char **argv)
 		return cli_fail(&err);
 	}
 	if (once)
-		return print_stats(&st, &err) < 0 ? cli_fail(&err) : 0;
-	for (;;) {
-		if (print_stats(&st, &err) < 0) {
+		return print_stats(&st, NULL, false, &err) < 0 ? cli_fail(&err) : 0;
+	/* Kills from before the stream began are not news. */
+	uint64_t seen_ooms = 0;
+	for (bool first = true;; first = false) {
+		if (print_stats(&st, &seen_ooms, !first, &err) < 0) {
 			ctr_state_release(&st);
 			/* The container stopping ends the stream quietly. */
 			if (state_load(g->root, id, &st, NULL) < 0 || !runs(&st)) {

@@ -214,6 +214,10 @@ static int apply(struct ctr_state *st, const struct update_request *r, novm_erro
 			r->other_cpu ? "; cpuset, realtime, idle and burst settings ignored" : "");
 	if (r->other)
 		log_msg(LOG_LEVEL_DEBUG, "update %s: block I/O and other settings ignored", st->id);
+	/* The guest's cgroup has create's limits (agent/guestlimits.c). */
+	if (r->cg.memory || r->cg.pids)
+		log_msg(LOG_LEVEL_WARNING, "update %s: the limits of the container's cgroup inside its VM "
+					   "(memory.max, pids.max) stay as created; the host's change", st->id);
 	if (!st->vmm.cgroup) {
 		log_msg(LOG_LEVEL_DEBUG, "update %s: no cgroupsPath, no host cgroup to write", st->id);
 		return 0;

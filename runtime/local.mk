@@ -18,7 +18,7 @@ runtime_libruntime_a_SOURCES = \
 	runtime/hooks.h runtime/hooks.c \
 	runtime/control-client.h runtime/control-client.c \
 	runtime/console-socket.h runtime/console-socket.c \
-	runtime/cgroup.h runtime/cgroup.c runtime/cgroup-limits.h runtime/cgroup-limits.c \
+	runtime/cgroup.h runtime/cgroup.c \
 	runtime/netns.h runtime/netns.c \
 	runtime/rtnl.h runtime/rtnl.c runtime/netconf.h runtime/net-discover.c runtime/net-plumb.c runtime/net-json.c \
 	runtime/net-late.c \

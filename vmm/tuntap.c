@@ -90,6 +90,10 @@ int tap_check_fd(int fd, novm_error_t *err)
 		return novm_error(err, EINVAL,
 				  "tap `%.*s`: not a tap with vnet headers and no packet info "
 				  "(flags %#x)", IFNAMSIZ, ifr.ifr_name, (unsigned)ifr.ifr_flags);
+	/* The I/O loop reads a tap until EAGAIN. */
+	int fl = fcntl(fd, F_GETFL);
+	if (fl < 0 || !(fl & O_NONBLOCK))
+		return novm_error(err, EINVAL, "tap `%.*s`: not non-blocking", IFNAMSIZ, ifr.ifr_name);
 	if (ioctl(fd, TUNGETVNETHDRSZ, &hdr_len) < 0 || hdr_len != VIRTIO_NET_HDR_LEN)
 		return novm_error(err, EINVAL, "tap `%.*s`: vnet headers of %d bytes, not %d",
 				  IFNAMSIZ, ifr.ifr_name, hdr_len, VIRTIO_NET_HDR_LEN);

@@ -403,6 +403,10 @@ r['pids'] = {'limit': 100}"
 		{ show_run "memory.max $(cat "$cg/memory.max")"; false; }
 	[ "$(cat "$cg/cpu.max")" = "50000 100000" ] || { show_run "cpu.max $(cat "$cg/cpu.max")"; false; }
 	[ "$(cat "$cg/pids.max")" = 228 ] || { show_run "pids.max $(cat "$cg/pids.max")"; false; }	# + the VMM's 128
+	# In the guest, the container's own cgroup has the limits themselves;
+	# its CPU limit is the VM's vCPU and the host's cpu.max.
+	runc_cmd exec c1 sh -c 'cd /sys/fs/cgroup && cat memory.max pids.max && { cat cpu.max 2>/dev/null || echo max; } | cut -d" " -f1'
+	[ "$output" = $'104857600\n100\nmax' ] || { show_run "the guest's limits"; false; }
 	# What the VMM uses beyond the guest's RAM (CGROUP_VMM_OVERHEAD), for
 	# the log: the Rss of every mapping but the guest RAM's.
 	python3 - "$pid" "$cg" $((228 << 20)) >&3 <<'PY' || true

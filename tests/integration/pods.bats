@@ -113,12 +113,19 @@ runc_retry() {
 	done
 }
 
-@test "pods: a sandbox and two containers in one VM: loopback between them, one volume, PID 1 each, exec, ps" {
+@test "pods: a sandbox and two containers in one VM: loopback between them, one volume, PID 1 each, limits of their own, exec, ps" {
 	novm_require_vm
 	pod_start sb sandbox sb sleep 100000
 	pod_start a container sb sh -c 'echo from-a >/shared/a.txt; mkdir -p /www
 		echo hello-from-a >/www/index.html; exec httpd -f -p 127.0.0.1:8080 -h /www'
-	pod_start b container sb sleep 1000
+	# b has limits of its own, as a Kubernetes container has.
+	pod_bundle b container sb sleep 1000
+	edit_config "$BATS_TEST_TMPDIR/b" "cfg['linux']['resources'] = {'memory': {'limit': 67108864}, 'pids': {'limit': 40},
+    'cpu': {'quota': 50000, 'period': 100000}}"
+	runc_bg b create --bundle "$BATS_TEST_TMPDIR/b" b
+	assert_run_status 0
+	runc_cmd start b
+	assert_run_status 0
 	[ "$(count_vms)" -eq 1 ] || { show_run "$(count_vms) VMs for one pod"; false; }
 	[ "$(state_field a status)" = running ] && [ "$(state_field b status)" = running ]
 
@@ -144,6 +151,27 @@ runc_retry() {
 	runc_cmd ps b
 	assert_run_status 0
 	[[ $output == *"sleep 1000"* && $output != *httpd* ]] || { show_run "ps b"; false; }
+	# b's limits hold in the guest: its cgroup has them, and a process
+	# of b that outgrows 64 MiB is killed there while a is untouched.
+	runc_cmd exec b cat /sys/fs/cgroup/memory.max /sys/fs/cgroup/pids.max /sys/fs/cgroup/cpu.max
+	[ "$output" = $'67108864\n40\n50000 100000' ] || { show_run "b's limits in the guest"; false; }
+	# and `events` says so, as runc's does.
+	timeout 120 "$NOVM_RUNC" --root "$RUNC_ROOT" events --interval 1s b >"$BATS_TEST_TMPDIR/events" 2>&1 &
+	local events=$!
+	for _ in $(seq 1 100); do grep -q '"type":"stats"' "$BATS_TEST_TMPDIR/events" && break; sleep 0.2; done
+	# (64 MiB of string and its half, about 100 MiB: more than b's limit,
+	# less than the VM has free, so only b's limit can stop it.)
+	runc_cmd exec b awk 'BEGIN { s = "x"; for (i = 0; i < 26; i++) s = s s; print length(s) }'
+	[[ $output != *67108864* ]] || { show_run "b held 64 MiB of string under a 64 MiB limit"; false; }
+	runc_cmd exec b sh -c 'grep -E "^(oom|oom_kill) " /sys/fs/cgroup/memory.events'
+	[[ $output =~ (^|$'\n')oom\ [1-9] && $output =~ oom_kill\ [1-9] ]] ||
+		{ show_run "no OOM of b's own cgroup"; false; }
+	for _ in $(seq 1 50); do grep -q '"type":"oom"' "$BATS_TEST_TMPDIR/events" && break; sleep 0.2; done
+	kill "$events" 2>/dev/null || true
+	wait "$events" 2>/dev/null || true
+	grep -qx '{"type":"oom","id":"b"}' "$BATS_TEST_TMPDIR/events" ||
+		{ cat "$BATS_TEST_TMPDIR/events" >&2; echo "no oom event for b" >&2; false; }
+	[ "$(state_field a status)" = running ] || { show_run "a went with b's OOM"; false; }
 	runc_cmd events --stats b
 	assert_run_status 0
 	[[ $output == *'"id":"b"'* ]] || { show_run "events --stats b"; false; }

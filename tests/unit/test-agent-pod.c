@@ -239,12 +239,17 @@ static void test_staging_plan(void)
 
 static void test_cpu_stat(void)
 {
-	ok(cgroup_cpu_usage_usec("usage_usec 1234\nuser_usec 1000\nsystem_usec 234\n") == 1234,
+	ok(cgroup_flat_value("usage_usec 1234\nuser_usec 1000\nsystem_usec 234\n", "usage_usec") == 1234,
 	   "cpu.stat: usage_usec");
-	ok(cgroup_cpu_usage_usec("user_usec 1\nusage_usec 99") == 99,
+	ok(cgroup_flat_value("user_usec 1\nusage_usec 99", "usage_usec") == 99,
 	   "cpu.stat: usage_usec on a later line, no final newline");
-	ok(cgroup_cpu_usage_usec("user_usec 1\n") == -1 && cgroup_cpu_usage_usec("usage_usec x\n") == -1 &&
-	   cgroup_cpu_usage_usec("") == -1, "cpu.stat: missing or not a number");
+	ok(cgroup_flat_value("user_usec 1\n", "usage_usec") == -1 &&
+	   cgroup_flat_value("usage_usec x\n", "usage_usec") == -1 &&
+	   cgroup_flat_value("", "usage_usec") == -1, "cpu.stat: missing or not a number");
+	ok(cgroup_flat_value("low 0\nhigh 0\nmax 3\noom 2\noom_kill 1\noom_group_kill 0\n",
+			     "oom_kill") == 1, "memory.events: oom_kill, not oom nor oom_group_kill");
+	ok(cgroup_flat_value("oom_group_kill 4\n", "oom_kill") == -1,
+	   "memory.events: a longer key is not the key");
 }
 
 struct walk {

@@ -11,7 +11,7 @@
 
 #include "oci/vm-size.h"
 #include "runtime/cgroup.h"
-#include "runtime/cgroup-limits.h"
+#include "oci/cgroup-limits.h"
 #include "tap.h"
 #include "util.h"
 
@@ -93,6 +93,36 @@ static void test_spec(void)
 	res = (struct oci_resources){ .has_cpu_shares = true, .cpu_shares = 0 };
 	ok(cgroup_limits_for_spec(&res, 256 * MiB, &l, &err) == 0 && !*l.cpu_weight,
 	   "shares 0: no weight");
+}
+
+/* The same spec, for the container's cgroup in the guest. */
+static void test_guest(void)
+{
+	struct oci_resources res = { 0 };
+	struct cgroup_limits l;
+	novm_error_t err = NULL;
+
+	ok(cgroup_limits_for_guest(&res, &l, &err) == 0 && !*l.memory_max && !*l.cpu_max &&
+	   !*l.cpu_weight && !*l.pids_max, "guest, no resources: nothing written");
+	res = (struct oci_resources){
+		.has_memory_limit = true, .memory_limit = 100 * MiB,
+		.has_cpu_quota = true, .cpu_quota = 50000,
+		.has_cpu_period = true, .cpu_period = 100000,
+		.has_pids_limit = true, .pids_limit = 100,
+		.has_cpu_shares = true, .cpu_shares = 1024,
+	};
+	ok(cgroup_limits_for_guest(&res, &l, &err) == 0 && !strcmp(l.memory_max, "104857600") &&
+	   !strcmp(l.cpu_max, "50000 100000") && !strcmp(l.cpu_weight, "39") &&
+	   !strcmp(l.pids_max, "100"),
+	   "guest: memory.max and pids.max are the limits themselves (%s, %s)", l.memory_max,
+	   l.pids_max);
+	res = (struct oci_resources){ .has_memory_limit = true, .memory_limit = -1,
+				      .has_pids_limit = true, .pids_limit = -1 };
+	ok(cgroup_limits_for_guest(&res, &l, &err) == 0 && !strcmp(l.memory_max, "max") &&
+	   !strcmp(l.pids_max, "max"), "guest: -1 is \"max\"");
+	res = (struct oci_resources){ .has_cpu_quota = true, .cpu_quota = 999 };
+	ok(cgroup_limits_for_guest(&res, &l, &err) < 0 &&
+	   err_has(&err, "quota: 999 is below the kernel's minimum"), "guest: the same checks");
 }
 
 static void test_update(void)
@@ -208,6 +238,7 @@ int main(void)
 {
 	test_weight();
 	test_spec();
+	test_guest();
 	test_update();
 	test_write();
 	return tap_done();

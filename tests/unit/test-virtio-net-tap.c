@@ -169,6 +169,15 @@ int main(void)
 	test_open_errors();
 	ok(tap_open(TAP, &fd, &err) == 0, "tap_open of an existing tap");
 	ok(fd >= 0 && tap_check_fd(fd, &err) == 0, "tap_check_fd takes what tap_open gives");
+	{
+		cleanup_close int again = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+		struct ifreq ifr = { .ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR | IFF_MULTI_QUEUE };
+		snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "novmblk0");
+		ok(again >= 0 && ioctl(again, TUNSETIFF, &ifr) == 0 && tap_check_fd(again, &err) < 0 &&
+		   err && strstr(err->msg, "not non-blocking"), "a blocking tap is refused: %s",
+		   err ? err->msg : "accepted");
+		novm_error_release(&err);
+	}
 	if (err) {
 		novm_error_print(&err, "test-virtio-net-tap");
 		return tap_done();

@@ -1,9 +1,11 @@
-/* The cgroup v2 limits of a VMM's cgroup, as file contents: pure, so they
- * are unit-tested without KVM or a cgroup filesystem (cgroup.c writes
- * them).  The guest's RAM is fixed when the VM boots, so the host's
- * memory.max follows the VM's size, not the container's limit alone. */
-#ifndef NOVM_RUNTIME_CGROUP_LIMITS_H
-#define NOVM_RUNTIME_CGROUP_LIMITS_H
+/* cgroup v2 limits from linux.resources, as file contents: those of a
+ * VMM's cgroup on the host (runtime/cgroup.c writes them) and those of the
+ * container's cgroup in the guest (the agent writes them).  Pure, so they
+ * are unit-tested without KVM or a cgroup filesystem.  The guest's RAM is
+ * fixed when the VM boots, so the host's memory.max follows the VM's size,
+ * not the container's limit alone. */
+#ifndef NOVM_OCI_CGROUP_LIMITS_H
+#define NOVM_OCI_CGROUP_LIMITS_H
 
 #include <stdint.h>
 
@@ -59,6 +61,12 @@ uint64_t cgroup_cpu_weight(uint64_t shares);
  * is made for them. */
 int cgroup_limits_for_spec(const struct oci_resources *res, uint64_t guest_ram,
 			   struct cgroup_limits *out, novm_error_t *err);
+
+/* For the container's cgroup in the guest, where its processes are: the
+ * limits as the spec says them (memory.max the limit itself, pids.max the
+ * limit), with the same checks. */
+int cgroup_limits_for_guest(const struct oci_resources *res, struct cgroup_limits *out,
+			    novm_error_t *err);
 
 /* For `update` of a VM with guest_ram bytes of RAM, created with the
  * memory limit created_limit (0: none).  A memory limit the VM's RAM

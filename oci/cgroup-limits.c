@@ -50,20 +50,23 @@ static int cpu_weight(const char *what, int64_t shares, char *buf, size_t size, 
 	return 0;
 }
 
-/* The container's processes live in the guest; on the host the cgroup
- * holds the VMM, whose threads (main, I/O loop, vCPUs, file-server
- * workers, vhost workers) must fit beside the limit, or a small
+/* pids.max: the limit plus `extra`.  On the host the cgroup holds the
+ * VMM, whose threads (main, I/O loop, vCPUs, file-server workers, vhost
+ * workers) must fit beside the container's processes, or a small
  * --pids-limit would stop the VM from starting. */
-static void pids_max(int64_t limit, char *buf, size_t size)
+static void pids_max(int64_t limit, int64_t extra, char *buf, size_t size)
 {
-	if (limit > 0 && limit <= INT64_MAX - CGROUP_VMM_THREADS)
-		snprintf(buf, size, "%" PRId64, limit + CGROUP_VMM_THREADS);
+	if (limit > 0 && limit <= INT64_MAX - extra)
+		snprintf(buf, size, "%" PRId64, limit + extra);
 	else
 		snprintf(buf, size, "max");
 }
 
-int cgroup_limits_for_spec(const struct oci_resources *res, uint64_t guest_ram,
-			   struct cgroup_limits *out, novm_error_t *err)
+/* linux.resources as file contents; a positive memory limit gives
+ * memory_for_limit (0: the limit itself), a positive pids limit gets
+ * pids_extra added. */
+static int limits_from_resources(const struct oci_resources *res, uint64_t memory_for_limit,
+				 int64_t pids_extra, struct cgroup_limits *out, novm_error_t *err)
 {
 	static const char what[] = "linux.resources.cpu.";
 	int64_t quota = res->has_cpu_quota ? res->cpu_quota : 0;
@@ -83,12 +86,25 @@ int cgroup_limits_for_spec(const struct oci_resources *res, uint64_t guest_ram,
 		return -1;
 	if (res->has_memory_limit && res->memory_limit > 0)
 		snprintf(out->memory_max, sizeof(out->memory_max), "%" PRIu64,
-			 guest_ram + CGROUP_VMM_OVERHEAD);
+			 memory_for_limit ? memory_for_limit : (uint64_t)res->memory_limit);
 	else if (res->has_memory_limit && res->memory_limit < 0)
 		snprintf(out->memory_max, sizeof(out->memory_max), "max");
 	if (res->has_pids_limit)
-		pids_max(res->pids_limit, out->pids_max, sizeof(out->pids_max));
+		pids_max(res->pids_limit, pids_extra, out->pids_max, sizeof(out->pids_max));
 	return 0;
+}
+
+int cgroup_limits_for_spec(const struct oci_resources *res, uint64_t guest_ram,
+			   struct cgroup_limits *out, novm_error_t *err)
+{
+	return limits_from_resources(res, guest_ram + CGROUP_VMM_OVERHEAD, CGROUP_VMM_THREADS, out,
+				     err);
+}
+
+int cgroup_limits_for_guest(const struct oci_resources *res, struct cgroup_limits *out,
+			    novm_error_t *err)
+{
+	return limits_from_resources(res, 0, 0, out, err);
 }
 
 static int memory_max_for_update(int64_t limit, uint64_t guest_ram, int64_t created_limit,
@@ -150,6 +166,6 @@ int cgroup_limits_for_update(const struct cgroup_update *u, uint64_t guest_ram,
 		return novm_error(err, 0, "pids-limit: %" PRId64 " is not a limit (-1 for unlimited, or 0 and up)",
 				  u->pids);
 	if (u->pids)
-		pids_max(u->pids, out->pids_max, sizeof(out->pids_max));
+		pids_max(u->pids, CGROUP_VMM_THREADS, out->pids_max, sizeof(out->pids_max));
 	return 0;
 }
