@@ -210,7 +210,15 @@ runc_retry() {
 	shim f
 	wait_state f running
 	for _ in $(seq 1 100); do [ -s "$VOL/f.tick" ] && break; sleep 0.2; done
-	kill -9 "$(state_field f pid)"
+	local fpid
+	fpid=$(state_field f pid)
+	# (Once, in a CI-like run, f's host process was gone before this
+	# kill, for no reason the test then said.)
+	kill -9 "$fpid" || {
+		show_run "f's host process $fpid ended before the kill: $(shim_status f); ticks: $(cat "$VOL/f.tick" 2>&1); state: $(state_field f status)"
+		show_vm sb
+		false
+	}
 	[ "$(shim_status f)" = "signal 9" ] || { show_run "f: $(shim_status f)"; false; }
 	local tick
 	sleep 2
