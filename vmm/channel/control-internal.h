@@ -91,6 +91,10 @@ void control_begin_body(struct conn *c, const struct control_request *req);
 extern const struct agent_session_ops control_start_ops;
 extern const struct agent_session_ops control_exec_ops;
 bool control_refuse_when_paused(struct conn *c, const char *what);
+/* After a body request's backend call returned r: the error answered, or
+ * the body freed and the connection waiting on its session (exec,
+ * container) or on the agent's reply (nics). */
+void control_body_taken(struct conn *c, int r, novm_error_t *err, bool session);
 /* A session's end on its connection: its exit once started, else the
  * agent's error or `before` with the status. */
 void control_session_ended(struct conn *c, int status, int signo, const char *error,

@@ -47,16 +47,9 @@ void control_run_container(struct conn *c)
 		return;
 	/* The backend owns the fds from here, whatever happens. */
 	c->nr_fds = 0;
-	if (ctl->ops->container(ctl->backend, c->body, c->body_len, stdio, &container_ops, c, &c->id,
-				&err) < 0) {
-		conn_fail(c, &err);
-		return;
-	}
-	free(c->body);
-	c->body = NULL;
-	c->has_session = true;
-	c->wait = WAIT_EXEC;
-	c->state = CONN_SESSION;
+	int r = ctl->ops->container(ctl->backend, c->body, c->body_len, stdio, &container_ops, c,
+				    &c->id, &err);
+	control_body_taken(c, r, &err, true);
 }
 
 /* ---- requests ---- */

@@ -152,6 +152,24 @@ void control_begin_body(struct conn *c, const struct control_request *req)
 	c->state = CONN_BODY;
 }
 
+void control_body_taken(struct conn *c, int r, novm_error_t *err, bool session)
+{
+	if (r < 0) {
+		conn_fail(c, err);
+		return;
+	}
+	free(c->body);
+	c->body = NULL;
+	if (session) {
+		c->has_session = true;
+		c->wait = WAIT_EXEC;
+		c->state = CONN_SESSION;
+	} else {
+		c->wait = WAIT_QUERY;
+		c->state = CONN_WAIT;
+	}
+}
+
 static void run_exec(struct conn *c)
 {
 	struct control *ctl = c->ctl;
@@ -169,15 +187,7 @@ static void run_exec(struct conn *c)
 	else
 		r = ctl->ops->exec(ctl->backend, c->body, c->body_len, stdio, &control_exec_ops, c,
 				   &c->id, &err);
-	if (r < 0) {
-		conn_fail(c, &err);
-		return;
-	}
-	free(c->body);
-	c->body = NULL;
-	c->has_session = true;
-	c->wait = WAIT_EXEC;
-	c->state = CONN_SESSION;
+	control_body_taken(c, r, &err, true);
 }
 
 /* Before start: the spare NICs and the agent's network (proto/control.h). */
@@ -191,15 +201,9 @@ static void run_nics(struct conn *c)
 		return;
 	/* The backend owns the fds from here, whatever happens. */
 	c->nr_fds = 0;
-	if (ctl->ops->nics(ctl->backend, c->body, c->body_len, c->fds, nr_fds, query_reply, c, &c->id,
-			   &err) < 0) {
-		conn_fail(c, &err);
-		return;
-	}
-	free(c->body);
-	c->body = NULL;
-	c->state = CONN_WAIT;
-	c->wait = WAIT_QUERY;
+	int r = ctl->ops->nics(ctl->backend, c->body, c->body_len, c->fds, nr_fds, query_reply, c,
+			       &c->id, &err);
+	control_body_taken(c, r, &err, false);
 }
 
 void control_run_body(struct conn *c)
