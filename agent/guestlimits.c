@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -30,26 +31,35 @@ static bool limits(const char *value)
 	return value[0] && strncmp(value, "max", 3) != 0;
 }
 
-int guest_limits_enable(const struct cgroup_limits *l, novm_error_t *err)
+int guest_controller_enable(const char *name, novm_error_t *err)
+{
+	char plus[16];
+
+	snprintf(plus, sizeof(plus), "+%s", name);
+	cleanup_close int root = open(NS_CGROUP_MOUNT, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (root < 0)
+		return novm_error(err, errno, "open %s", NS_CGROUP_MOUNT);
+	if (write_at(root, "cgroup.subtree_control", plus, err) < 0)
+		return novm_error_wrap(err, "the guest kernel's %s controller", name);
+	return 0;
+}
+
+/* The controllers the limits need.  A controller the guest kernel lacks
+ * is an error naming it. */
+static int enable_for(const struct cgroup_limits *l, novm_error_t *err)
 {
 	const struct {
 		const char *controller;
 		bool needed;
 	} want[] = {
-		{ "+memory", l->memory_max[0] },
-		{ "+cpu", l->cpu_max[0] || l->cpu_weight[0] },
-		{ "+pids", l->pids_max[0] },
+		{ "memory", l->memory_max[0] },
+		{ "cpu", l->cpu_max[0] || l->cpu_weight[0] },
+		{ "pids", l->pids_max[0] },
 	};
-	cleanup_close int root = open(NS_CGROUP_MOUNT, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
-	if (root < 0)
-		return novm_error(err, errno, "open %s", NS_CGROUP_MOUNT);
-	for (size_t i = 0; i < sizeof(want) / sizeof(*want); i++) {
-		if (!want[i].needed || write_at(root, "cgroup.subtree_control", want[i].controller, err) == 0)
-			continue;
-		return novm_error_wrap(err, "linux.resources: the guest kernel's %s controller",
-				       want[i].controller + 1);
-	}
+	for (size_t i = 0; i < sizeof(want) / sizeof(*want); i++)
+		if (want[i].needed && guest_controller_enable(want[i].controller, err) < 0)
+			return novm_error_wrap(err, "linux.resources");
 	return 0;
 }
 
@@ -82,7 +92,7 @@ int guest_limits_apply(int cgroup_fd, const struct oci_spec *spec, bool pod, nov
 		l.cpu_max[0] = '\0';
 	if (!limits(l.pids_max))
 		l.pids_max[0] = '\0';
-	if (guest_limits_enable(&l, err) < 0) {
+	if (enable_for(&l, err) < 0) {
 		/* A VM's only container is held by the VM's size still. */
 		if (pod)
 			return -1;

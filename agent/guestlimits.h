@@ -12,9 +12,9 @@
 #include "oci/cgroup-limits.h"
 #include "oci/spec.h"
 
-/* The controllers limits need, enabled in the guest's root cgroup; what
- * the guest kernel lacks is an error naming the controller. */
-int guest_limits_enable(const struct cgroup_limits *l, novm_error_t *err);
+/* Enables controller `name` ("memory", "cpu", "pids") for the guest root
+ * cgroup's children; one the guest kernel lacks is an error naming it. */
+int guest_controller_enable(const char *name, novm_error_t *err);
 
 /* The spec's limits (oci/cgroup-limits.c's values) written into the
  * cgroup directory cgroup_fd, their controllers enabled first: memory and

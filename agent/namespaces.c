@@ -16,6 +16,7 @@
 #include "cleanup.h"
 #include "devcgroup.h"
 #include "guestlimits.h"
+#include "log.h"
 #include "procinfo.h"
 #include "link.h"
 
@@ -67,10 +68,10 @@ static void cgroup_path(const struct container_ns *ns, const char *file, char *b
  * sandbox's cgroup gets accounted too, which it does not mind. */
 static void enable_memory_accounting(void)
 {
-	cleanup_close int fd = open(NS_CGROUP_MOUNT "/cgroup.subtree_control", O_WRONLY | O_CLOEXEC);
+	novm_error_t err = NULL;
 
-	if (fd >= 0 && write(fd, "+memory", 7) < 0)
-		agent_log("pod: no memory controller: %s", strerror(errno));
+	if (guest_controller_enable("memory", &err) < 0)
+		agent_warn(&err, "pod");
 }
 
 /* A pod container: which of the sandbox's namespaces its init joins.  The
