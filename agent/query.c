@@ -191,14 +191,23 @@ struct stats_numbers {
 	uint64_t oom_kills;	/* in the container's cgroup */
 };
 
+/* The text of file `name` of a guest cgroup. */
+static int read_cgroup_file(const char *cgroup, const char *name, char **text, novm_error_t *err)
+{
+	cleanup_free char *path = NULL;
+
+	if (asprintf(&path, "%s%s/%s", NS_CGROUP_MOUNT, cgroup, name) < 0)
+		return novm_error(err, ENOMEM, "stats");
+	return read_file(path, text, NULL, err);
+}
+
 /* The OOM kills in a container's cgroup; 0 without a memory controller. */
 static uint64_t oom_kills(const char *cgroup)
 {
-	cleanup_free char *path = NULL, *events = NULL;
+	cleanup_free char *events = NULL;
 	long long v;
 
-	if (asprintf(&path, "%s%s/memory.events", NS_CGROUP_MOUNT, cgroup) < 0 ||
-	    read_file(path, &events, NULL, NULL) < 0)
+	if (read_cgroup_file(cgroup, "memory.events", &events, NULL) < 0)
 		return 0;
 	v = cgroup_flat_value(events, "oom_kill");
 	return v > 0 ? (uint64_t)v : 0;
@@ -229,19 +238,14 @@ static int vm_stats(struct stats_numbers *n, novm_error_t *err)
 /* A pod container's: its cgroup's use, out of the VM's memory. */
 static int cgroup_stats(const char *cgroup, struct stats_numbers *n, novm_error_t *err)
 {
-	cleanup_free char *meminfo = NULL, *current = NULL, *cpu = NULL, *path = NULL;
+	cleanup_free char *meminfo = NULL, *current = NULL, *cpu = NULL;
 	long long total, usage, usec;
 
 	if (read_file("/proc/meminfo", &meminfo, NULL, err) < 0)
 		return -1;
-	if (asprintf(&path, "%s%s/memory.current", NS_CGROUP_MOUNT, cgroup) < 0)
-		return novm_error(err, ENOMEM, "stats");
-	if (read_file(path, &current, NULL, err) < 0)
+	if (read_cgroup_file(cgroup, "memory.current", &current, err) < 0)
 		return novm_error_wrap(err, "no memory accounting");
-	free(path);
-	if (asprintf(&path, "%s%s/cpu.stat", NS_CGROUP_MOUNT, cgroup) < 0)
-		return novm_error(err, ENOMEM, "stats");
-	if (read_file(path, &cpu, NULL, err) < 0)
+	if (read_cgroup_file(cgroup, "cpu.stat", &cpu, err) < 0)
 		return -1;
 	total = meminfo_get_kib(meminfo, "MemTotal");
 	usage = strtoll(current, NULL, 10);
