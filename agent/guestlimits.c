@@ -48,17 +48,9 @@ int guest_controller_enable(const char *name, novm_error_t *err)
  * is an error naming it. */
 static int enable_for(const struct cgroup_limits *l, novm_error_t *err)
 {
-	const struct {
-		const char *controller;
-		bool needed;
-	} want[] = {
-		{ "memory", l->memory_max[0] },
-		{ "cpu", l->cpu_max[0] || l->cpu_weight[0] },
-		{ "pids", l->pids_max[0] },
-	};
-
-	for (size_t i = 0; i < sizeof(want) / sizeof(*want); i++)
-		if (want[i].needed && guest_controller_enable(want[i].controller, err) < 0)
+	for (size_t i = 0; i < CGROUP_LIMIT_FILES; i++)
+		if (*cgroup_limit_value(l, i) &&
+		    guest_controller_enable(cgroup_limit_files[i].controller, err) < 0)
 			return novm_error_wrap(err, "linux.resources");
 	return 0;
 }
@@ -66,14 +58,6 @@ static int enable_for(const struct cgroup_limits *l, novm_error_t *err)
 int guest_limits_apply(int cgroup_fd, const struct oci_spec *spec, bool pod, novm_error_t *err)
 {
 	struct cgroup_limits l;
-	const struct {
-		const char *file, *value;
-	} files[] = {
-		{ "memory.max", l.memory_max },
-		{ "cpu.max", l.cpu_max },
-		{ "cpu.weight", l.cpu_weight },
-		{ "pids.max", l.pids_max },
-	};
 
 	if (!spec->has_linux)
 		return 0;
@@ -99,8 +83,10 @@ int guest_limits_apply(int cgroup_fd, const struct oci_spec *spec, bool pod, nov
 		agent_warn(err, "not applied in the guest");
 		return 0;
 	}
-	for (size_t i = 0; i < sizeof(files) / sizeof(*files); i++)
-		if (files[i].value[0] && write_at(cgroup_fd, files[i].file, files[i].value, err) < 0)
+	for (size_t i = 0; i < CGROUP_LIMIT_FILES; i++) {
+		const char *value = cgroup_limit_value(&l, i);
+		if (*value && write_at(cgroup_fd, cgroup_limit_files[i].file, value, err) < 0)
 			return novm_error_wrap(err, "linux.resources");
+	}
 	return 0;
 }

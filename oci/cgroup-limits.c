@@ -6,6 +6,13 @@
 
 #include "oci/vm-size.h"
 
+const struct cgroup_limit_file cgroup_limit_files[CGROUP_LIMIT_FILES] = {
+	{ "memory.max", "memory", offsetof(struct cgroup_limits, memory_max) },
+	{ "cpu.max", "cpu", offsetof(struct cgroup_limits, cpu_max) },
+	{ "cpu.weight", "cpu", offsetof(struct cgroup_limits, cpu_weight) },
+	{ "pids.max", "pids", offsetof(struct cgroup_limits, pids_max) },
+};
+
 uint64_t cgroup_cpu_weight(uint64_t shares)
 {
 	return 1 + ((shares - 2) * 9999) / 262142;

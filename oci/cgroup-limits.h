@@ -7,6 +7,7 @@
 #ifndef NOVM_OCI_CGROUP_LIMITS_H
 #define NOVM_OCI_CGROUP_LIMITS_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "error.h"
@@ -40,6 +41,20 @@ struct cgroup_limits {
 	char cpu_weight[8];
 	char pids_max[24];
 };
+
+/* Each value's file and the controller it needs, for those who write
+ * them (the host's cgroup, the guest's). */
+#define CGROUP_LIMIT_FILES 4
+struct cgroup_limit_file {
+	const char *file, *controller;
+	size_t offset;		/* of its value in struct cgroup_limits */
+};
+extern const struct cgroup_limit_file cgroup_limit_files[CGROUP_LIMIT_FILES];
+
+static inline char *cgroup_limit_value(const struct cgroup_limits *l, size_t i)
+{
+	return (char *)l + cgroup_limit_files[i].offset;
+}
 
 /* What `update` asks; 0 is "unchanged" everywhere, as runc's flags. */
 struct cgroup_update {

@@ -107,25 +107,10 @@ int cgroup_resolve(const char *root, const char *cgroups_path, bool systemd, cha
 	return 0;
 }
 
-static const struct {
-	const char *name, *controller;
-	size_t offset;
-} limit_files[] = {
-	{ "memory.max", "memory", offsetof(struct cgroup_limits, memory_max) },
-	{ "cpu.max", "cpu", offsetof(struct cgroup_limits, cpu_max) },
-	{ "cpu.weight", "cpu", offsetof(struct cgroup_limits, cpu_weight) },
-	{ "pids.max", "pids", offsetof(struct cgroup_limits, pids_max) },
-};
-
-static const char *limit_value(const struct cgroup_limits *l, size_t i)
-{
-	return (const char *)l + limit_files[i].offset;
-}
-
 static bool any_limit(const struct cgroup_limits *l)
 {
-	for (size_t i = 0; i < ARRAY_SIZE(limit_files); i++)
-		if (*limit_value(l, i))
+	for (size_t i = 0; i < CGROUP_LIMIT_FILES; i++)
+		if (*cgroup_limit_value(l, i))
 			return true;
 	return false;
 }
@@ -147,11 +132,11 @@ static void enable_controllers(const char *dir, const struct cgroup_limits *l)
 
 	if (asprintf(&path, "%s/cgroup.subtree_control", dir) < 0)
 		return;
-	for (size_t i = 0; i < ARRAY_SIZE(limit_files); i++) {
+	for (size_t i = 0; i < CGROUP_LIMIT_FILES; i++) {
 		char word[16];
-		if (!*limit_value(l, i))
+		if (!*cgroup_limit_value(l, i))
 			continue;
-		snprintf(word, sizeof(word), "+%s", limit_files[i].controller);
+		snprintf(word, sizeof(word), "+%s", cgroup_limit_files[i].controller);
 		/* One not delegated to dir is a warning when its file is missing. */
 		if (write_string(path, word) < 0)
 			log_msg(LOG_LEVEL_DEBUG, "enable %s in `%s`: %s", word + 1, path, strerror(errno));
@@ -199,13 +184,13 @@ int cgroup_prepare(const char *root, const char *dir, const struct cgroup_limits
 int cgroup_write_limits(const char *dir, const struct cgroup_limits *l, const char *id,
 			novm_error_t *err)
 {
-	for (size_t i = 0; i < ARRAY_SIZE(limit_files); i++) {
+	for (size_t i = 0; i < CGROUP_LIMIT_FILES; i++) {
 		cleanup_free char *path = NULL;
-		const char *value = limit_value(l, i);
+		const char *value = cgroup_limit_value(l, i);
 
 		if (!*value)
 			continue;
-		if (asprintf(&path, "%s/%s", dir, limit_files[i].name) < 0)
+		if (asprintf(&path, "%s/%s", dir, cgroup_limit_files[i].file) < 0)
 			return novm_error(err, ENOMEM, "cgroup");
 		if (write_string(path, value) == 0) {
 			log_msg(LOG_LEVEL_DEBUG, "container %s: %s = %s", id, path, value);
@@ -216,7 +201,7 @@ int cgroup_write_limits(const char *dir, const struct cgroup_limits *l, const ch
 		if (errno == ENOENT) {
 			log_msg(LOG_LEVEL_WARNING,
 				"container %s: %s not set to \"%s\": the %s controller is not enabled in the cgroup.subtree_control of `%s`'s parent",
-				id, limit_files[i].name, value, limit_files[i].controller, dir);
+				id, cgroup_limit_files[i].file, value, cgroup_limit_files[i].controller, dir);
 			continue;
 		}
 		return novm_error(err, errno, "failed to write \"%s\": write %s", value, path);
